@@ -1,0 +1,1 @@
+"""Scenario files: reading (imports, overrides, file:line map), the schema, and cross-reference checks."""

@@ -1,0 +1,306 @@
+"""Read a scenario YAML file into a plain dict, resolving imports, named scenarios and --set overrides.
+
+Precedence: schema defaults < imported files < the file itself < named scenario overrides (in order)
+< ``--set`` overrides. Every key path keeps the file:line where its value was written, so errors can
+point at it.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gigawatt.errors import Problem, ScenarioError, did_you_mean, short_repr
+
+KeyPath = tuple[str, ...]
+
+
+@dataclass
+class Resolved:
+    """The merged scenario dict and where each key path came from."""
+
+    data: dict[str, Any]
+    lines: dict[KeyPath, str] = field(default_factory=dict)
+    path: Path | None = None
+    scenario: str | None = None
+    overrides_applied: list[str] = field(default_factory=list)
+    sets: list[str] = field(default_factory=list)
+
+    def where(self, path: KeyPath | list) -> str | None:
+        """file:line of the closest recorded ancestor of ``path``."""
+        p = tuple(str(k) for k in path)
+        while p:
+            if p in self.lines:
+                return self.lines[p]
+            p = p[:-1]
+        return self.lines.get((), None)
+
+
+def dotted(path: KeyPath | list) -> str:
+    return ".".join(str(k) for k in path)
+
+
+# --- YAML with line numbers ---------------------------------------------------------------------------
+
+
+def _load_yaml(path: Path) -> tuple[Any, dict[KeyPath, str]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(
+            Problem("file not found", path=str(path), expected="an existing YAML file",
+                    fix="check the path, relative to the current directory or to the importing file"),
+            title="cannot read scenario",
+        ) from None
+    except OSError as exc:
+        raise ScenarioError(Problem(f"cannot read file ({exc.strerror})", path=str(path)),
+                            title="cannot read scenario") from None
+    return load_yaml_text(text, name=path.name)
+
+
+def load_yaml_text(text: str, *, name: str = "<string>") -> tuple[Any, dict[KeyPath, str]]:
+    """Parse YAML safely; return the data and a key-path → "name:line" map. Duplicate keys are errors."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{name}:{mark.line + 1}" if mark else name
+        raise ScenarioError(
+            Problem(f"not valid YAML ({getattr(exc, 'problem', None) or exc})", path="", location=where,
+                    fix="fix the YAML syntax at that line (indentation, a missing colon, an unclosed quote)"),
+            title="cannot read scenario",
+        ) from None
+    finally:
+        loader.dispose()
+    lines: dict[KeyPath, str] = {}
+    problems: list[Problem] = []
+    if node is None:
+        return {}, lines
+    constructor = yaml.SafeLoader("")
+
+    def build(n: yaml.Node, path: KeyPath) -> Any:
+        lines[path] = f"{name}:{n.start_mark.line + 1}"
+        if isinstance(n, yaml.MappingNode):
+            constructor.flatten_mapping(n)
+            out: dict[str, Any] = {}
+            for key_node, value_node in n.value:
+                key = constructor.construct_object(key_node, deep=True)
+                key = str(key)
+                if key in out:
+                    problems.append(Problem(
+                        f"duplicate key '{key}'", path=dotted(path + (key,)),
+                        location=f"{name}:{key_node.start_mark.line + 1}",
+                        expected="each key once per mapping", fix="remove or rename one of the two"))
+                out[key] = build(value_node, path + (key,))
+                lines[path + (key,)] = f"{name}:{key_node.start_mark.line + 1}"
+            return out
+        if isinstance(n, yaml.SequenceNode):
+            return [build(item, path + (str(i),)) for i, item in enumerate(n.value)]
+        value = constructor.construct_object(n, deep=True)
+        if hasattr(value, "isoformat"):  # YAML dates: keep as text, periods are parsed by the schema
+            value = value.isoformat()
+        return value
+
+    data = build(node, ())
+    if problems:
+        raise ScenarioError(problems, title="cannot read scenario")
+    return data, lines
+
+
+# --- merging ------------------------------------------------------------------------------------------
+
+
+def deep_merge(base: dict, top: dict) -> dict:
+    """A new dict: ``top`` over ``base``, mappings merged recursively, everything else replaced."""
+    out = copy.deepcopy(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _read_with_imports(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict, dict[KeyPath, str]]:
+    path = path.resolve()
+    if path in seen:
+        chain = " → ".join(p.name for p in (*seen, path))
+        raise ScenarioError(Problem("circular import", path="imports", value=chain,
+                                    fix="remove one of the imports in the cycle"), title="cannot read scenario")
+    data, lines = _load_yaml(path)
+    if not isinstance(data, dict):
+        raise ScenarioError(Problem("the top level must be a mapping of sections", path="", value=type(data).__name__,
+                                    location=f"{path.name}:1", expected="keys such as meta, horizon, providers"),
+                            title="cannot read scenario")
+    imports = data.pop("imports", []) or []
+    if isinstance(imports, str):
+        imports = [imports]
+    if not isinstance(imports, list):
+        raise ScenarioError(Problem("imports must be a list of file paths", path="imports", value=imports,
+                                    location=lines.get(("imports",))), title="cannot read scenario")
+    merged: dict = {}
+    merged_lines: dict[KeyPath, str] = {}
+    for rel in imports:
+        sub, sub_lines = _read_with_imports(path.parent / str(rel), (*seen, path))
+        merged = deep_merge(merged, sub)
+        merged_lines.update(sub_lines)
+    lines = {k: v for k, v in lines.items() if not (k and k[0] == "imports")}
+    merged = deep_merge(merged, data)
+    merged_lines.update(lines)
+    return merged, merged_lines
+
+
+# --- overrides ----------------------------------------------------------------------------------------
+
+
+def _split_path(key: str) -> KeyPath:
+    return tuple(part for part in str(key).split(".") if part != "")
+
+
+def _flatten_override(mapping: dict, prefix: KeyPath = ()) -> list[tuple[KeyPath, Any]]:
+    """Nested or dotted override mapping → [(path, value)]. A nested mapping is walked until it reaches
+    a key the base does not have; values are set there."""
+    out = []
+    for key, value in mapping.items():
+        path = prefix + _split_path(key)
+        out.append((path, value))
+    return out
+
+
+def apply_override(data: dict, lines: dict[KeyPath, str], items: list[tuple[KeyPath, Any]], *,
+                   origin: str, location_of: dict[KeyPath, str] | None = None) -> list[Problem]:
+    """Set each (path, value) in ``data``. Every key on the path but the last must exist; the last may be
+    new (the schema then checks it is a known field or a new named entry). A mapping value is merged
+    into an existing mapping. Returns the problems found (an override that matches no key)."""
+    problems = []
+    for path, value in items:
+        where = (location_of or {}).get(path)
+        node: Any = data
+        ok = True
+        for depth, key in enumerate(path[:-1]):
+            if isinstance(node, dict) and key in node:
+                node = node[key]
+                continue
+            if isinstance(node, list) and key.isdigit() and int(key) < len(node):
+                node = node[int(key)]
+                continue
+            known = list(node.keys()) if isinstance(node, dict) else []
+            problems.append(Problem(
+                f"{origin} sets '{dotted(path)}', but '{dotted(path[:depth + 1])}' matches no key",
+                path=dotted(path), value=value, location=where,
+                expected="a key path that exists in the scenario" + (
+                    f"; keys at '{dotted(path[:depth]) or '<top level>'}': {', '.join(map(str, known[:12]))}" if known else ""),
+                fix="correct the key path." + did_you_mean(key, known)))
+            ok = False
+            break
+        if not ok:
+            continue
+        last = path[-1]
+        if not isinstance(node, dict):
+            problems.append(Problem(f"{origin} sets '{dotted(path)}', but '{dotted(path[:-1])}' is not a mapping",
+                                    path=dotted(path), value=value, location=where,
+                                    fix="point the override at a key inside a mapping"))
+            continue
+        if isinstance(value, dict) and isinstance(node.get(last), dict):
+            node[last] = deep_merge(node[last], value)
+        else:
+            node[last] = copy.deepcopy(value)
+        if where:
+            lines[path] = where
+    return problems
+
+
+def parse_set(text: str) -> tuple[KeyPath, Any]:
+    """``key.path=value`` from the command line; the value is read as a YAML scalar."""
+    if "=" not in text:
+        raise ScenarioError(Problem("--set needs key.path=value", path="--set", value=text,
+                                    expected="e.g. --set horizon.discount_rate=0.08",
+                                    fix="write the key path, '=', then the value"), title="bad --set")
+    key, raw = text.split("=", 1)
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    if hasattr(value, "isoformat"):
+        value = value.isoformat()
+    return _split_path(key.strip()), value
+
+
+def read(path: str | Path, *, scenario: str | None = None, overrides: list[str] | None = None,
+         sets: list[str] | None = None) -> Resolved:
+    """Read a scenario file: imports, then named scenario (or overrides), then ``--set`` values.
+
+    Parameters
+    ----------
+    path
+        The scenario YAML file.
+    scenario
+        Name of an entry under ``scenarios:`` (a list of override names) to apply.
+    overrides
+        Override names (under ``overrides:``) to apply after the scenario's own.
+    sets
+        ``key.path=value`` strings, applied last.
+    """
+    path = Path(path)
+    data, lines = _read_with_imports(path)
+    resolved = Resolved(data=data, lines=lines, path=path, scenario=scenario)
+    defined_overrides = data.get("overrides") or {}
+    defined_scenarios = data.get("scenarios") or {}
+    problems: list[Problem] = []
+    names: list[str] = []
+    if scenario is not None:
+        if scenario not in defined_scenarios:
+            raise ScenarioError(Problem(
+                f"unknown scenario '{scenario}'", path="scenarios", value=scenario,
+                location=lines.get(("scenarios",)),
+                expected="one of: " + (", ".join(defined_scenarios) or "(none defined)"),
+                fix="pass a name defined under 'scenarios:'." + did_you_mean(scenario, defined_scenarios)),
+                title="cannot apply scenario")
+        entry = defined_scenarios[scenario]
+        entry_names = entry.get("overrides", []) if isinstance(entry, dict) else entry
+        if isinstance(entry_names, str):
+            entry_names = [entry_names]
+        names.extend(entry_names or [])
+    names.extend(overrides or [])
+    for name in names:
+        if name not in defined_overrides:
+            problems.append(Problem(
+                f"unknown override '{name}'", path=f"scenarios.{scenario}" if scenario else "overrides",
+                value=name, location=lines.get(("scenarios", scenario)) if scenario else None,
+                expected="one of: " + (", ".join(defined_overrides) or "(none defined)"),
+                fix="define it under 'overrides:' or correct the name." + did_you_mean(name, defined_overrides)))
+            continue
+        body = defined_overrides[name]
+        if not isinstance(body, dict):
+            problems.append(Problem("an override must be a mapping of key paths to values",
+                                    path=f"overrides.{name}", value=body,
+                                    location=lines.get(("overrides", name))))
+            continue
+        items = _flatten_override(body)
+        location_of = {p: lines.get(("overrides", name, *(k for k in p))) or lines.get(("overrides", name))
+                       for p, _ in items}
+        # dotted keys are stored under their literal key in the line map
+        for p, _ in items:
+            literal = lines.get(("overrides", name, dotted(p)))
+            if literal:
+                location_of[p] = literal
+        problems += apply_override(resolved.data, resolved.lines, items, origin=f"override '{name}'",
+                                   location_of=location_of)
+        resolved.overrides_applied.append(name)
+    for text in sets or []:
+        p, v = parse_set(text)
+        problems += apply_override(resolved.data, resolved.lines, [(p, v)], origin=f"--set {text}",
+                                   location_of={p: "--set"})
+        resolved.sets.append(text)
+    if problems:
+        raise ScenarioError(problems, title="cannot apply overrides")
+    return resolved
+
+
+def describe_value(value: Any) -> str:
+    return short_repr(value)

@@ -1,0 +1,501 @@
+"""The scenario format: pydantic v2 models, frozen, unknown keys rejected.
+
+Quantities are strings with units ("4.5 GW", "38 billion USD", "2.35 USD/h") converted here to floats in
+the canonical unit named in each field's description. Defaults live only here. Field descriptions become
+the JSON Schema (``gigawatt schema``) and docs/scenario-format.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from gigawatt import units
+from gigawatt.periods import label_step, normalise_label
+
+# --- field types ----------------------------------------------------------------------------------------
+
+
+def _quantity(value: Any, *, unit: str, plain_ok: bool) -> float:
+    try:
+        return units.parse(value, unit, plain_ok=plain_ok)
+    except units.UnitError as exc:
+        raise PydanticCustomError("quantity", "{msg}", {"msg": str(exc), "unit": unit}) from None
+
+
+def Quantity(unit: str, *, plain_ok: bool = False, description: str = "") -> Any:
+    """A float in ``unit``, read from a string with a unit (or a bare number when ``plain_ok``)."""
+    hint = f"Quantity of {units.describe(unit)}, e.g. \"{units.example(unit)}\"; stored in {unit}."
+    if plain_ok:
+        hint += f" A bare number is read as {unit}."
+    return Annotated[
+        float,
+        BeforeValidator(partial(_quantity, unit=unit, plain_ok=plain_ok)),
+        WithJsonSchema({"type": ["string", "number"] if plain_ok else "string", "description": hint}),
+    ]
+
+
+def _fraction(value: Any) -> float:
+    try:
+        out = units.parse(value, "", plain_ok=True)
+    except units.UnitError as exc:
+        raise PydanticCustomError("fraction", "{msg}", {"msg": f"a fraction such as 0.75 or '75%' ({exc})"}) from None
+    if not 0.0 <= out <= 1.0:
+        raise PydanticCustomError("fraction", "{msg}", {"msg": f"a fraction between 0 and 1 (or 0%–100%), got {out!r}"})
+    return out
+
+
+Fraction = Annotated[
+    float,
+    BeforeValidator(_fraction),
+    WithJsonSchema({"type": ["number", "string"], "description": "A fraction: 0.75 or \"75%\"."}),
+]
+
+
+def _period(value: Any) -> str:
+    label = normalise_label(value)
+    if label_step(label) is None:
+        raise PydanticCustomError(
+            "period", "{msg}", {"msg": "a period: a year (2027), a quarter (2027Q3) or a month (2027-07)"})
+    return label
+
+
+Period = Annotated[str, BeforeValidator(_period),
+                   WithJsonSchema({"type": ["integer", "string"], "description": "A period: 2027, 2027Q3 or 2027-07."})]
+
+
+@dataclass(frozen=True)
+class SeriesSpec:
+    """A value per period, as written; resolved against the horizon by the portfolio.
+
+    kind 'constant': ``value`` in every period. kind 'exact': ``points`` must name every period.
+    kind 'points': ``points`` interpolated with ``method`` (linear, geometric or step). kind 'growth':
+    ``value`` at ``base_period`` growing by ``growth_per_year``. ``unit`` is the canonical unit matched.
+    """
+
+    kind: str
+    unit: str
+    value: float = 0.0
+    points: tuple[tuple[str, float], ...] = ()
+    method: str = "exact"
+    base_period: str = ""
+    growth_per_year: float = 0.0
+
+
+def _series(value: Any, *, units_allowed: tuple[str, ...], plain_ok: bool) -> SeriesSpec:
+    def one(v: Any) -> tuple[float, str]:
+        try:
+            return units.try_parse(v, list(units_allowed), plain_ok=plain_ok)
+        except units.UnitError as exc:
+            raise PydanticCustomError("quantity", "{msg}", {"msg": str(exc)}) from None
+
+    def keyed(mapping: dict) -> tuple[tuple[tuple[str, float], ...], str]:
+        if not mapping:
+            raise PydanticCustomError("series", "{msg}", {"msg": "at least one period: value pair"})
+        out, unit = [], None
+        for k, v in mapping.items():
+            label = normalise_label(k)
+            if label_step(label) is None:
+                raise PydanticCustomError("series", "{msg}", {
+                    "msg": f"period keys such as 2027, 2027Q3 or 2027-07; {k!r} is not a period"})
+            try:
+                x, u = one(v)
+            except PydanticCustomError as exc:
+                raise PydanticCustomError("quantity", "{msg}", {"msg": f"at period {label}: {exc.context['msg']}"}) from None
+            if unit is not None and u != unit:
+                raise PydanticCustomError("series", "{msg}", {
+                    "msg": f"every value of a series in the same kind of unit ({units.describe(unit)}); "
+                           f"{k!r} is in {units.describe(u)}"})
+            unit = u
+            out.append((label, x))
+        return tuple(out), unit  # type: ignore[return-value]
+
+    if isinstance(value, SeriesSpec):
+        return value
+    if isinstance(value, dict):
+        keys = set(map(str, value))
+        if "points" in keys:
+            extra = keys - {"points", "interpolate"}
+            if extra:
+                raise PydanticCustomError("series", "{msg}", {"msg": f"only 'points' and 'interpolate', not {sorted(extra)}"})
+            method = value.get("interpolate", "linear")
+            if method not in ("linear", "geometric", "step"):
+                raise PydanticCustomError("series", "{msg}", {
+                    "msg": f"interpolate: one of linear, geometric, step (got {method!r})"})
+            if not isinstance(value["points"], dict):
+                raise PydanticCustomError("series", "{msg}", {"msg": "points: a mapping of period to value"})
+            pts, unit = keyed(value["points"])
+            return SeriesSpec(kind="points", unit=unit, points=pts, method=method)
+        if "base" in keys:
+            extra = keys - {"base", "base_period", "growth_per_year"}
+            if extra or "base_period" not in keys or "growth_per_year" not in keys:
+                raise PydanticCustomError("series", "{msg}", {
+                    "msg": "a growth series needs exactly base, base_period and growth_per_year"})
+            x, unit = one(value["base"])
+            growth = _fraction_signed(value["growth_per_year"])
+            return SeriesSpec(kind="growth", unit=unit, value=x, base_period=_period(value["base_period"]),
+                              growth_per_year=growth)
+        pts, unit = keyed(value)
+        return SeriesSpec(kind="exact", unit=unit, points=pts)
+    if isinstance(value, list):
+        raise PydanticCustomError("series", "{msg}", {
+            "msg": "a mapping of period to value (2027: '1 GW'), not a list"})
+    x, unit = one(value)
+    return SeriesSpec(kind="constant", unit=unit, value=x)
+
+
+def _fraction_signed(value: Any) -> float:
+    try:
+        return units.parse(value, "", plain_ok=True)
+    except units.UnitError as exc:
+        raise PydanticCustomError("fraction", "{msg}", {"msg": f"a growth rate such as 0.4 or '40%' ({exc})"}) from None
+
+
+def Series(*units_allowed: str, plain_ok: bool = False) -> Any:
+    """A value per period in one of ``units_allowed`` (see :class:`SeriesSpec` for the forms)."""
+    hint = (f"A series in {' or '.join(units.describe(u) for u in units_allowed)}: one quantity for every period "
+            f"(\"{units.example(units_allowed[0])}\"), a mapping naming every period ({{2026: ..., 2027: ...}}), "
+            "{points: {...}, interpolate: linear|geometric|step}, or {base, base_period, growth_per_year}.")
+    return Annotated[
+        SeriesSpec,
+        BeforeValidator(partial(_series, units_allowed=units_allowed, plain_ok=plain_ok)),
+        WithJsonSchema({"description": hint}),
+    ]
+
+
+def _name_ok(names: dict) -> dict:
+    for name in names:
+        if "." in str(name) or not str(name).strip():
+            raise PydanticCustomError("name", "{msg}", {
+                "msg": f"names without dots or blanks (they form key paths); {name!r} is not one"})
+    return names
+
+
+class Base(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, use_attribute_docstrings=True)
+
+
+# --- sections -----------------------------------------------------------------------------------------
+
+
+class Meta(Base):
+    name: str
+    """Short name of the scenario (used in run names and reports)."""
+    description: str = ""
+    """What the scenario represents."""
+    gigawatt_version: str | None = None
+    """The gigawatt version the file was written for."""
+    currency: Literal["USD"] = "USD"
+    """Currency of every money figure. Only USD is supported."""
+    base_year: int | None = None
+    """Year whose dollars the figures are in (nominal figures as reported when unset)."""
+    sources: dict[str, str] = {}
+    """Source tags used by `source:` fields, mapped to a citation (URL and date)."""
+
+
+class HorizonSpec(Base):
+    start: Period
+    """First period (2025, 2025Q1 or 2025-01)."""
+    end: Period
+    """Last period, included."""
+    step: Literal["year", "quarter", "month"] = "year"
+    """Length of a period. Keys of every series use this step."""
+    discount_rate: Fraction = 0.0
+    """Annual discount rate for net present cost, as a fraction (0.08 or '8%')."""
+
+    @model_validator(mode="after")
+    def _aligned(self) -> "HorizonSpec":
+        for which in ("start", "end"):
+            got = label_step(getattr(self, which))
+            if got != self.step:
+                raise PydanticCustomError("period", "{msg}", {
+                    "msg": f"{which} written as a {got} ({getattr(self, which)!r}) but step is '{self.step}'; "
+                           f"write it as a {self.step} label"})
+        from gigawatt.periods import label_start
+        if label_start(self.end) < label_start(self.start):
+            raise PydanticCustomError("period", "{msg}", {"msg": f"end {self.end} before start {self.start}"})
+        return self
+
+
+class Accelerator(Base):
+    """Overrides of a catalog accelerator, or a new accelerator (then `base` or every figure it needs)."""
+
+    base: str | None = None
+    """Catalog id to copy figures from before applying these (for a new accelerator)."""
+    name: str | None = None
+    vendor: str | None = None
+    """Who sells it: nvidia, amd, google, aws, broadcom, ..."""
+    available: Period | None = None
+    """First month of volume availability (YYYY-MM)."""
+    bf16_flops: Quantity("FLOP/s") | None = None
+    """Dense BF16 peak per chip."""
+    fp8_flops: Quantity("FLOP/s") | None = None
+    """Dense FP8 peak per chip."""
+    all_in_power: Quantity("kW") | None = None
+    """Facility power per chip, host, network and cooling included, at the reference PUE 1.14."""
+    purchase_price: Quantity("USD") | None = None
+    """Price per chip installed (server share included)."""
+    rental_price: Quantity("USD/hour") | None = None
+    """On-demand cloud price per chip-hour."""
+    committed_price: Quantity("USD/hour") | None = None
+    """Committed (reserved) cloud price per chip-hour."""
+    utilisation_training: Fraction | None = None
+    """Useful model FLOP/s delivered for training, as a fraction of the dense BF16 peak."""
+    utilisation_inference: Fraction | None = None
+    """Useful model FLOP/s delivered for inference, as a fraction of the dense BF16 peak."""
+    useful_life: Quantity("year") | None = None
+    """Years a chip serves before it retires (also its depreciation life)."""
+    purchase_max: Series("chip", plain_ok=True) | None = None
+    """Most chips that can be bought per period on the open market (absent: no market limit)."""
+    source: str | None = None
+    notes: str | None = None
+
+
+class Offer(Base):
+    """What a cloud provider rents: one accelerator."""
+
+    on_demand_price: Quantity("USD/hour") | None = None
+    """Price per chip-hour rented without commitment (default: the accelerator's rental price)."""
+    committed_price: Quantity("USD/hour") | None = None
+    """Price per chip-hour under a capacity contract (default: the accelerator's committed price)."""
+    available: Series("chip", plain_ok=True) | None = None
+    """Most chips rentable on demand per period (absent: no limit)."""
+    source: str | None = None
+
+
+class Provider(Base):
+    kind: Literal["cloud", "neocloud", "owned", "joint_venture"]
+    """cloud and neocloud rent capacity (offers); owned and joint_venture build sites."""
+    offers: Annotated[dict[str, Offer], BeforeValidator(_name_ok)] = {}
+    """Accelerators rentable on demand, by accelerator id."""
+    sites: list[str] = []
+    """Names of the sites (owned and joint_venture providers) this provider builds."""
+    description: str = ""
+    source: str | None = None
+    notes: str | None = None
+
+
+class Site(Base):
+    power_max: Series("MW")
+    """Facility power that can be energised by each period (a cumulative envelope)."""
+    power_existing: Series("MW") | None = None
+    """Facility power already energised in each period, paid for before the horizon (default none)."""
+    build_cost: Quantity("USD/MW")
+    """Overnight cost of facility (building, power, cooling; IT excluded) per MW."""
+    lead_time: Quantity("month") = 0.0
+    """Months from the horizon start before new power can be energised here."""
+    pue: Annotated[float, Field(ge=1.0, le=3.0)] = 1.14
+    """Power usage effectiveness; all-in chip power is scaled by pue / 1.14 (catalog reference)."""
+    energy_price: Quantity("USD/MWh")
+    """Price of electricity at the site."""
+    accelerators: list[str]
+    """Accelerator ids that can be installed here."""
+    facility_life: Quantity("year") = 14.0
+    """Depreciation life of the facility (default 14 years: Epoch TCO model [S31], hardware.md §3.7)."""
+    location: str | None = None
+    source: str | None = None
+    notes: str | None = None
+
+
+class Contract(Base):
+    """A firm commitment or an option: capacity from a provider, or chip supply from a vendor."""
+
+    counterparty: str
+    """A provider name (kind capacity) or a vendor (kind supply)."""
+    kind: Literal["capacity", "supply"]
+    """capacity: compute rented from a provider; supply: chips bought from a vendor."""
+    accelerator: str
+    """Accelerator id delivered."""
+    start: Period
+    """First period of the contract."""
+    term: Quantity("year")
+    """Length of the contract."""
+    value: Quantity("USD") | None = None
+    """Total payments over the term (capacity), paid on the ramp's schedule."""
+    power: Quantity("MW") | None = None
+    """Capacity at full ramp (capacity), or power of chips delivered over the term (supply)."""
+    chips: Quantity("chip", plain_ok=True) | None = None
+    """Chips at full ramp (capacity), or chips delivered over the term (supply)."""
+    price: Quantity("USD/hour") | None = None
+    """Price per chip-hour (capacity): converts `value` into chips, or chips into payments."""
+    ramp: Literal["flat"] | Annotated[dict[str, Fraction], BeforeValidator(lambda d: {normalise_label(k): v for k, v in d.items()} if isinstance(d, dict) else d)] = "flat"
+    """'flat', or per period the share of full capacity in service (capacity) or of the total delivered (supply)."""
+    take_or_pay: Fraction = 1.0
+    """Share of the payments owed whether the capacity is used or not (capacity)."""
+    firm: bool = True
+    """Firm: capacity and payments are fixed. Not firm: an option the planner may leave unused."""
+    equity_per_gw: Quantity("USD/GW") | None = None
+    """Equity the counterparty invests per GW deployed (supply)."""
+    equity_max: Quantity("USD") | None = None
+    """Cap on that equity."""
+    warrants: str | None = None
+    """Warrant terms, recorded for the report (not valued)."""
+    source: str
+    """Where the figures were published (URL and date, or a tag defined under meta.sources)."""
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _amount(self) -> "Contract":
+        if self.kind == "capacity" and not (self.power or self.chips or (self.value and self.price)):
+            raise PydanticCustomError("contract", "{msg}", {
+                "msg": "a capacity contract needs power, chips, or value together with price"})
+        if self.kind == "supply" and not (self.power or self.chips):
+            raise PydanticCustomError("contract", "{msg}", {"msg": "a supply contract needs power or chips"})
+        return self
+
+
+class Workload(Base):
+    kind: Literal["training", "inference", "research"]
+    """Sets which utilisation applies (research uses the training figure)."""
+    demand: Series("FLOP", "FLOP/s", "H100_hour")
+    """Useful compute per period: FLOP in the period, a sustained FLOP/s, or H100-hours (an H100 at its catalog utilisation for this kind)."""
+    accelerators: list[str] | None = None
+    """Accelerator ids that may serve it (default: all)."""
+    providers: list[str] | None = None
+    """Providers that may serve it (default: all)."""
+    unmet_penalty: Quantity("USD/H100_hour") | None = None
+    """Penalty per H100-hour of demand left unserved (default: config.solve.unmet_penalty)."""
+    revenue_per_h100_hour: Quantity("USD/H100_hour") | None = None
+    """Revenue earned per H100-hour of this workload served (finance)."""
+    source: str | None = None
+    notes: str | None = None
+
+
+class Funding(Base):
+    period: Period
+    amount: Quantity("USD")
+    kind: Literal["equity", "debt", "grant"] = "equity"
+    source: str | None = None
+    notes: str | None = None
+
+
+class Finance(Base):
+    starting_cash: Quantity("USD") = 0.0
+    """Cash at the start of the horizon."""
+    revenue: Series("USD") | None = None
+    """Revenue per period (exogenous), on top of any per-unit workload revenue."""
+    other_costs: Annotated[dict[str, Series("USD")], BeforeValidator(_name_ok)] = {}
+    """Non-compute costs per period by name (staff, R&D, sales, revenue share)."""
+    funding: Annotated[dict[str, Funding], BeforeValidator(_name_ok)] = {}
+    """Financing inflows (equity rounds, debt) by name."""
+    source: str | None = None
+    notes: str | None = None
+
+
+class ShareTarget(Base):
+    """Share of delivered compute from a group of providers and/or vendors, bounded below and/or above."""
+
+    providers: list[str] = []
+    vendors: list[str] = []
+    min_share: Fraction | None = None
+    max_share: Fraction | None = None
+    periods: list[Period] | None = None
+    """Periods it applies to (default: every period)."""
+    source: str | None = None
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> "ShareTarget":
+        if not self.providers and not self.vendors:
+            raise PydanticCustomError("share", "{msg}", {"msg": "providers or vendors naming the group"})
+        if self.min_share is None and self.max_share is None:
+            raise PydanticCustomError("share", "{msg}", {"msg": "min_share or max_share"})
+        if self.min_share is not None and self.max_share is not None and self.min_share > self.max_share:
+            raise PydanticCustomError("share", "{msg}", {"msg": "min_share ≤ max_share"})
+        return self
+
+
+class Policy(Base):
+    share_targets: Annotated[dict[str, ShareTarget], BeforeValidator(_name_ok)] = {}
+    """Share targets and caps by name (a JV ≥ 75% in 2030; a vendor ≤ 80%)."""
+    cash_floor: Quantity("USD") | None = None
+    """Cumulative cash may not fall below this in any period (requires finance)."""
+
+
+class Driver(Base):
+    target: Literal["demand", "revenue", "price", "energy_price", "other_costs"]
+    applies_to: list[str] | None = None
+    """Names the driver scales (workloads for demand; default: all of the target)."""
+    distribution: Literal["normal", "lognormal", "triangular", "uniform", "empirical"]
+    params: dict[str, float | list[float]]
+    """normal/lognormal: mean, sd (lognormal: of the log); triangular: low, mode, high; uniform: low, high; empirical: values."""
+    mode: Literal["level", "growth"] = "level"
+    """level: one factor scales every period; growth: an independent factor per year, compounding."""
+
+
+class Event(Base):
+    kind: Literal["site_delay", "contract_failure", "vendor_replaced"]
+    probability: Fraction
+    target: str
+    """The site, contract or vendor it hits."""
+    delay: Quantity("month") | None = None
+
+
+class Correlation(Base):
+    between: tuple[str, str]
+    rho: Annotated[float, Field(ge=-1.0, le=1.0)]
+
+
+class Uncertainty(Base):
+    drivers: Annotated[dict[str, Driver], BeforeValidator(_name_ok)] = {}
+    events: Annotated[dict[str, Event], BeforeValidator(_name_ok)] = {}
+    correlations: list[Correlation] = []
+    draws: Annotated[int, Field(ge=1)] = 10_000
+    seed: int = 0
+
+
+class SolveConfig(Base):
+    allow_unmet: bool = False
+    """Serve what can be served and report the rest, instead of failing as infeasible."""
+    unmet_penalty: Quantity("USD/H100_hour") = 100.0
+    """Penalty per H100-hour unserved when allow_unmet (a model setting, not data: high enough that
+    every real supply option is cheaper)."""
+    method: Literal["auto", "simplex", "ipm", "pdlp"] = "auto"
+    """HiGHS method; auto picks by size (see docs/performance.md)."""
+    threads: Annotated[int, Field(ge=1)] | None = None
+    time_limit: Quantity("second", plain_ok=True) | None = None
+    """Seconds; a bare number is seconds."""
+
+
+class Config(Base):
+    solve: SolveConfig = SolveConfig()
+
+
+class ScenarioEntry(Base):
+    description: str = ""
+    overrides: list[str]
+
+
+class Scenario(Base):
+    """A gigawatt scenario file."""
+
+    meta: Meta
+    horizon: HorizonSpec
+    accelerators: Annotated[dict[str, Accelerator], BeforeValidator(_name_ok)] = {}
+    providers: Annotated[dict[str, Provider], BeforeValidator(_name_ok)]
+    sites: Annotated[dict[str, Site], BeforeValidator(_name_ok)] = {}
+    contracts: Annotated[dict[str, Contract], BeforeValidator(_name_ok)] = {}
+    workloads: Annotated[dict[str, Workload], BeforeValidator(_name_ok)]
+    finance: Finance = Finance()
+    policy: Policy = Policy()
+    uncertainty: Uncertainty = Uncertainty()
+    config: Config = Config()
+    overrides: dict[str, dict[str, Any]] = {}
+    """Named sets of key-path: value changes."""
+    scenarios: dict[str, list[str] | ScenarioEntry] = {}
+    """Named lists of overrides, applied in order with --scenario NAME."""
+
+    @field_validator("workloads", "providers")
+    @classmethod
+    def _not_empty(cls, v: dict) -> dict:
+        if not v:
+            raise PydanticCustomError("empty", "{msg}", {"msg": "at least one entry"})
+        return v
+
+
+def json_schema() -> dict:
+    return Scenario.model_json_schema(mode="validation")
