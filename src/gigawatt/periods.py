@@ -74,6 +74,7 @@ class Horizon:
         t_years = ((starts - first) / pd.Timedelta(days=365.25)).to_numpy(dtype=float)
         # Mid-period discounting: cash in a period is taken to flow at its middle.
         mid = t_years + hours / 2 / 8766.0
+        months = ((starts.year - first.year) * 12 + (starts.month - first.month)).to_numpy(dtype=float)
         labels = tuple(to_label(s, step) for s in starts)
         table = pd.DataFrame(
             {
@@ -81,6 +82,7 @@ class Horizon:
                 "hours": hours,
                 "year": starts.year.to_numpy(),
                 "t_years": t_years,
+                "months": months,  # calendar months from the horizon start to the period start
                 "discount_factor": (1.0 + discount_rate) ** (-mid),
             },
             index=pd.Index(labels, name="period"),

@@ -138,8 +138,16 @@ def format_quantity(value: float, unit: str) -> str:
 
 
 def _dim_of(q: pint.Quantity) -> str:
-    dims = str(q.dimensionality)
-    return "dimensionless" if dims == "dimensionless" else f"in {q.units:~} ({dims})"
+    """Name the kind of quantity ``q`` is, in words ("power", "money"), for error messages."""
+    if q.dimensionless:
+        return "a bare number"
+    for unit in _DESCRIBE:
+        try:
+            q.to(unit)
+        except (pint.DimensionalityError, pint.UndefinedUnitError):
+            continue
+        return f"{_DESCRIBE[unit]}"
+    return f"in {q.units:~} ({q.dimensionality})"
 
 
 _DESCRIBE = {

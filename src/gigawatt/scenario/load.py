@@ -69,7 +69,10 @@ def load_yaml_text(text: str, *, name: str = "<string>") -> tuple[Any, dict[KeyP
         node = loader.get_single_node()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
+        context = getattr(exc, "context_mark", None)
         where = f"{name}:{mark.line + 1}" if mark else name
+        if context is not None and mark is not None and context.line != mark.line:
+            where = f"{name}:{context.line + 1}, found at line {mark.line + 1}"
         raise ScenarioError(
             Problem(f"not valid YAML ({getattr(exc, 'problem', None) or exc})", path="", location=where,
                     fix="fix the YAML syntax at that line (indentation, a missing colon, an unclosed quote)"),

@@ -22,9 +22,13 @@ from gigawatt.periods import label_step, normalise_label
 
 def _quantity(value: Any, *, unit: str, plain_ok: bool) -> float:
     try:
-        return units.parse(value, unit, plain_ok=plain_ok)
+        out = units.parse(value, unit, plain_ok=plain_ok)
     except units.UnitError as exc:
         raise PydanticCustomError("quantity", "{msg}", {"msg": str(exc), "unit": unit}) from None
+    if out < 0:
+        raise PydanticCustomError("quantity", "{msg}", {"msg": f"a quantity ≥ 0 (capacities, prices and times "
+                                                               f"cannot be negative), got {out!r} {unit}"})
+    return out
 
 
 def Quantity(unit: str, *, plain_ok: bool = False, description: str = "") -> Any:
@@ -89,9 +93,12 @@ class SeriesSpec:
 def _series(value: Any, *, units_allowed: tuple[str, ...], plain_ok: bool) -> SeriesSpec:
     def one(v: Any) -> tuple[float, str]:
         try:
-            return units.try_parse(v, list(units_allowed), plain_ok=plain_ok)
+            x, u = units.try_parse(v, list(units_allowed), plain_ok=plain_ok)
         except units.UnitError as exc:
             raise PydanticCustomError("quantity", "{msg}", {"msg": str(exc)}) from None
+        if x < 0:
+            raise PydanticCustomError("quantity", "{msg}", {"msg": f"a value ≥ 0, got {x!r} {u}"})
+        return x, u
 
     def keyed(mapping: dict) -> tuple[tuple[tuple[str, float], ...], str]:
         if not mapping:

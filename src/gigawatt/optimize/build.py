@@ -1,0 +1,43 @@
+"""Assemble the linear program from the constraint families, in one pass, vectorised."""
+
+from __future__ import annotations
+
+import linopy
+import pandas as pd
+
+from gigawatt.optimize import capacity, demand, objective, policy, power, variables
+from gigawatt.optimize.context import Context
+from gigawatt.portfolio import Portfolio
+
+
+# "No silent wrong answers" (linopy doc/design/convention.rst): shared dimensions must align exactly and
+# absent slots propagate; where absent means zero, the builders say so with .fillna(0).
+linopy.options["semantics"] = "v1"
+
+
+def create_model(portfolio: Portfolio, *, allow_unmet: bool, elastic: bool = False) -> Context:
+    """A linopy model of the portfolio's least-cost plan (see docs/formulation.md).
+
+    ``elastic`` adds penalised slacks to every hard constraint family (for diagnosing infeasibility)."""
+    sup = portfolio.supply
+    ctx = Context(
+        portfolio=portfolio,
+        model=linopy.Model(force_dim_names=True),
+        allow_unmet=allow_unmet,
+        elastic=elastic,
+        own=pd.Index(sup.index[sup["kind"] == "own"], name="supply"),
+        lease=pd.Index(sup.index[sup["kind"] == "lease"], name="supply"),
+        contract=pd.Index(sup.index[sup["kind"] == "contract"], name="supply"),
+    )
+    variables.define_dispatch(ctx)
+    variables.define_own_chips(ctx)
+    variables.define_site_power(ctx)
+    variables.define_unmet(ctx)
+    capacity.define_own_chips_balance(ctx)
+    capacity.define_capacity(ctx)
+    capacity.define_purchase_limits(ctx)
+    power.define_site_power(ctx)
+    demand.define_demand_balance(ctx)
+    policy.define_share_targets(ctx)
+    objective.define_objective(ctx)
+    return ctx

@@ -1,0 +1,86 @@
+"""Capacity: chips in service follow purchases and retirements; dispatch stays within capacity."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from gigawatt.optimize.context import CHIP_SCALE, Context
+
+
+def define_own_chips_balance(ctx: Context) -> None:
+    """Own-chips-balance: N[o,t] − N[o,t−1] − B[o,t] + B[o,t−L_o] = 0.
+
+    Chips bought in t serve from t for L_o periods (the useful life), then retire. Nothing is in
+    service before the horizon. One row per (option, period), four terms at most."""
+    if not len(ctx.own):
+        return
+    m = ctx.model
+    n, b = m.variables["Own-chips"], m.variables["Own-buy"]
+    life = ctx.own_life_periods()
+    bought = b.fillna(0)  # a purchase that is not allowed (masked) is zero, not absent
+    lhs = n - n.shift(period=1).fillna(0) - bought
+    for lag in np.unique(life.values):  # a handful of distinct lives, not a loop over assets or periods
+        lhs = lhs + bought.shift(period=int(lag)).where(life == lag).fillna(0)
+    m.add_constraints(lhs == 0, name="Own-chips-balance")
+
+
+def define_capacity(ctx: Context) -> None:
+    """Dispatch ≤ capacity, per option kind:
+
+    - Own-capacity:      Σ_w X[o,w,t] ≤ N[o,t]
+    - Lease-capacity:    Σ_w X[l,w,t] ≤ available[l,t] / 1000   (where a limit is given)
+    - Contract-capacity: Σ_w X[k,w,t] ≤ capacity[k,t] / 1000
+    """
+    m = ctx.model
+    x = m.variables["Supply-dispatch"]
+    d = ctx.data
+    if len(ctx.own):
+        m.add_constraints(x.sel(supply=ctx.own).sum("workload") - m.variables["Own-chips"] <= 0,
+                          name="Own-capacity")
+    if len(ctx.lease):
+        avail = d["lease_available_chips"].sel(supply=ctx.lease) / CHIP_SCALE
+        finite = np.isfinite(avail)
+        if bool(finite.any()):
+            m.add_constraints(x.sel(supply=ctx.lease).sum("workload") <= avail.where(finite, 0.0),
+                              name="Lease-capacity", mask=finite)
+    if len(ctx.contract):
+        cap = d["contract_capacity_chips"].sel(supply=ctx.contract) / CHIP_SCALE
+        m.add_constraints(x.sel(supply=ctx.contract).sum("workload") <= cap, name="Contract-capacity")
+
+
+def define_purchase_limits(ctx: Context) -> None:
+    """Accelerator-purchase-upper: Σ_{o of a} B[o,t] ≤ purchase_max[a,t] (where given).
+
+    Contract-supply-lower: Σ_{τ≤t} Σ_{o of a} B[o,τ] ≥ firm deliveries of a up to t (vendor deals)."""
+    if not len(ctx.own):
+        return
+    m = ctx.model
+    b = m.variables["Own-buy"].fillna(0)
+    by_accel = (b * ctx.own_accelerator_matrix()).sum("supply")
+    pmax = ctx.data["purchase_max_chips"] / CHIP_SCALE
+    finite = np.isfinite(pmax)
+    from gigawatt.optimize.objective import ELASTIC_PENALTY
+
+    accel_periods = [ctx.data.indexes["accelerator"], ctx.periods]
+    if bool(finite.any()):
+        lhs = by_accel
+        if ctx.elastic:
+            lhs = lhs - ctx.add_slack("Accelerator-purchase-upper", accel_periods,
+                                      ELASTIC_PENALTY["Accelerator-purchase-upper"], mask=finite)
+        m.add_constraints(lhs <= pmax.where(finite, 0.0), name="Accelerator-purchase-upper", mask=finite)
+    pmin = ctx.data["purchase_min_cumulative_chips"] / CHIP_SCALE
+    need = pmin > 0
+    if bool(need.any()):
+        lhs = by_accel.cumsum("period")
+        if ctx.elastic:
+            lhs = lhs + ctx.add_slack("Contract-supply-lower", accel_periods,
+                                      ELASTIC_PENALTY["Contract-supply-lower"], mask=need)
+        m.add_constraints(lhs >= pmin, name="Contract-supply-lower", mask=need)
+
+
+def effective_compute(ctx: Context) -> "xr.DataArray":
+    """MH100e-h delivered per kchip dispatched, per (supply, workload, period)."""
+    from gigawatt.optimize.context import COMPUTE_SCALE
+
+    return ctx.data["efficiency_h100e_hours_per_chip"] * CHIP_SCALE / COMPUTE_SCALE

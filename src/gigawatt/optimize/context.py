@@ -1,0 +1,102 @@
+"""Scaled model data shared by the constraint builders.
+
+Variables are scaled so coefficients stay near 1: chips in thousands (kchips), money in millions of USD
+(MUSD), compute in millions of H100e-hours (MH100e-h), power in MW. Results are unscaled on extraction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import linopy
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from gigawatt.catalog import PUE_REFERENCE
+from gigawatt.portfolio import Portfolio
+
+CHIP_SCALE = 1e3
+MONEY_SCALE = 1e6
+COMPUTE_SCALE = 1e6
+
+
+@dataclass
+class Context:
+    """The portfolio's arrays, scaled, plus the linopy model being built."""
+
+    portfolio: Portfolio
+    model: linopy.Model
+    allow_unmet: bool
+    own: pd.Index  # supply options of kind own
+    lease: pd.Index
+    contract: pd.Index
+    elastic: bool = False
+    slacks: dict = field(default_factory=dict)  # constraint name -> (slack variable name, penalty MUSD/unit)
+
+    @property
+    def data(self) -> xr.Dataset:
+        return self.portfolio.data
+
+    @property
+    def periods(self) -> pd.Index:
+        return pd.Index(self.portfolio.horizon.labels, name="period")
+
+    def add_slack(self, constraint: str, coords: list, penalty: float, mask=None):
+        """Elastic mode: a non-negative slack variable for ``constraint``, penalised in the objective."""
+        name = f"{constraint}-slack"
+        var = self.model.add_variables(lower=0, coords=coords, name=name, mask=mask)
+        self.slacks[constraint] = (name, penalty)
+        return var
+
+    def df(self) -> xr.DataArray:
+        return self.data["discount_factor"]
+
+    def hours(self) -> xr.DataArray:
+        return self.data["hours"]
+
+    def own_attr(self, column: str) -> xr.DataArray:
+        """An accelerator or site attribute for each own supply option."""
+        p = self.portfolio
+        sup = p.supply.loc[self.own]
+        if column in p.accelerators.columns:
+            values = p.accelerators.loc[sup["accelerator"], column].to_numpy(dtype=float)
+        else:
+            values = p.sites.loc[sup["site"], column].to_numpy(dtype=float)
+        return xr.DataArray(values, coords={"supply": self.own})
+
+    def own_power_mw_per_kchip(self) -> xr.DataArray:
+        """MW drawn by a thousand chips of each own option: all-in kW × site PUE / reference PUE."""
+        return self.own_attr("all_in_power_kw") * self.own_attr("pue") / PUE_REFERENCE
+
+    def own_life_periods(self) -> xr.DataArray:
+        per_year = 12 / self.portfolio.horizon.months_per_period()
+        life = np.maximum(1, np.rint(self.own_attr("useful_life_years").values * per_year)).astype(int)
+        return xr.DataArray(life, coords={"supply": self.own})
+
+    def own_site_matrix(self) -> xr.DataArray:
+        """1 where own option (supply) sits at site."""
+        p = self.portfolio
+        sites = p.sites.index
+        sup_site = p.supply.loc[self.own, "site"].to_numpy()
+        mat = (sup_site[:, None] == sites.to_numpy()[None, :]).astype(float)
+        return xr.DataArray(mat, coords={"supply": self.own, "site": sites.to_numpy(dtype=object)})
+
+    def own_accelerator_matrix(self) -> xr.DataArray:
+        p = self.portfolio
+        accel = p.data["accelerator"].to_numpy()
+        sup_a = p.supply.loc[self.own, "accelerator"].to_numpy()
+        mat = (sup_a[:, None] == accel[None, :]).astype(float)
+        return xr.DataArray(mat, coords={"supply": self.own, "accelerator": accel})
+
+    def salvage_fraction(self, life_years: xr.DataArray) -> xr.DataArray:
+        """Share of an asset's value left at the horizon's end, by period of purchase (straight line)."""
+        h = self.portfolio.horizon
+        end_years = h.table["t_years"].iloc[-1] + h.table["hours"].iloc[-1] / 8766.0
+        t = xr.DataArray(h.table["t_years"].to_numpy(), coords={"period": self.periods})
+        return ((t + life_years - end_years) / life_years).clip(0, 1)
+
+    def df_end(self) -> float:
+        h = self.portfolio.horizon
+        end_years = h.table["t_years"].iloc[-1] + h.table["hours"].iloc[-1] / 8766.0
+        return float((1.0 + self.portfolio.scenario.horizon.discount_rate) ** (-end_years))

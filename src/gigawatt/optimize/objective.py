@@ -1,0 +1,93 @@
+"""Objective: least net present cost (MUSD), every term discounted to the horizon start."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from gigawatt.optimize.context import CHIP_SCALE, COMPUTE_SCALE, MONEY_SCALE, Context
+
+
+# Elastic penalties (MUSD per unit of slack): far above any real cost, unmet demand the cheapest, so a
+# shortfall of capacity reads as unmet demand and a physical impossibility as the limit it breaks.
+ELASTIC_PENALTY = {
+    "Workload-demand": 1e3,  # per MH100e-h (≈ $1,000 per H100e-hour)
+    "Share-target-lower": 1e4,
+    "Share-target-upper": 1e4,
+    "Site-power-envelope": 1e5,  # per MW
+    "Contract-supply-lower": 1e5,  # per kchip
+    "Accelerator-purchase-upper": 1e5,
+}
+
+
+def cost_coefficients(ctx: Context) -> dict[str, xr.DataArray]:
+    """Undiscounted cost per unit of each variable, in MUSD (used by the objective and by finance)."""
+    d = ctx.data
+    hours = ctx.hours()
+    out: dict[str, xr.DataArray] = {}
+    if len(ctx.own):
+        price = ctx.own_attr("purchase_price_usd")
+        out["own_buy"] = price * CHIP_SCALE / MONEY_SCALE  # per kchip
+        energy = ctx.own_power_mw_per_kchip() * hours * ctx.own_attr("energy_price_usd_per_mwh") / MONEY_SCALE
+        out["own_energy"] = energy  # per kchip in service per period
+    if len(ctx.lease):
+        out["lease"] = d["lease_price_usd_per_chip_hour"].sel(supply=ctx.lease) * hours * CHIP_SCALE / MONEY_SCALE
+    if len(ctx.contract):
+        out["contract_use"] = (d["contract_use_price_usd_per_chip_hour"].sel(supply=ctx.contract) * hours
+                               * CHIP_SCALE / MONEY_SCALE)
+    if len(ctx.portfolio.sites):
+        out["site_build"] = xr.DataArray(ctx.portfolio.sites["build_cost_usd_per_mw"].to_numpy(),
+                                         coords={"site": ctx.portfolio.sites.index}) / MONEY_SCALE
+    w = ctx.portfolio.workloads
+    per_h100_hour = w["unmet_penalty_usd_per_h100_hour"] / w["utilisation_h100"]
+    out["unmet"] = xr.DataArray(per_h100_hour.to_numpy(), coords={"workload": w.index}) * COMPUTE_SCALE / MONEY_SCALE
+    return out
+
+
+def define_objective(ctx: Context) -> None:
+    """min Σ_t δ_t [ Σ_o p_o(1 − r_{o,t} δ_T/δ_t) B + Σ_o e_o N + Σ_s c_s(1 − r_{s,t} δ_T/δ_t)(P_t − P_{t−1})
+                     + Σ_l q_l h_t X + Σ_k u_k h_t X + π_w U ]  + fixed contract payments (constant)
+
+    δ discount factor (mid-period), r salvage share left at the horizon end (straight line over the
+    useful life), so an asset bought late is charged only for the years it serves inside the horizon."""
+    m = ctx.model
+    c = cost_coefficients(ctx)
+    df = ctx.df()
+    terms = []
+    if len(ctx.own):
+        r = ctx.salvage_fraction(ctx.own_attr("useful_life_years"))
+        net = c["own_buy"] * (df - r * ctx.df_end())
+        terms.append((m.variables["Own-buy"] * net).sum())
+        terms.append((m.variables["Own-chips"] * c["own_energy"] * df).sum())
+    if len(ctx.portfolio.sites):
+        pw = m.variables["Site-power"]
+        life = xr.DataArray(ctx.portfolio.sites["facility_life_years"].to_numpy(), coords={"site": ctx.portfolio.sites.index})
+        r = ctx.salvage_fraction(life)
+        coeff = c["site_build"] * (df - r * ctx.df_end())
+        # P_t − P_{t−1} weighted by coeff_t  ==  Σ_t P_t (coeff_t − coeff_{t+1})
+        nxt = coeff.shift(period=-1).fillna(0.0)
+        terms.append((pw * (coeff - nxt)).sum())
+    x = m.variables["Supply-dispatch"]
+    if len(ctx.lease):
+        terms.append((x.sel(supply=ctx.lease) * c["lease"] * df).sum())
+    if len(ctx.contract) and bool((c["contract_use"] > 0).any()):
+        terms.append((x.sel(supply=ctx.contract) * c["contract_use"] * df).sum())
+    if ctx.allow_unmet and not ctx.elastic:
+        terms.append((m.variables["Workload-unmet"] * c["unmet"] * df).sum())
+    if ctx.elastic:
+        ctx.slacks["Workload-demand"] = ("Workload-unmet", ELASTIC_PENALTY["Workload-demand"])
+        for name, (var, penalty) in ctx.slacks.items():
+            terms.append((m.variables[var] * penalty).sum())
+    m.add_objective(sum(terms[1:], terms[0]))
+
+
+def fixed_payments_npv_musd(ctx: Context) -> float:
+    """Present value of take-or-pay contract payments: owed whatever the plan, so a constant."""
+    d = ctx.data
+    if not len(ctx.contract):
+        return 0.0
+    fixed = d["contract_fixed_payment_usd"].sel(supply=ctx.contract).sum("supply")
+    return float((fixed * ctx.df()).sum()) / MONEY_SCALE
+
+
+__all__ = ["cost_coefficients", "define_objective", "fixed_payments_npv_musd", "np"]

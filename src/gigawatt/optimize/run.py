@@ -1,0 +1,222 @@
+"""optimize(): build, solve, and either extract a Plan or explain why there is none."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from gigawatt.errors import InfeasibleError, SolverError
+from gigawatt.optimize import diagnose
+from gigawatt.optimize.build import create_model
+from gigawatt.optimize.capacity import effective_compute
+from gigawatt.optimize.context import CHIP_SCALE, COMPUTE_SCALE, MONEY_SCALE, Context
+from gigawatt.optimize.objective import cost_coefficients, fixed_payments_npv_musd
+from gigawatt.optimize.solve import solve
+from gigawatt.portfolio import Portfolio
+
+log = logging.getLogger(__name__)
+
+
+def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: str | None = None,
+             threads: int | None = None, time_limit: float | None = None, verbose: bool = False,
+             save_lp: str | Path | None = None):
+    """Least-cost plan for ``portfolio``.
+
+    Parameters
+    ----------
+    allow_unmet
+        Serve what can be served and report the rest (default: the scenario's config.solve.allow_unmet).
+    method
+        HiGHS method: auto, simplex, ipm or pdlp (default: the scenario's config).
+    threads, time_limit
+        HiGHS threads and time limit in seconds.
+    save_lp
+        Also write the model as an LP file (for inspection; not on the hot path).
+
+    Returns
+    -------
+    gigawatt.plan.Plan
+
+    Raises
+    ------
+    InfeasibleError
+        No plan satisfies the constraints; the message names the conflicting entities and periods.
+    SolverError
+        HiGHS failed or stopped short of optimal for another reason (time limit).
+    """
+    from gigawatt.plan import Plan
+
+    cfg = portfolio.scenario.config.solve
+    allow = cfg.allow_unmet if allow_unmet is None else allow_unmet
+    t0 = time.perf_counter()
+    ctx = create_model(portfolio, allow_unmet=allow)
+    build_s = time.perf_counter() - t0
+    if save_lp:
+        ctx.model.to_file(Path(save_lp))
+    result = solve(ctx, method=method or cfg.method, threads=threads or cfg.threads,
+                   time_limit=time_limit if time_limit is not None else cfg.time_limit, verbose=verbose)
+    if result.termination in ("infeasible", "infeasible_or_unbounded"):
+        iis = diagnose.iis_rows(ctx)
+        conflicts = diagnose.elastic_explanation(portfolio)
+        if iis:
+            conflicts.append("conflicting constraint rows (HiGHS IIS): " + "; ".join(iis))
+        raise InfeasibleError(
+            "no plan meets every constraint" + ("" if allow else " (pass --allow-unmet to serve what can be "
+                                                "served and report the rest)"),
+            conflicts=conflicts, status=result.termination)
+    if result.status != "ok" or result.termination != "optimal":
+        raise SolverError(f"HiGHS stopped without an optimal plan: status {result.status}, "
+                          f"termination {result.termination}; nothing was saved")
+    t1 = time.perf_counter()
+    ds = extract(ctx)
+    extract_s = time.perf_counter() - t1
+    ds.attrs.update({
+        "status": "optimal",
+        "solver": "highs",
+        "method": result.method,
+        "n_variables": int(ctx.model.nvars),
+        "n_constraints": int(ctx.model.ncons),
+        "build_seconds": build_s,
+        "solve_seconds": result.solve_seconds,
+        "highs_run_seconds": result.highs_run_seconds if result.highs_run_seconds is not None else np.nan,
+        "extract_seconds": extract_s,
+        "allow_unmet": int(allow),
+    })
+    attach_inputs(ds, portfolio)
+    return Plan(ds, portfolio)
+
+
+def attach_inputs(ds: xr.Dataset, portfolio: Portfolio) -> None:
+    """Inputs a saved plan needs to be read alone: option attributes, targets, site envelopes."""
+    from gigawatt.plan import attach_supply_table
+
+    attach_supply_table(ds, portfolio)
+    d = portfolio.data
+    ds["target_group"] = d["target_group"]
+    ds["target_active"] = d["target_active"]
+    t = portfolio.targets
+    ds["target_min_share"] = ("target", t["min_share"].to_numpy(dtype=float))
+    ds["target_max_share"] = ("target", t["max_share"].to_numpy(dtype=float))
+
+
+def _sol(ctx: Context, name: str) -> xr.DataArray | None:
+    """A variable's solution (absent slots are 0), or None if the model has no such variable."""
+    if name not in ctx.model.variables:
+        return None
+    return ctx.model.variables[name].solution.fillna(0.0)
+
+
+def extract(ctx: Context) -> xr.Dataset:
+    """The solution in canonical units: chips, MW, USD, H100e-hours; with duals of every constraint."""
+    p = ctx.portfolio
+    d = ctx.data
+    periods = ctx.periods
+    supply = d.indexes["supply"]
+    eff = effective_compute(ctx)
+    x = _sol(ctx, "Supply-dispatch").reindex(supply=supply, fill_value=0.0)  # kchips
+    ds = xr.Dataset(coords={"period": periods.to_numpy(dtype=object), "supply": supply.to_numpy(dtype=object),
+                            "workload": d.indexes["workload"].to_numpy(dtype=object),
+                            "site": d.indexes["site"].to_numpy(dtype=object),
+                            "accelerator": d.indexes["accelerator"].to_numpy(dtype=object),
+                            "target": d.indexes["target"].to_numpy(dtype=object)})
+    ds["dispatch_chips"] = x * CHIP_SCALE
+    ds["delivered_h100e_hours"] = x * eff * COMPUTE_SCALE
+    kind = xr.DataArray(p.supply["kind"].to_numpy(), coords={"supply": supply})
+    used = x.sum("workload") * CHIP_SCALE
+    zeros = xr.zeros_like(used)
+    own_chips = _sol(ctx, "Own-chips")
+    own_buy = _sol(ctx, "Own-buy")
+    chips = used
+    bought = zeros
+    if own_chips is not None:
+        chips = xr.where(kind == "own", (own_chips * CHIP_SCALE).reindex(supply=supply, fill_value=0.0), chips)
+        bought = (own_buy * CHIP_SCALE).reindex(supply=supply, fill_value=0.0)
+    if len(ctx.contract):
+        firm = (d["contract_firm"] > 0) & (kind == "contract")
+        chips = xr.where(firm, d["contract_capacity_chips"], chips)
+    ds["chips"] = chips.transpose("supply", "period")
+    ds["chips_bought"] = bought.transpose("supply", "period")
+    kw = p.accelerators.loc[p.supply["accelerator"], "all_in_power_kw"].to_numpy(dtype=float)
+    site_pue = p.supply["site"].map(p.sites["pue"]).fillna(1.14).to_numpy(dtype=float) if len(p.sites) else 1.14
+    mw_per_chip = xr.DataArray(np.nan_to_num(kw) * site_pue / 1.14 / 1e3, coords={"supply": p.supply.index})
+    ds["power_mw"] = ds["chips"] * mw_per_chip.reindex(supply=supply)
+    if len(p.sites):
+        built = _sol(ctx, "Site-power")
+        ds["site_power_mw"] = built + d["site_power_existing_mw"]
+        ds["site_power_built_mw"] = built - built.shift(period=1).fillna(0.0)
+        ds["site_power_max_mw"] = d["site_power_max_mw"]
+    unmet = _sol(ctx, "Workload-unmet")
+    ds["demand_h100e_hours"] = d["demand_h100e_hours"]
+    ds["unmet_h100e_hours"] = (unmet * COMPUTE_SCALE) if unmet is not None else xr.zeros_like(d["demand_h100e_hours"])
+    _costs(ctx, ds, x)
+    _duals(ctx, ds)
+    ds["discount_factor"] = d["discount_factor"]
+    ds["hours"] = d["hours"]
+    ds.attrs["objective_usd"] = (float(ctx.model.objective.value) + fixed_payments_npv_musd(ctx)) * MONEY_SCALE
+    return ds
+
+
+def _costs(ctx: Context, ds: xr.Dataset, x: xr.DataArray) -> None:
+    """Cash costs by category and period, and the economic cost of each option (for cost by workload)."""
+    p = ctx.portfolio
+    d = ctx.data
+    c = cost_coefficients(ctx)
+    supply = d.indexes["supply"]
+    zeros = xr.zeros_like(x.sum("workload"))
+    period_years = d["hours"] / 8766.0
+
+    def full(part: xr.DataArray) -> xr.DataArray:
+        return part.reindex(supply=supply, fill_value=0.0).transpose("supply", "period")
+
+    cash = {k: zeros for k in ("capex_chips", "energy", "lease", "contract")}
+    economic = zeros  # depreciation + energy + lease + contract, per option and period (USD)
+    if len(ctx.own):
+        b = _sol(ctx, "Own-buy")
+        n = _sol(ctx, "Own-chips")
+        cash["capex_chips"] = full(b * c["own_buy"] * MONEY_SCALE)
+        cash["energy"] = full(n * c["own_energy"] * MONEY_SCALE)
+        dep = n * CHIP_SCALE * ctx.own_attr("purchase_price_usd") / ctx.own_attr("useful_life_years") * period_years
+        economic = full(dep + n * c["own_energy"] * MONEY_SCALE)
+    if len(ctx.lease):
+        cash["lease"] = full(x.sel(supply=ctx.lease).sum("workload") * c["lease"] * MONEY_SCALE)
+    if len(ctx.contract):
+        use = x.sel(supply=ctx.contract).sum("workload") * c["contract_use"] * MONEY_SCALE
+        cash["contract"] = full(use + d["contract_fixed_payment_usd"].sel(supply=ctx.contract))
+    for k in ("lease", "contract"):
+        economic = economic + cash[k]
+    for k, v in cash.items():
+        ds[f"cost_{k}_usd"] = v
+    ds["cost_economic_usd"] = economic
+    if len(p.sites):
+        built = ds["site_power_built_mw"]
+        cost = xr.DataArray(p.sites["build_cost_usd_per_mw"].to_numpy(), coords={"site": p.sites.index})
+        life = xr.DataArray(p.sites["facility_life_years"].to_numpy(), coords={"site": p.sites.index})
+        ds["cost_capex_sites_usd"] = built * cost
+        ds["depreciation_sites_usd"] = (ds["site_power_mw"] - d["site_power_existing_mw"]) * cost / life * period_years
+    # allocate each option's economic cost to workloads in proportion to the chips serving them
+    used = x.sum("workload")
+    share = (x / used.where(used > 0)).fillna(0.0)
+    ds["cost_by_workload_usd"] = (economic * share).sum("supply")
+    ds["cost_idle_usd"] = (economic * (used <= 0)).sum("supply")
+    _ = supply
+
+
+def _duals(ctx: Context, ds: xr.Dataset) -> None:
+    """Marginal cost of compute and every constraint's shadow price, undiscounted to its period."""
+    m = ctx.model
+    df = ctx.df()
+    p = ctx.portfolio
+    for name in m.constraints:
+        ds[f"dual_{name}"] = m.constraints[name].dual
+    if "Workload-demand" in m.constraints:
+        u_ref = xr.DataArray(p.workloads["utilisation_h100"].to_numpy(), coords={"workload": p.workloads.index})
+        # MUSD per MH100e-h == USD per H100e-hour; one H100-hour is u_ref H100e-hours
+        ds["marginal_cost_usd_per_h100_hour"] = m.constraints["Workload-demand"].dual / df * u_ref
+
+
+__all__ = ["optimize", "extract", "pd"]

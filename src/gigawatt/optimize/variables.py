@@ -1,0 +1,57 @@
+"""Decision variables. Each is named <Component>-<attr> and documented in docs/formulation.md."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from gigawatt.optimize.context import Context
+
+
+def define_dispatch(ctx: Context) -> None:
+    """Supply-dispatch[supply, workload, period] ≥ 0 (kchips): chips of each option serving each workload."""
+    d = ctx.data
+    mask = d["eligible"] & (d["efficiency_h100e_hours_per_chip"] > 0)
+    mask = mask & _usable(ctx)
+    ctx.model.add_variables(lower=0, coords=[d.indexes["supply"], d.indexes["workload"], ctx.periods],
+                            name="Supply-dispatch", mask=mask.transpose("supply", "workload", "period"))
+
+
+def _usable(ctx: Context) -> xr.DataArray:
+    """Options that can have capacity in a period: own (once buyable or later), lease (available > 0),
+    contract (capacity > 0)."""
+    d = ctx.data
+    kind = xr.DataArray(ctx.portfolio.supply["kind"].to_numpy(), coords={"supply": d.indexes["supply"]})
+    ever_buy = (d["buy_allowed"] > 0).cumsum("period") > 0
+    return ((kind == "own") & ever_buy) | ((kind == "lease") & (d["lease_available_chips"] > 0)) | (
+        (kind == "contract") & (d["contract_capacity_chips"] > 0))
+
+
+def define_own_chips(ctx: Context) -> None:
+    """Own-buy[supply, period] ≥ 0 and Own-chips[supply, period] ≥ 0 (kchips), own options only."""
+    if not len(ctx.own):
+        return
+    allowed = ctx.data["buy_allowed"].sel(supply=ctx.own) > 0
+    ctx.model.add_variables(lower=0, coords=[ctx.own, ctx.periods], name="Own-buy", mask=allowed)
+    ctx.model.add_variables(lower=0, coords=[ctx.own, ctx.periods], name="Own-chips")
+
+
+def define_site_power(ctx: Context) -> None:
+    """Site-power[site, period] ≥ 0 (MW): new facility power energised by the period, on top of the
+    existing power; zero before the site's lead time has passed."""
+    p = ctx.portfolio
+    if not len(p.sites):
+        return
+    months = xr.DataArray(p.horizon.table["months"].to_numpy(), coords={"period": ctx.periods})
+    lead = xr.DataArray(p.sites["lead_time_months"].to_numpy(), coords={"site": p.sites.index})
+    upper = xr.where(months + 1e-6 >= lead, np.inf, 0.0).transpose("site", "period")
+    if ctx.elastic:  # lead time enforced by the envelope constraint instead, so it can be relaxed and reported
+        upper = np.inf
+    ctx.model.add_variables(lower=0, upper=upper, coords=[p.sites.index, ctx.periods], name="Site-power")
+
+
+def define_unmet(ctx: Context) -> None:
+    """Workload-unmet[workload, period] ≥ 0 (MH100e-h), only with allow_unmet."""
+    if ctx.allow_unmet or ctx.elastic:
+        d = ctx.data
+        ctx.model.add_variables(lower=0, coords=[d.indexes["workload"], ctx.periods], name="Workload-unmet")

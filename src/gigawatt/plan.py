@@ -1,0 +1,202 @@
+"""Plan: the solved Dataset, its statistics accessor, binding constraints and summary.json.
+
+A Plan never holds linopy objects: it is an xarray Dataset (``plan.ds``) in canonical units plus the
+portfolio it was solved from, so it round-trips through NetCDF.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from gigawatt.portfolio import Portfolio
+
+# What relaxing each constraint family means, the unit its shadow price is per, and the scale from the
+# model's dual (MUSD per scaled unit) to USD per that unit.
+RELAXABLE = {
+    "Site-power-envelope": ("one more MW of power_max at site {site} in {period}", "MW", 1e6),
+    "Site-power-upper": ("one more MW energised at site {site} in {period}", "MW", 1e6),
+    "Lease-capacity": ("one more chip rentable from {supply} in {period}", "chip", 1e3),
+    "Contract-capacity": ("one more chip of capacity under {supply} in {period}", "chip", 1e3),
+    "Accelerator-purchase-upper": ("one more {accelerator} chip purchasable in {period}", "chip", 1e3),
+    "Contract-supply-lower": ("one chip fewer that firm deals force for {accelerator} by {period}", "chip", 1e3),
+    "Share-target-lower": ("one percentage point less of share target {target} in {period}", "pp", None),
+    "Share-target-upper": ("one percentage point more of share cap {target} in {period}", "pp", None),
+    "Cash-floor": ("one more dollar of funding available by {period}", "USD", 1.0),
+}
+BINDING_TOL_USD = 1e-3
+
+
+class Plan:
+    """A solved plan. ``ds`` holds decisions and derived quantities; ``stats`` summarises them."""
+
+    def __init__(self, ds: xr.Dataset, portfolio: Portfolio | None = None):
+        self.ds = ds
+        self.portfolio = portfolio
+        self.stats = PlanStatistics(self)
+
+    @property
+    def status(self) -> str:
+        return str(self.ds.attrs.get("status", "unknown"))
+
+    @property
+    def objective_usd(self) -> float:
+        return float(self.ds.attrs["objective_usd"])
+
+    @property
+    def periods(self) -> list[str]:
+        return [str(p) for p in self.ds["period"].values]
+
+    def supply_table(self) -> pd.DataFrame:
+        """Provider, site, accelerator, vendor and kind of each supply option."""
+        cols = ["kind", "provider", "site", "accelerator", "vendor", "contract"]
+        return pd.DataFrame({c: self.ds[f"supply_{c}"].values for c in cols},
+                            index=pd.Index(self.ds["supply"].values, name="supply"))
+
+
+def attach_supply_table(ds: xr.Dataset, portfolio: Portfolio) -> None:
+    """Store the supply options' attributes in the Dataset so a saved plan is self-describing."""
+    sup = portfolio.supply.loc[ds["supply"].values]
+    for c in ["kind", "provider", "site", "accelerator", "vendor", "contract"]:
+        ds[f"supply_{c}"] = ("supply", sup[c].astype(str).to_numpy(dtype=object))
+    ws = portfolio.workloads.loc[ds["workload"].values]
+    ds["workload_kind"] = ("workload", ws["kind"].astype(str).to_numpy(dtype=object))
+    ds["workload_utilisation_h100"] = ("workload", ws["utilisation_h100"].to_numpy(dtype=float))
+
+
+class PlanStatistics:
+    """Statistics of a plan as pandas objects (periods as the index). Methods share keyword arguments."""
+
+    def __init__(self, plan: Plan):
+        self._plan = plan
+
+    @property
+    def _ds(self) -> xr.Dataset:
+        return self._plan.ds
+
+    def _by(self, da: xr.DataArray, by: str) -> pd.DataFrame:
+        """Sum a (supply, period) array over supply options grouped by an attribute."""
+        if by == "supply":
+            return da.transpose("period", "supply").to_pandas()
+        key = self._ds[f"supply_{by}"]
+        out = da.groupby(key.rename(by)).sum("supply")
+        return out.transpose("period", by).to_pandas()
+
+    def capacity(self, by: str = "provider", unit: str = "chips") -> pd.DataFrame:
+        """Capacity in service per period: chips, MW, or H100e (peak BF16 equivalents)."""
+        if unit == "chips":
+            da = self._ds["chips"]
+        elif unit == "mw":
+            da = self._ds["power_mw"]
+        else:
+            raise ValueError(f"unit must be chips or mw, not {unit!r}")
+        return self._by(da, by)
+
+    def power_gw(self) -> pd.Series:
+        """All-in power of every chip in service (owned, rented and contracted), GW per period."""
+        return self._ds["power_mw"].sum("supply").to_pandas() / 1e3
+
+    def delivered(self, by: str = "provider") -> pd.DataFrame:
+        """Useful compute delivered, H100e-hours per period."""
+        return self._by(self._ds["delivered_h100e_hours"].sum("workload"), by)
+
+    def shares(self, by: str = "provider") -> pd.DataFrame:
+        """Share of delivered compute per period (rows sum to 1 where anything is delivered)."""
+        d = self.delivered(by)
+        total = d.sum(axis=1)
+        return d.div(total.where(total > 0), axis=0).fillna(0.0)
+
+    def cost(self, by: str = "category") -> pd.DataFrame:
+        """Cash cost per period by category (capex_chips, capex_sites, lease, contract, energy), or the
+        economic cost (depreciation, energy, lease, contract) by workload, with idle capacity apart."""
+        ds = self._ds
+        if by == "category":
+            cols = {}
+            for k in ("capex_chips", "capex_sites", "lease", "contract", "energy"):
+                name = f"cost_{k}_usd"
+                if name in ds:
+                    v = ds[name]
+                    v = v.sum("supply") if "supply" in v.dims else v.sum("site")
+                    cols[k] = v.to_pandas()
+                else:
+                    cols[k] = pd.Series(0.0, index=self._plan.periods)
+            return pd.DataFrame(cols)
+        if by == "workload":
+            out = ds["cost_by_workload_usd"].transpose("period", "workload").to_pandas()
+            out["idle"] = ds["cost_idle_usd"].to_pandas()
+            if "depreciation_sites_usd" in ds:
+                out["sites"] = ds["depreciation_sites_usd"].sum("site").to_pandas()
+            return out
+        if by == "kind":
+            out = self.cost("workload").drop(columns=["idle", "sites"], errors="ignore")
+            kinds = self._ds["workload_kind"].to_pandas()
+            return out.T.groupby(kinds).sum().T
+        raise ValueError(f"by must be category, workload or kind, not {by!r}")
+
+    def unmet(self) -> pd.DataFrame:
+        """Unmet share of demand per workload and period (0 where demand is 0)."""
+        d = self._ds["demand_h100e_hours"]
+        u = self._ds["unmet_h100e_hours"]
+        return (u / d.where(d > 0)).fillna(0.0).transpose("period", "workload").to_pandas()
+
+    def marginal_cost(self) -> pd.DataFrame:
+        """USD per H100-hour (an H100 at its catalog utilisation for the workload's kind), per period."""
+        if "marginal_cost_usd_per_h100_hour" not in self._ds:
+            return pd.DataFrame(index=self._plan.periods)
+        return self._ds["marginal_cost_usd_per_h100_hour"].transpose("period", "workload").to_pandas()
+
+    def targets(self) -> pd.DataFrame:
+        """Each share target's achieved share per period beside its bounds."""
+        ds = self._ds
+        if "target_group" not in ds or ds.sizes.get("target", 0) == 0:
+            return pd.DataFrame(columns=["target", "period", "share", "min_share", "max_share", "active"])
+        compute = ds["delivered_h100e_hours"].sum("workload")
+        total = compute.sum("supply")
+        share = (compute * ds["target_group"]).sum("supply") / total.where(total > 0)
+        df = share.rename("share").to_dataframe().reset_index()
+        df["min_share"] = df["target"].map(ds["target_min_share"].to_pandas())
+        df["max_share"] = df["target"].map(ds["target_max_share"].to_pandas())
+        act = ds["target_active"].to_dataframe().reset_index()
+        return df.merge(act, on=["target", "period"]).rename(columns={"target_active": "active"})
+
+    def binding(self, top: int | None = None) -> pd.DataFrame:
+        """Constraints at their limit with what relaxing each is worth (USD in the period's money and present value)."""
+        ds = self._ds
+        rows = []
+        df = ds["discount_factor"].to_pandas()
+        for family, (template, unit, scale) in RELAXABLE.items():
+            name = f"dual_{family}"
+            if name not in ds:
+                continue
+            s = ds[name].to_series().dropna()
+            s = s[s.abs() > 0]
+            if s.empty:
+                continue
+            frame = s.rename("dual").reset_index()
+            for _, r in frame.iterrows():
+                coords = {k: r[k] for k in frame.columns if k != "dual"}
+                period = coords.get("period")
+                if scale is None:  # share targets: per percentage point of total delivered compute
+                    total = float(ds["delivered_h100e_hours"].sum(("supply", "workload")).sel(period=period)) / 1e6
+                    pv = abs(r["dual"]) * total * 0.01 * 1e6
+                else:
+                    pv = abs(r["dual"]) * scale
+                if pv < BINDING_TOL_USD:
+                    continue
+                value = pv / float(df.loc[period]) if period is not None else pv
+                rows.append({"constraint": family, **{k: str(v) for k, v in coords.items()},
+                             "relaxation": template.format(**{k: str(v) for k, v in coords.items()}),
+                             "unit": unit, "value_usd": value, "pv_usd": pv})
+        out = pd.DataFrame(rows)
+        if out.empty:
+            return pd.DataFrame(columns=["constraint", "relaxation", "unit", "value_usd", "pv_usd"])
+        out = out.sort_values("pv_usd", ascending=False).reset_index(drop=True)
+        return out.head(top) if top else out
+
+
+def year_of(periods: list[str]) -> list[int]:
+    return [int(str(p)[:4]) for p in periods]
+
+
+__all__ = ["Plan", "PlanStatistics", "attach_supply_table", "year_of", "np"]

@@ -1,0 +1,205 @@
+"""Write a solved plan to a run directory: summary.json, plan.nc, CSV tables. Atomic: all or nothing.
+
+summary.json is a contract for scripts (DESIGN.md): units are in the key names, periods are years.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from gigawatt.plan import Plan
+
+SUMMARY_VERSION = 1
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("gigawatt", "linopy", "highspy", "xarray", "pandas", "numpy", "pydantic"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def _clean(x: Any) -> Any:
+    """JSON-safe: numpy scalars to Python, NaN/inf to null."""
+    if isinstance(x, dict):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        return None if not math.isfinite(float(x)) else float(x)
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
+
+
+def _by_year(frame: pd.DataFrame | pd.Series, how: str) -> pd.DataFrame | pd.Series:
+    """Periods → years: flows summed, stocks at the year's last period."""
+    years = [int(str(p)[:4]) for p in frame.index]
+    grouped = frame.groupby(years)
+    return grouped.sum() if how == "sum" else grouped.last()
+
+
+def summary(plan: Plan, finance: xr.Dataset | None = None, *, scenario_name: str = "", variant: str | None = None,
+            commitments_usd_total: float | None = None) -> dict:
+    """The summary.json dict: headline figures per year and for the whole horizon."""
+    st = plan.stats
+    power = _by_year(st.power_gw(), "last")
+    chips = _by_year(st.capacity("provider", "chips").sum(axis=1), "last")
+    delivered_p = _by_year(st.delivered("provider"), "sum")
+    delivered_v = _by_year(st.delivered("vendor"), "sum")
+    share_p = delivered_p.div(delivered_p.sum(axis=1).where(lambda s: s > 0), axis=0).fillna(0.0)
+    share_v = delivered_v.div(delivered_v.sum(axis=1).where(lambda s: s > 0), axis=0).fillna(0.0)
+    cost_cat = _by_year(st.cost("category"), "sum")
+    cost_wl = _by_year(st.cost("workload"), "sum")
+    cost_kind = _by_year(st.cost("kind"), "sum")
+    demand = _by_year(plan.ds["demand_h100e_hours"].sum("workload").to_pandas(), "sum")
+    unmet = _by_year(plan.ds["unmet_h100e_hours"].sum("workload").to_pandas(), "sum")
+    mc = st.marginal_cost()
+    dem_w = plan.ds["demand_h100e_hours"].transpose("period", "workload").to_pandas()
+    mc_year = (_by_year(mc * dem_w, "sum") / _by_year(dem_w, "sum").where(lambda d: d > 0)) if not mc.empty else None
+    fin = finance.to_dataframe() if finance is not None else None
+    fin_y = None
+    if fin is not None:
+        flows = [c for c in fin.columns if not c.startswith("cumulative") and c != "cash_usd"]
+        fin_y = _by_year(fin[flows], "sum")
+        for c in ("cumulative_cash_flow_usd", "cash_usd"):
+            if c in fin:
+                fin_y[c] = _by_year(fin[c], "last")
+    years = {}
+    for y in power.index:
+        cats = cost_cat.loc[y]
+        entry = {
+            "power_gw": power.loc[y],
+            "chips": chips.loc[y],
+            "share_by_provider": share_p.loc[y].to_dict(),
+            "share_by_vendor": share_v.loc[y].to_dict(),
+            "cost_usd_by_category": {
+                "capex": cats.get("capex_chips", 0.0) + cats.get("capex_sites", 0.0),
+                "lease": cats.get("lease", 0.0) + cats.get("contract", 0.0),
+                "energy": cats.get("energy", 0.0),
+                "other": float(fin_y.loc[y, "other_costs_usd"]) if fin_y is not None and "other_costs_usd" in fin_y else None,
+                "capex_chips": cats.get("capex_chips", 0.0),
+                "capex_sites": cats.get("capex_sites", 0.0),
+                "lease_on_demand": cats.get("lease", 0.0),
+                "contracts": cats.get("contract", 0.0),
+            },
+            "cost_usd_by_workload": cost_wl.loc[y].to_dict(),
+            "cost_usd_by_workload_kind": cost_kind.loc[y].to_dict(),
+            "demand_h100e_hours": demand.loc[y],
+            "unmet_demand_fraction": (unmet.loc[y] / demand.loc[y]) if demand.loc[y] > 0 else 0.0,
+            "marginal_cost_usd_per_h100_hour": mc_year.loc[y].to_dict() if mc_year is not None else {},
+            "revenue_usd": None, "cash_flow_usd": None, "cumulative_cash_flow_usd": None,
+        }
+        if fin_y is not None:
+            for key in ("revenue_usd", "cash_flow_usd", "cumulative_cash_flow_usd", "cash_usd", "ebitda_usd",
+                        "operating_income_usd", "funding_usd", "vendor_equity_usd"):
+                if key in fin_y:
+                    entry[key] = fin_y.loc[y, key]
+        years[str(y)] = entry
+    inf_year = None
+    kinds = cost_kind
+    if "inference" in kinds and "training" in kinds:
+        over = kinds.index[(kinds["inference"] > kinds["training"])]
+        inf_year = int(over[0]) if len(over) else None
+    first_pos = None
+    if fin_y is not None and "cash_flow_usd" in fin_y:
+        pos = fin_y.index[fin_y["cash_flow_usd"] > 0]
+        first_pos = int(pos[0]) if len(pos) else None
+    binding = st.binding(top=15)
+    out = {
+        "summary_version": SUMMARY_VERSION,
+        "status": plan.status,
+        "scenario": scenario_name,
+        "variant": variant,
+        "objective_usd": plan.objective_usd,
+        "periods": plan.periods,
+        "years": years,
+        "commitments_usd_total": commitments_usd_total,
+        "first_cash_flow_positive_year": first_pos,
+        "inference_exceeds_training_year": inf_year,
+        "unmet_demand_fraction_total": float(unmet.sum() / demand.sum()) if demand.sum() > 0 else 0.0,
+        "binding_constraints": binding[["constraint", "relaxation", "unit", "value_usd", "pv_usd"]].to_dict("records"),
+        "timings_s": {k: plan.ds.attrs.get(k) for k in ("build_seconds", "solve_seconds", "highs_run_seconds",
+                                                        "extract_seconds")},
+        "model": {"variables": plan.ds.attrs.get("n_variables"), "constraints": plan.ds.attrs.get("n_constraints"),
+                  "method": plan.ds.attrs.get("method")},
+    }
+    if finance is not None:
+        for key in ("min_cash_usd", "funding_gap_usd", "min_cash_year"):
+            if key in finance.attrs:
+                out[key] = finance.attrs[key]
+    return _clean(out)
+
+
+def tables(plan: Plan, finance: xr.Dataset | None = None) -> dict[str, pd.DataFrame]:
+    """The CSV tables of a run, by file stem."""
+    st = plan.stats
+    t = {
+        "capacity_chips_by_provider": st.capacity("provider", "chips"),
+        "capacity_chips_by_vendor": st.capacity("vendor", "chips"),
+        "capacity_chips_by_accelerator": st.capacity("accelerator", "chips"),
+        "capacity_mw_by_provider": st.capacity("provider", "mw"),
+        "capacity_chips_by_supply": st.capacity("supply", "chips"),
+        "delivered_h100e_hours_by_provider": st.delivered("provider"),
+        "share_by_provider": st.shares("provider"),
+        "share_by_vendor": st.shares("vendor"),
+        "cost_usd_by_category": st.cost("category"),
+        "cost_usd_by_workload": st.cost("workload"),
+        "unmet_fraction": st.unmet(),
+        "marginal_cost_usd_per_h100_hour": st.marginal_cost(),
+        "binding_constraints": st.binding(),
+        "share_targets": st.targets(),
+    }
+    if "site_power_mw" in plan.ds:
+        t["site_power_mw"] = plan.ds["site_power_mw"].transpose("period", "site").to_pandas()
+    if finance is not None:
+        t["finance"] = finance.to_dataframe()
+    return t
+
+
+def write_run(plan: Plan, out_dir: Path, *, resolved_yaml: str, finance: xr.Dataset | None = None,
+              scenario_name: str = "", variant: str | None = None, commitments_usd_total: float | None = None,
+              extra_attrs: dict | None = None) -> dict:
+    """Write the run atomically (a temporary directory renamed into place); return summary.json's dict."""
+    from gigawatt.runs import atomic_dir
+
+    summ = summary(plan, finance, scenario_name=scenario_name, variant=variant,
+                   commitments_usd_total=commitments_usd_total)
+    ds = plan.ds.copy()
+    ds.attrs.update({"scenario_yaml": resolved_yaml, "versions": json.dumps(versions()),
+                     "scenario_name": scenario_name, "variant": variant or "", **(extra_attrs or {})})
+    if finance is not None:
+        for name, da in finance.data_vars.items():
+            ds[f"finance_{name}"] = da
+        ds.attrs["finance_attrs"] = json.dumps(_clean(dict(finance.attrs)))
+    ds.attrs = {k: (json.dumps(_clean(v)) if isinstance(v, (dict, list)) else v) for k, v in ds.attrs.items()
+                if v is not None}
+    with atomic_dir(Path(out_dir)) as tmp:
+        (tmp / "summary.json").write_text(json.dumps(summ, indent=2, allow_nan=False) + "\n")
+        (tmp / "scenario.resolved.yaml").write_text(resolved_yaml)
+        ds.to_netcdf(tmp / "plan.nc", engine="h5netcdf", invalid_netcdf=True)
+        tdir = tmp / "tables"
+        tdir.mkdir()
+        for stem, frame in tables(plan, finance).items():
+            frame.to_csv(tdir / f"{stem}.csv")
+    return summ
+
+
+def read_plan(run_dir: Path) -> Plan:
+    """A Plan read back from DIR/plan.nc (no portfolio attached)."""
+    ds = xr.load_dataset(Path(run_dir) / "plan.nc", engine="h5netcdf")
+    return Plan(ds, None)
