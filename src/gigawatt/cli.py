@@ -163,17 +163,47 @@ def solve(path: Path = ScenarioArg, out_dir: Path = typer.Option(..., "--out", "
 
 
 def _register_subapps() -> None:
+    """Commands that live in their own modules: each exposes register(app) (or a typer sub-app)."""
+    import importlib
+
     with contextlib.suppress(ImportError):
         from gigawatt.commands.runs import app as runs_app
 
         app.add_typer(runs_app, name="runs")
+    for name in ("report", "risk"):
+        try:
+            module = importlib.import_module(f"gigawatt.commands.{name}")
+        except ImportError as exc:
+            if exc.name != f"gigawatt.commands.{name}":
+                raise
+            continue
+        module.register(app)
 
 
 _register_subapps()
 
 
+GLOBAL_FLAGS = {"--debug": 0, "--quiet": 0, "-q": 0, "--log-file": 1}
+
+
+def hoist_global_flags(argv: list[str]) -> list[str]:
+    """Let the shared flags (--debug, --quiet, --log-file) stand after the subcommand too."""
+    head, rest, i = [], [], 0
+    while i < len(argv):
+        arg = argv[i]
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_FLAGS:
+            take = 0 if "=" in arg else GLOBAL_FLAGS[name]
+            head.extend(argv[i:i + 1 + take])
+            i += 1 + take
+        else:
+            rest.append(arg)
+            i += 1
+    return head + rest
+
+
 def main() -> None:
-    app()
+    app(args=hoist_global_flags(sys.argv[1:]), prog_name="gigawatt")
 
 
 __all__ = ["app", "main", "guarded", "say", "time"]

@@ -71,23 +71,32 @@ class Horizon:
         starts = pd.date_range(first, last, freq=_FREQ[step])
         ends = starts + pd.DateOffset(months=_MONTHS[step])
         hours = ((ends - starts) / pd.Timedelta(hours=1)).to_numpy(dtype=float)
-        t_years = ((starts - first) / pd.Timedelta(days=365.25)).to_numpy(dtype=float)
-        # Mid-period discounting: cash in a period is taken to flow at its middle.
-        mid = t_years + hours / 2 / 8766.0
         months = ((starts.year - first.year) * 12 + (starts.month - first.month)).to_numpy(dtype=float)
+        # Year fractions are calendar-based (a month is 1/12 year) so that yearly grids are exact;
+        # hours stay exact for energy and chip-hours.
+        t_years = months / 12.0
+        length_years = np.full(len(starts), _MONTHS[step] / 12.0)
+        # Mid-period discounting: cash in a period is taken to flow at its middle.
+        mid = t_years + length_years / 2
         labels = tuple(to_label(s, step) for s in starts)
         table = pd.DataFrame(
             {
                 "start": starts,
                 "hours": hours,
                 "year": starts.year.to_numpy(),
-                "t_years": t_years,
+                "t_years": t_years,  # years from the horizon start to the period start
+                "years": length_years,  # length of the period in years
                 "months": months,  # calendar months from the horizon start to the period start
                 "discount_factor": (1.0 + discount_rate) ** (-mid),
             },
             index=pd.Index(labels, name="period"),
         )
         return cls(step=step, labels=labels, table=table)
+
+    @property
+    def end_years(self) -> float:
+        """Years from the horizon start to its end."""
+        return float(self.table["t_years"].iloc[-1] + self.table["years"].iloc[-1])
 
     @property
     def n(self) -> int:

@@ -43,6 +43,14 @@ _ACCEL_FIELDS = {
 }
 
 
+def term_end(start: pd.Timestamp, term_years: float) -> pd.Timestamp:
+    """End of a term: whole months are calendar months (a 3-year term from 2025-01 ends 2028-01)."""
+    months = term_years * 12.0
+    if abs(months - round(months)) < 1e-6:
+        return start + pd.DateOffset(months=int(round(months)))
+    return start + pd.Timedelta(days=365.25 * term_years)
+
+
 @dataclass
 class Portfolio:
     """Everything the planner needs, in canonical units. Build with :meth:`from_scenario`."""
@@ -95,7 +103,7 @@ class _Builder:
     def coverage(self, start: str, term_years: float) -> np.ndarray:
         """Fraction of each period inside [start, start + term)."""
         t0 = label_start(start)
-        t1 = t0 + pd.Timedelta(days=365.25 * term_years)
+        t1 = term_end(t0, term_years)
         starts = self.horizon.table["start"]
         ends = starts + pd.DateOffset(months=self.horizon.months_per_period())
         lo = np.maximum(starts.to_numpy(), np.datetime64(t0))
@@ -365,7 +373,8 @@ class _Builder:
         hours_used = self.hours * cover * level
         if c.value is not None:
             # payments spread over the whole term in proportion to capacity-hours (incl. beyond the horizon)
-            term_hours = 365.25 * 24 * c.term
+            t0 = label_start(c.start)
+            term_hours = (term_end(t0, c.term) - t0) / pd.Timedelta(hours=1)
             weight = hours_used / (term_hours * (level[cover > 0].mean() if (cover > 0).any() else 1.0))
             payments = c.value * weight
             if cap is None:

@@ -9,6 +9,12 @@ from gigawatt.periods import Horizon, label_start, label_step
 from gigawatt.scenario.schema import SeriesSpec
 
 
+def _years_from_start(label: str, horizon: Horizon) -> float:
+    """Calendar years (months / 12) from the horizon start to the start of the period ``label`` names."""
+    a, b = label_start(label), horizon.table["start"].iloc[0]
+    return ((a.year - b.year) * 12 + (a.month - b.month)) / 12.0
+
+
 def resolve(spec: SeriesSpec, horizon: Horizon, *, path: str, location: str | None,
             problems: list[Problem]) -> np.ndarray:
     """Values of ``spec`` per horizon period (canonical unit). Misaligned or missing periods are problems,
@@ -17,7 +23,7 @@ def resolve(spec: SeriesSpec, horizon: Horizon, *, path: str, location: str | No
     if spec.kind == "constant":
         return np.full(n, spec.value)
     if spec.kind == "growth":
-        t0 = (label_start(spec.base_period) - horizon.table["start"].iloc[0]).days / 365.25
+        t0 = _years_from_start(spec.base_period, horizon)
         return spec.value * (1.0 + spec.growth_per_year) ** (horizon.table["t_years"].to_numpy() - t0)
     labels = [lab for lab, _ in spec.points]
     steps = {label_step(lab) for lab in labels}
@@ -46,7 +52,7 @@ def resolve(spec: SeriesSpec, horizon: Horizon, *, path: str, location: str | No
         return np.array([given[p] for p in horizon.labels], dtype=float)
     # points, interpolated on period start time
     pts = sorted(spec.points, key=lambda kv: label_start(kv[0]))
-    x = np.array([(label_start(k) - horizon.table["start"].iloc[0]).days / 365.25 for k, _ in pts])
+    x = np.array([_years_from_start(k, horizon) for k, _ in pts])
     y = np.array([v for _, v in pts], dtype=float)
     t = horizon.table["t_years"].to_numpy()
     if t[0] < x[0] - 1e-9 or (spec.method != "step" and t[-1] > x[-1] + 1e-9):

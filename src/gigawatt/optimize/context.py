@@ -92,11 +92,13 @@ class Context:
     def salvage_fraction(self, life_years: xr.DataArray) -> xr.DataArray:
         """Share of an asset's value left at the horizon's end, by period of purchase (straight line)."""
         h = self.portfolio.horizon
-        end_years = h.table["t_years"].iloc[-1] + h.table["hours"].iloc[-1] / 8766.0
+        end_years = h.end_years
         t = xr.DataArray(h.table["t_years"].to_numpy(), coords={"period": self.periods})
         return ((t + life_years - end_years) / life_years).clip(0, 1)
 
     def df_end(self) -> float:
-        h = self.portfolio.horizon
-        end_years = h.table["t_years"].iloc[-1] + h.table["hours"].iloc[-1] / 8766.0
-        return float((1.0 + self.portfolio.scenario.horizon.discount_rate) ** (-end_years))
+        return float((1.0 + self.portfolio.scenario.horizon.discount_rate) ** (-self.portfolio.horizon.end_years))
+
+    def period_years(self) -> xr.DataArray:
+        """Length of each period in years (calendar: a month is 1/12)."""
+        return xr.DataArray(self.portfolio.horizon.table["years"].to_numpy(), coords={"period": self.periods})

@@ -8,15 +8,17 @@ import xarray as xr
 from gigawatt.optimize.context import CHIP_SCALE, COMPUTE_SCALE, MONEY_SCALE, Context
 
 
-# Elastic penalties (MUSD per unit of slack): far above any real cost, unmet demand the cheapest, so a
-# shortfall of capacity reads as unmet demand and a physical impossibility as the limit it breaks.
+# Elastic penalties (MUSD per unit of slack), far above any real cost and ordered so each conflict reads
+# as its cause: a share target gives way before demand does (dropping demand would otherwise "meet" any
+# share); a capacity shortfall reads as unmet demand (cheaper than conjuring power); a firm supply deal
+# that cannot be installed reads as the site power it lacks (cheaper than breaking the deal).
 ELASTIC_PENALTY = {
-    "Workload-demand": 1e3,  # per MH100e-h (≈ $1,000 per H100e-hour)
-    "Share-target-lower": 1e4,
-    "Share-target-upper": 1e4,
+    "Share-target-lower": 1e3,  # per MH100e-h
+    "Share-target-upper": 1e3,
+    "Workload-demand": 1e4,  # per MH100e-h (≈ $10,000 per H100e-hour)
     "Site-power-envelope": 1e5,  # per MW
-    "Contract-supply-lower": 1e5,  # per kchip
-    "Accelerator-purchase-upper": 1e5,
+    "Contract-supply-lower": 1e6,  # per kchip
+    "Accelerator-purchase-upper": 1e6,
 }
 
 

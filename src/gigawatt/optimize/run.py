@@ -168,7 +168,7 @@ def _costs(ctx: Context, ds: xr.Dataset, x: xr.DataArray) -> None:
     c = cost_coefficients(ctx)
     supply = d.indexes["supply"]
     zeros = xr.zeros_like(x.sum("workload"))
-    period_years = d["hours"] / 8766.0
+    period_years = ctx.period_years()
 
     def full(part: xr.DataArray) -> xr.DataArray:
         return part.reindex(supply=supply, fill_value=0.0).transpose("supply", "period")

@@ -1,0 +1,21 @@
+"""The README's two commands are the ones users and CI run."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _commands() -> list[str]:
+    return re.findall(r"```bash\n(.+?)\n```", (ROOT / "README.md").read_text())
+
+
+def test_ci_runs_the_readme_test_command_verbatim():
+    ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1]
+    assert ci in _commands(), "README's test command and .ci/run differ"
+
+
+def test_readme_main_job_solves_the_reference_scenario_and_writes_a_report():
+    main = _commands()[0]
+    assert "gigawatt solve scenarios/openai.yaml" in main and "gigawatt report" in main
+    assert (ROOT / "scenarios" / "openai.yaml").exists()
