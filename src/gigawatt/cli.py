@@ -113,8 +113,13 @@ def validate(path: Path = ScenarioArg, scenario: Optional[str] = ScenarioOpt, se
 
 @app.command()
 @guarded
-def schema() -> None:
-    """Print the JSON Schema of the scenario format (for editors)."""
+def schema(markdown: bool = typer.Option(False, "--markdown", help="Print the field-by-field docs instead.")) -> None:
+    """Print the JSON Schema of the scenario format (for editors), or its documentation."""
+    if markdown:
+        from gigawatt.scenario.docs import markdown as md
+
+        print(md(), end="")
+        return
     from gigawatt.scenario.schema import json_schema
 
     print(json.dumps(json_schema(), indent=2))

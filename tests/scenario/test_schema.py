@@ -114,3 +114,12 @@ def test_json_schema_has_sections_and_descriptions():
     assert set(schema["properties"]) >= {"meta", "horizon", "providers", "sites", "contracts", "workloads",
                                          "finance", "policy", "uncertainty", "overrides", "scenarios"}
     assert "Facility power" in json_schema()["$defs"]["Site"]["properties"]["power_max"]["description"]
+
+
+def test_scenario_format_doc_is_generated_from_the_schema():
+    from pathlib import Path
+
+    from gigawatt.scenario.docs import markdown
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "scenario-format.md"
+    assert doc.read_text() == markdown(), "regenerate: gigawatt schema --markdown > docs/scenario-format.md"

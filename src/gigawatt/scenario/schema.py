@@ -424,35 +424,76 @@ class Policy(Base):
 
 
 class Driver(Base):
-    target: Literal["demand", "revenue", "price", "energy_price", "other_costs"]
+    """An uncertain multiplier: each Monte Carlo draw samples a factor (1 = the figure as written) that
+    scales the targeted figures. See docs/risk.md."""
+
+    target: Literal["demand", "revenue", "price", "lease_price", "contract_price", "energy_price", "other_costs"]
+    """What it scales: workload demand; revenue (finance.revenue and per-unit workload revenue); prices paid
+    per use (`price` = `lease_price` + `contract_price`: on-demand lease prices and contracts' per-use
+    price; take-or-pay payments are fixed by contract); site energy prices; finance.other_costs entries."""
     applies_to: list[str] | None = None
-    """Names the driver scales (workloads for demand; default: all of the target)."""
+    """Names it scales (default: all of the target). demand: workloads. revenue: workloads (their
+    per-unit revenue) and/or `exogenous` (finance.revenue). price, lease_price, contract_price: providers,
+    contracts, accelerators or supply options (`provider/accelerator`, `contract:name`). energy_price:
+    sites. other_costs: entries of finance.other_costs."""
     distribution: Literal["normal", "lognormal", "triangular", "uniform", "empirical"]
+    """Distribution of the factor; its parameters go in `params`."""
     params: dict[str, float | list[float]]
-    """normal/lognormal: mean, sd (lognormal: of the log); triangular: low, mode, high; uniform: low, high; empirical: values."""
-    mode: Literal["level", "growth"] = "level"
-    """level: one factor scales every period; growth: an independent factor per year, compounding."""
+    """normal: mean, sd. lognormal: mean, sd of the log (factor = exp(N(mean, sd))). triangular: low, mode,
+    high. uniform: low, high. empirical: values (equally likely). A factor below 0 counts as 0. Zero spread
+    (sd 0, low = high, one value of 1) reproduces the deterministic plan exactly."""
+    mode: Literal["level", "growth", "yearly"] = "level"
+    """level: one factor per draw scales every period. growth: an independent factor per calendar year,
+    compounding (year y is scaled by the product of the factors of years 0..y). yearly: an independent
+    factor per year, not compounding."""
+    source: str | None = None
+    notes: str | None = None
 
 
 class Event(Base):
+    """A discrete event that happens in a draw with a probability (decided once per draw)."""
+
     kind: Literal["site_delay", "contract_failure", "vendor_replaced"]
+    """site_delay: a site's power (and the chips installed there) arrives `delay` months late.
+    contract_failure: a contract delivers nothing and is not paid (capacity: its chips; supply: its chips
+    and the vendor's equity). vendor_replaced: a vendor's deals are replaced: its equity is lost and its
+    chips cost `price_change` more."""
     probability: Fraction
+    """Probability that it happens in a draw (0.2 or '20%')."""
     target: str
-    """The site, contract or vendor it hits."""
+    """The site (site_delay), contract (contract_failure) or vendor (vendor_replaced) it hits."""
     delay: Quantity("month") | None = None
+    """site_delay: how late the site's power arrives."""
+    price_change: Annotated[float, BeforeValidator(_fraction_signed)] | None = None
+    """vendor_replaced: relative change of the price of the vendor's chips bought in the plan (0.1 or
+    '10%' = 10% dearer; default 0)."""
+    source: str | None = None
+    notes: str | None = None
 
 
 class Correlation(Base):
+    """A correlation between two drivers (or events), imposed through a Gaussian copula."""
+
     between: tuple[str, str]
+    """Names of two drivers or events."""
     rho: Annotated[float, Field(ge=-1.0, le=1.0)]
+    """Correlation of their underlying standard normals (per year for per-year drivers; a level driver or
+    an event is correlated with the first year's factor of a per-year driver)."""
 
 
 class Uncertainty(Base):
+    """What is uncertain, for `gigawatt simulate` and `gigawatt sweep --draws`. See docs/risk.md."""
+
     drivers: Annotated[dict[str, Driver], BeforeValidator(_name_ok)] = {}
+    """Uncertain multipliers by name."""
     events: Annotated[dict[str, Event], BeforeValidator(_name_ok)] = {}
+    """Discrete events by name."""
     correlations: list[Correlation] = []
+    """Pairwise correlations between drivers and events (the matrix must be positive semi-definite)."""
     draws: Annotated[int, Field(ge=1)] = 10_000
-    seed: int = 0
+    """Default number of draws (`--draws` overrides)."""
+    seed: Annotated[int, Field(ge=0)] = 0
+    """Default root seed (`--seed` overrides)."""
 
 
 class SolveConfig(Base):
