@@ -6,7 +6,7 @@ Discount rate 0 and the test chip (conftest.TEST_ACCELERATORS: H100 reference, 1
 
 import pytest
 
-from conftest import solve_text
+from helpers import solve_text
 
 H = 8760.0
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import scenario_text, solve_text
+from helpers import scenario_text, solve_text
 from gigawatt.errors import InfeasibleError
 
 LEAD = """

@@ -57,26 +57,34 @@ def define_purchase_limits(ctx: Context) -> None:
         return
     m = ctx.model
     b = m.variables["Own-buy"].fillna(0)
-    by_accel = (b * ctx.own_accelerator_matrix()).sum("supply")
     pmax = ctx.data["purchase_max_chips"] / CHIP_SCALE
     finite = np.isfinite(pmax)
     from gigawatt.optimize.objective import ELASTIC_PENALTY
 
     accel_periods = [ctx.data.indexes["accelerator"], ctx.periods]
-    if bool(finite.any()):
-        lhs = by_accel
+    # rows for the accelerators with a limit only (the others' rows were all masked)
+    accels = ctx.data.indexes["accelerator"]
+    rows = accels[finite.any("period").to_numpy()]
+    if len(rows):
+        fin = finite.sel(accelerator=rows)
+        lhs = ctx.own_sum_by(b, "accelerator", rows)
         if ctx.elastic:
             lhs = lhs - ctx.add_slack("Accelerator-purchase-upper", accel_periods,
-                                      ELASTIC_PENALTY["Accelerator-purchase-upper"], mask=finite)
-        m.add_constraints(lhs <= pmax.where(finite, 0.0), name="Accelerator-purchase-upper", mask=finite)
+                                      ELASTIC_PENALTY["Accelerator-purchase-upper"],
+                                      mask=finite).sel(accelerator=rows)
+        m.add_constraints(lhs <= pmax.sel(accelerator=rows).where(fin, 0.0), name="Accelerator-purchase-upper",
+                          mask=fin)
     pmin = ctx.data["purchase_min_cumulative_chips"] / CHIP_SCALE
     need = pmin > 0
-    if bool(need.any()):
-        lhs = by_accel.cumsum("period")
+    rows = accels[need.any("period").to_numpy()]
+    if len(rows):
+        # cumulative: a row holds every purchase of the accelerator up to t
+        lhs = ctx.own_sum_by(b, "accelerator", rows).cumsum("period")
         if ctx.elastic:
             lhs = lhs + ctx.add_slack("Contract-supply-lower", accel_periods,
-                                      ELASTIC_PENALTY["Contract-supply-lower"], mask=need)
-        m.add_constraints(lhs >= pmin, name="Contract-supply-lower", mask=need)
+                                      ELASTIC_PENALTY["Contract-supply-lower"], mask=need).sel(accelerator=rows)
+        m.add_constraints(lhs >= pmin.sel(accelerator=rows), name="Contract-supply-lower",
+                          mask=need.sel(accelerator=rows))
 
 
 def effective_compute(ctx: Context) -> "xr.DataArray":

@@ -17,7 +17,7 @@ def define_site_power(ctx: Context) -> None:
     d = ctx.data
     existing = d["site_power_existing_mw"]
     if len(ctx.own):
-        draw = (m.variables["Own-chips"] * ctx.own_power_mw_per_kchip() * ctx.own_site_matrix()).sum("supply")
+        draw = ctx.own_sum_by(m.variables["Own-chips"] * ctx.own_power_mw_per_kchip(), "site", p.sites.index)
         m.add_constraints(draw - pw <= existing, name="Site-power-upper")
     room = d["site_power_max_mw"] - existing
     if ctx.elastic:
