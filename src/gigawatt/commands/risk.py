@@ -1,0 +1,242 @@
+"""`gigawatt simulate` (Monte Carlo over a solved plan) and `gigawatt sweep` (many solves on an executor)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+
+def _usd(x) -> str:
+    if x is None:
+        return "–"
+    ax = abs(x)
+    for div, s in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
+        if ax >= div:
+            return f"${x / div:,.1f}{s}"
+    return f"${x:,.0f}"
+
+
+def _progress(console: Console, quiet: bool) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TimeRemainingColumn(), console=console, disable=quiet, transient=True)
+
+
+# --- simulate -----------------------------------------------------------------------------------------------
+
+
+def run_simulate(run_dir: Path, *, draws: int | None, seed: int | None, out_dir: Path | None,
+                 chunk_size: int | None, workers: int, register: bool, console: Console, quiet: bool,
+                 sets: list[str] | None = None) -> dict:
+    from gigawatt.risk.io import load_run, write_results
+    from gigawatt.risk.simulate import build_model, simulate
+
+    t0 = time.perf_counter()
+    plan, portfolio = load_run(run_dir, sets=sets)
+    unc = portfolio.scenario.uncertainty
+    model = build_model(plan, portfolio)
+    n = int(unc.draws if draws is None else draws)
+    if n < 1:
+        from gigawatt.errors import Problem, ScenarioError
+
+        raise ScenarioError(Problem("--draws must be at least 1", path="--draws", value=n, expected="≥ 1",
+                                    fix="pass --draws 10000, say"), title="bad option")
+    if not unc.drivers and not unc.events and not quiet:
+        console.print("[yellow]note:[/] the scenario has no uncertainty section: every draw equals the plan",
+                      highlight=False)
+    with _progress(console, quiet) as bar:
+        task = bar.add_task(f"simulating {n:,} draws", total=n)
+        result = simulate(plan, portfolio, draws=n, seed=seed, chunk_size=chunk_size, workers=workers,
+                          progress=lambda done: bar.update(task, completed=done), model=model)
+    out = Path(out_dir) if out_dir else Path(run_dir)
+    doc = result.to_dict()
+    doc["run_dir"] = str(Path(run_dir))
+    write_results(result, out, extra={"run_dir": str(Path(run_dir)), "elapsed_s": time.perf_counter() - t0})
+    if register:
+        _register(out, portfolio, result)
+    if not quiet:
+        print_risk(doc, out, console, elapsed=time.perf_counter() - t0)
+    return doc
+
+
+def _register(out: Path, portfolio, result) -> None:
+    """Record the simulation in the runs catalog when the catalog module exists (best effort)."""
+    try:
+        from gigawatt.results import versions
+        from gigawatt.runs import RunsCatalog, inputs_hash
+    except ImportError:
+        return
+    import logging
+
+    try:
+        RunsCatalog().register(kind="simulate", path=Path(out).resolve(), scenario=portfolio.scenario.meta.name,
+                               variant=None, inputs_hash=inputs_hash(portfolio.resolved.data if portfolio.resolved
+                                                                     else {}),
+                               status="ok", objective_usd=result.net_present_cost["mean"], timings=result.timings,
+                               versions=versions())
+    except Exception as exc:  # the simulation is written; a catalog problem must not lose it
+        logging.getLogger(__name__).warning("could not register the simulation in the runs catalog: %s", exc)
+
+
+def print_risk(doc: dict, out: Path, console: Console, *, elapsed: float) -> None:
+    t = Table(title=f"Monte Carlo: {doc['draws']:,} draws, seed {doc['seed']}")
+    for col in ("period", "cash p5", "cash p50", "cash p95", "cash flow p50", "unmet p95", "stranded p50"):
+        t.add_column(col, justify="right")
+    c, cf = doc["cash_usd_percentiles"], doc["cash_flow_usd_percentiles"]
+    un, st = doc["unmet_demand_fraction_percentiles"], doc["stranded_capacity_fraction_percentiles"]
+    for p in doc["periods"]:
+        t.add_row(p, _usd(c["p5"][p]), _usd(c["p50"][p]), _usd(c["p95"][p]), _usd(cf["p50"][p]),
+                  f"{un['p95'][p]:.1%}", f"{st['p50'][p]:.1%}")
+    console.print(t)
+    prob = doc["probability_cash_below_zero"]
+    console.print("  P(cash < 0): " + ", ".join(f"{y} {v:.1%}" for y, v in prob.items()), highlight=False)
+    g, npc = doc["funding_gap_usd"], doc["net_present_cost_usd"]
+    console.print(f"  funding gap: mean {_usd(g['mean'])}, p95 {_usd(g['p95'])}, max {_usd(g['max'])} · "
+                  f"net present cost of compute: mean {_usd(npc['mean'])}, VaR95 {_usd(npc['var_95'])}, "
+                  f"CVaR95 {_usd(npc['cvar_95'])} (plan {_usd(npc['deterministic'])})", highlight=False)
+    rate = doc["timings_s"].get("draw_periods_per_s")
+    console.print(f"  wrote {out}/risk.json, risk_paths.parquet · {elapsed:.2f} s"
+                  + (f", {rate:,.3g} draw-periods/s" if rate else ""), highlight=False)
+
+
+# --- sweep --------------------------------------------------------------------------------------------------
+
+
+def run_sweep(path: Path, *, vary: list[str], sets: list[str], scenario: str | None, draws: int | None,
+              seed: int | None, engine: str, workers: int, address: str | None, out_dir: Path,
+              allow_unmet: bool, console: Console, err: Console, quiet: bool) -> int:
+    from gigawatt.sweep.executors import make_executor
+    from gigawatt.sweep.manifest import build
+    from gigawatt.sweep.run import run
+
+    t0 = time.perf_counter()
+    manifest = build(path, vary=vary, scenario=scenario, sets=sets, draws=draws, seed=seed,
+                     allow_unmet=allow_unmet or None)
+    if not quiet:
+        grid = " × ".join(f"{len(v)} {k}" for k, v in manifest.vary.items()) or "base"
+        console.print(f"sweep: {len(manifest.tasks)} runs ({grid}"
+                      f"{f' × {manifest.draws} draws' if manifest.draws else ''}) on {engine} with {workers} "
+                      f"worker{'s' if workers != 1 else ''}", highlight=False)
+    executor = make_executor(engine, workers=workers, address=address)
+    try:
+        with _progress(console, quiet) as bar:
+            task = bar.add_task("solving", total=None)
+            result = run(manifest, out_dir, executor=executor,
+                         progress=lambda done, total: bar.update(task, completed=done, total=total))
+    finally:
+        executor.close()
+    s = result.summary
+    if not quiet:
+        print_sweep(result, manifest, out_dir, console, elapsed=time.perf_counter() - t0)
+    if len(result.failed):
+        for _, r in result.failed.iterrows():
+            params = {k: r[k] for k in manifest.vary if k in r}
+            if "draw" in r and r["draw"] == r["draw"]:
+                params["draw"] = int(r["draw"])
+            err.print(f"[bold red]failed:[/] task {r['task_id']} {params}: {r['error']}", highlight=False,
+                      soft_wrap=True)
+        err.print(f"{len(result.failed)} of {len(s)} runs failed (after one retry); their rows are in "
+                  f"{out_dir}/summary.csv with status=failed", highlight=False)
+        return 2
+    return 0
+
+
+def print_sweep(result, manifest, out_dir: Path, console: Console, *, elapsed: float) -> None:
+    s = result.summary
+    keys = [k for k in manifest.vary if k in s.columns] + (["draw"] if "draw" in s.columns else [])
+    t = Table(title=f"sweep: {len(s)} runs, {int((s['status'] == 'ok').sum()) if len(s) else 0} ok")
+    power = sorted(c for c in s.columns if c.startswith("power_gw_"))
+    cols = keys + ["status", "objective_usd", "unmet_demand_fraction"] + power[-1:]
+    for c in cols:
+        t.add_column(c.replace("_usd", "").replace("_", " "), justify="right")
+    for _, r in s.head(20).iterrows():
+        cells = []
+        for c in cols:
+            v = r.get(c)
+            if c == "objective_usd":
+                cells.append(_usd(v) if v == v and v is not None else "–")
+            elif c == "unmet_demand_fraction":
+                cells.append(f"{v:.1%}" if v == v and v is not None else "–")
+            elif c.startswith("power_gw_"):
+                cells.append(f"{v:.2f}" if v == v and v is not None else "–")
+            else:
+                cells.append(str(v))
+        t.add_row(*cells)
+    console.print(t)
+    if len(s) > 20:
+        console.print(f"  (+{len(s) - 20} more rows in {out_dir}/summary.csv)", highlight=False)
+    console.print(f"  ran {result.ran}, resumed {result.skipped}, retried {result.retried} · wrote {out_dir}/"
+                  f"manifest.json, tasks/, summary.parquet, summary.csv · {elapsed:.1f} s "
+                  f"({result.ran / result.timings['run_s']:.2f} solves/s)" if result.ran else
+                  f"  nothing to run: all {result.skipped} tasks were done · wrote {out_dir}/summary.csv",
+                  highlight=False)
+
+
+# --- registration -------------------------------------------------------------------------------------------
+
+
+def register(app: typer.Typer) -> None:
+    from gigawatt.cli import STATE, err, guarded, out
+
+    @app.command()
+    @guarded
+    def simulate(run_dir: Path = typer.Argument(..., help="A run directory written by `gigawatt solve --out`.",
+                                                show_default=False),
+                 draws: Optional[int] = typer.Option(None, "--draws", "-n",
+                                                     help="Number of draws (default: uncertainty.draws)."),
+                 seed: Optional[int] = typer.Option(None, "--seed", help="Root seed (default: uncertainty.seed)."),
+                 out_dir: Optional[Path] = typer.Option(None, "--out", "-o",
+                                                        help="Where to write risk.json (default: the run directory)."),
+                 chunk_size: Optional[int] = typer.Option(None, "--chunk-size",
+                                                          help="Draws per chunk (whole blocks of 4,096); bounds memory. "
+                                                               "Results do not depend on it."),
+                 workers: int = typer.Option(1, "--workers", "-w", min=1,
+                                             help="Threads evaluating chunks. Results do not depend on it."),
+                 set_: Optional[list[str]] = typer.Option(None, "--set", help="Change the uncertainty: "
+                                                          "uncertainty.key.path=value (repeatable)."),
+                 register: bool = typer.Option(True, "--register/--no-register",
+                                               help="Record the simulation in the runs catalog.")) -> None:
+        """Monte Carlo over a solved plan: its commitments fixed, operations and cash re-evaluated per draw.
+        Writes risk.json (percentiles, probabilities, VaR/CVaR) and risk_paths.parquet."""
+        run_simulate(run_dir, draws=draws, seed=seed, out_dir=out_dir, chunk_size=chunk_size, workers=workers,
+                     register=register, console=out, quiet=STATE["quiet"], sets=set_ or [])
+
+    @app.command()
+    @guarded
+    def sweep(path: Path = typer.Argument(..., help="Scenario YAML file.", show_default=False),
+              vary: Optional[list[str]] = typer.Option(None, "--vary",
+                                                       help="key.path=v1,v2,... (repeatable; the grid is their product)."),
+              set_: Optional[list[str]] = typer.Option(None, "--set", help="Fixed override for every run: key.path=value."),
+              scenario: Optional[str] = typer.Option(None, "--scenario", "-s", help="Named scenario to apply first."),
+              draws: Optional[int] = typer.Option(None, "--draws", "-n", min=1,
+                                                  help="Re-optimise per Monte Carlo draw (sampled inputs), per grid point."),
+              seed: Optional[int] = typer.Option(None, "--seed", help="Root seed of the draws (default: uncertainty.seed)."),
+              engine: str = typer.Option("local", "--engine", help="local (process pool) or ray."),
+              workers: int = typer.Option(1, "--workers", "-w", min=1, help="Parallel solves (one HiGHS thread each)."),
+              address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (default: a local "
+                                                                           "instance with --workers CPUs)."),
+              allow_unmet: bool = typer.Option(False, "--allow-unmet", help="Serve what can be served in every run."),
+              out_dir: Path = typer.Option(..., "--out", "-o", help="Sweep directory (resumed if it exists).")) -> None:
+        """Many solves: a grid of --vary values and/or a re-optimisation per Monte Carlo draw, each task written
+        to DIR/tasks/<id>.parquet; the summary (DuckDB) goes to DIR/summary.parquet and .csv. Exit 2 when a run
+        failed (after one retry)."""
+        if not vary and not draws:
+            from gigawatt.errors import Problem, ScenarioError
+
+            raise ScenarioError(Problem("nothing to sweep", path="--vary/--draws",
+                                        expected="at least one --vary key.path=v1,v2 or --draws N",
+                                        fix="add --vary, or --draws to re-optimise per Monte Carlo draw"),
+                                title="bad options")
+        code = run_sweep(path, vary=vary or [], sets=set_ or [], scenario=scenario, draws=draws, seed=seed,
+                         engine=engine, workers=workers, address=address, out_dir=out_dir, allow_unmet=allow_unmet,
+                         console=out, err=err, quiet=STATE["quiet"])
+        if code:
+            raise typer.Exit(code)
+
+
+__all__ = ["register", "run_simulate", "run_sweep"]
