@@ -1,46 +1,9 @@
-"""Shared fixtures: tiny scenarios built from YAML text, solved through the real pipeline."""
+"""Shared fixtures (helpers live in helpers.py)."""
 
 from __future__ import annotations
 
-import textwrap
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-
-# A test chip with round figures so optima can be computed by hand: it *is* the H100 reference, so
-# demand in H100_hours equals chip-hours on it.
-TEST_ACCELERATORS = """\
-accelerators:
-  h100: {bf16_flops: 989 TFLOP/s, utilisation_training: 50%, utilisation_inference: 50%, all_in_power: 1 kW,
-         purchase_price: 10000 USD, useful_life: 5 years, available: 2020-01, vendor: nvidia}
-  mi300x: {bf16_flops: 989 TFLOP/s, utilisation_training: 50%, utilisation_inference: 50%, all_in_power: 1 kW,
-           purchase_price: 8000 USD, useful_life: 5 years, available: 2020-01, vendor: amd}
-"""
-
-
-def scenario_text(body: str, *, start: int = 2025, end: int = 2027, rate: str = "0%") -> str:
-    head = f"meta: {{name: test}}\nhorizon: {{start: {start}, end: {end}, step: year, discount_rate: {rate}}}\n"
-    return head + TEST_ACCELERATORS + textwrap.dedent(body)
-
-
-def build_test_portfolio(tmp_path: Path, body: str, *, sets: list[str] | None = None, **kw):
-    """Portfolio of a tiny scenario written to tmp_path (STYLE B6's build_test_portfolio)."""
-    from gigawatt.portfolio import Portfolio
-    from gigawatt.scenario.load import read
-    from gigawatt.scenario.validate import validate
-
-    path = tmp_path / "scenario.yaml"
-    path.write_text(scenario_text(body, **kw))
-    resolved = read(path, sets=sets or [])
-    return Portfolio.from_scenario(validate(resolved), resolved)
-
-
-def solve_text(tmp_path: Path, body: str, *, allow_unmet: bool | None = None, sets=None, **kw):
-    from gigawatt.optimize import optimize
-
-    return optimize(build_test_portfolio(tmp_path, body, sets=sets, **kw), allow_unmet=allow_unmet)
+from helpers import ROOT
 
 
 @pytest.fixture(scope="session")
@@ -55,3 +18,18 @@ def minimal_run(tmp_path_factory):
                                       "--no-register", "--quiet"])
     assert result.exit_code == 0, result.output
     return out
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _runs_catalog_in_tmp(tmp_path_factory):
+    """Every test registers runs in a throwaway catalog, never in the user's data directory."""
+    import os
+
+    path = tmp_path_factory.mktemp("catalog") / "runs.duckdb"
+    old = os.environ.get("GIGAWATT_RUNS_DB")
+    os.environ["GIGAWATT_RUNS_DB"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("GIGAWATT_RUNS_DB", None)
+    else:
+        os.environ["GIGAWATT_RUNS_DB"] = old

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import platform
+import warnings
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -191,7 +192,9 @@ def write_run(plan: Plan, out_dir: Path, *, resolved_yaml: str, finance: xr.Data
     with atomic_dir(Path(out_dir)) as tmp:
         (tmp / "summary.json").write_text(json.dumps(summ, indent=2, allow_nan=False) + "\n")
         (tmp / "scenario.resolved.yaml").write_text(resolved_yaml)
-        ds.to_netcdf(tmp / "plan.nc", engine="h5netcdf", invalid_netcdf=True)
+        with warnings.catch_warnings():  # bools and variable-length strings: h5netcdf says so, xarray reads them
+            warnings.filterwarnings("ignore", message=".*invalid netcdf features.*")
+            ds.to_netcdf(tmp / "plan.nc", engine="h5netcdf", invalid_netcdf=True)
         tdir = tmp / "tables"
         tdir.mkdir()
         for stem, frame in tables(plan, finance).items():
