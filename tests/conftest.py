@@ -15,7 +15,7 @@ def minimal_run(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("runs") / "minimal"
     result = CliRunner().invoke(app, ["solve", str(ROOT / "examples" / "minimal.yaml"), "--out", str(out),
-                                      "--no-register", "--quiet"])
+                                      "--no-register"])
     assert result.exit_code == 0, result.output
     return out
 

@@ -65,22 +65,13 @@ def run_simulate(run_dir: Path, *, draws: int | None, seed: int | None, out_dir:
 
 
 def _register(out: Path, portfolio, result) -> None:
-    """Record the simulation in the runs catalog when the catalog module exists (best effort)."""
-    try:
-        from gigawatt.results import versions
-        from gigawatt.runs import RunsCatalog, inputs_hash
-    except ImportError:
-        return
-    import logging
+    """Record the simulation in the runs catalog (a catalog problem is logged, never fatal)."""
+    from gigawatt.results import versions
+    from gigawatt.runs import inputs_hash, register_quietly
 
-    try:
-        RunsCatalog().register(kind="simulate", path=Path(out).resolve(), scenario=portfolio.scenario.meta.name,
-                               variant=None, inputs_hash=inputs_hash(portfolio.resolved.data if portfolio.resolved
-                                                                     else {}),
-                               status="ok", objective_usd=result.net_present_cost["mean"], timings=result.timings,
-                               versions=versions())
-    except Exception as exc:  # the simulation is written; a catalog problem must not lose it
-        logging.getLogger(__name__).warning("could not register the simulation in the runs catalog: %s", exc)
+    register_quietly(kind="simulate", path=Path(out).resolve(), scenario=portfolio.scenario.meta.name, variant=None,
+                     inputs_hash=inputs_hash(portfolio.resolved.data if portfolio.resolved else {}), status="ok",
+                     objective_usd=result.net_present_cost["mean"], timings=result.timings, versions=versions())
 
 
 def print_risk(doc: dict, out: Path, console: Console, *, elapsed: float) -> None:
@@ -131,6 +122,7 @@ def run_sweep(path: Path, *, vary: list[str], sets: list[str], scenario: str | N
     finally:
         executor.close()
     s = result.summary
+    _register_sweep(out_dir, manifest, result, scenario)
     if not quiet:
         print_sweep(result, manifest, out_dir, console, elapsed=time.perf_counter() - t0)
     if len(result.failed):
@@ -144,6 +136,20 @@ def run_sweep(path: Path, *, vary: list[str], sets: list[str], scenario: str | N
                   f"{out_dir}/summary.csv with status=failed", highlight=False)
         return 2
     return 0
+
+
+def _register_sweep(out_dir: Path, manifest, result, variant: str | None) -> None:
+    import yaml
+
+    from gigawatt.results import versions
+    from gigawatt.runs import register_quietly
+
+    s = result.summary
+    status = "ok" if not len(result.failed) else f"{len(result.failed)} of {len(s)} failed"
+    name = (yaml.safe_load(manifest.base_yaml) or {}).get("meta", {}).get("name")
+    register_quietly(kind="sweep", path=Path(out_dir).resolve(), scenario=name, variant=variant,
+                     inputs_hash=manifest.fingerprint(), status=status,
+                     timings=dict(result.timings), versions=versions())
 
 
 def print_sweep(result, manifest, out_dir: Path, console: Console, *, elapsed: float) -> None:

@@ -51,11 +51,11 @@ class _Null:
 
 def _register(out_dir: Path, portfolio, scenario, data, summ) -> None:
     from gigawatt.results import versions
-    from gigawatt.runs import RunsCatalog, inputs_hash
+    from gigawatt.runs import inputs_hash, register_quietly
 
-    RunsCatalog().register(kind="solve", path=Path(out_dir).resolve(), scenario=portfolio.scenario.meta.name,
-                           variant=scenario, inputs_hash=inputs_hash(data), status=summ["status"],
-                           objective_usd=summ["objective_usd"], timings=summ["timings_s"], versions=versions())
+    register_quietly(kind="solve", path=Path(out_dir).resolve(), scenario=portfolio.scenario.meta.name,
+                     variant=scenario, inputs_hash=inputs_hash(data), status=summ["status"],
+                     objective_usd=summ["objective_usd"], timings=summ["timings_s"], versions=versions())
 
 
 def _usd(x) -> str:
