@@ -54,6 +54,18 @@ def _by_year(frame: pd.DataFrame | pd.Series, how: str) -> pd.DataFrame | pd.Ser
     return grouped.sum() if how == "sum" else grouped.last()
 
 
+def _is_stock(finance: xr.Dataset, name: str) -> bool:
+    """Stocks (cash, cumulative figures, book value) are read at a year's last period; flows are summed."""
+    kind = finance[name].attrs.get("kind")
+    return kind == "stock" if kind else (name.startswith("cumulative") or name == "cash_usd")
+
+
+def finance_frame(finance: xr.Dataset) -> pd.DataFrame:
+    """The finance lines over period only, one column each (periods as the index)."""
+    names = [n for n, v in finance.data_vars.items() if v.dims == ("period",)]
+    return finance[names].to_dataframe()[names]
+
+
 def summary(plan: Plan, finance: xr.Dataset | None = None, *, scenario_name: str = "", variant: str | None = None,
             commitments_usd_total: float | None = None) -> dict:
     """The summary.json dict: headline figures per year and for the whole horizon."""
@@ -72,14 +84,13 @@ def summary(plan: Plan, finance: xr.Dataset | None = None, *, scenario_name: str
     mc = st.marginal_cost()
     dem_w = plan.ds["demand_h100e_hours"].transpose("period", "workload").to_pandas()
     mc_year = (_by_year(mc * dem_w, "sum") / _by_year(dem_w, "sum").where(lambda d: d > 0)) if not mc.empty else None
-    fin = finance.to_dataframe() if finance is not None else None
+    fin = finance_frame(finance) if finance is not None else None
     fin_y = None
     if fin is not None:
-        flows = [c for c in fin.columns if not c.startswith("cumulative") and c != "cash_usd"]
-        fin_y = _by_year(fin[flows], "sum")
-        for c in ("cumulative_cash_flow_usd", "cash_usd"):
-            if c in fin:
-                fin_y[c] = _by_year(fin[c], "last")
+        stocks = [c for c in fin.columns if _is_stock(finance, c)]
+        fin_y = _by_year(fin[[c for c in fin.columns if c not in stocks]], "sum")
+        for c in stocks:
+            fin_y[c] = _by_year(fin[c], "last")
     years = {}
     for y in power.index:
         cats = cost_cat.loc[y]
@@ -168,7 +179,10 @@ def tables(plan: Plan, finance: xr.Dataset | None = None) -> dict[str, pd.DataFr
     if "site_power_mw" in plan.ds:
         t["site_power_mw"] = plan.ds["site_power_mw"].transpose("period", "site").to_pandas()
     if finance is not None:
-        t["finance"] = finance.to_dataframe()
+        t["finance"] = finance_frame(finance)
+        for name in ("revenue_by_workload_usd", "compute_cost_by_workload_usd"):
+            if name in finance:
+                t[f"finance_{name}"] = finance[name].transpose("period", "workload").to_pandas()
     return t
 
 

@@ -19,6 +19,10 @@ ELASTIC_PENALTY = {
     "Site-power-envelope": 1e5,  # per MW
     "Contract-supply-lower": 1e6,  # per kchip
     "Accelerator-purchase-upper": 1e6,
+    # per MUSD below the floor: far above what a dollar of cash saved costs (leasing instead of buying,
+    # deferring a build), and a shortfall reads as the floor rather than as unmet demand while compute
+    # costs under $100 per H100e-hour (1e4 / 1e2)
+    "Cash-floor": 1e2,
 }
 
 

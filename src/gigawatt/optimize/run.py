@@ -155,6 +155,10 @@ def extract(ctx: Context) -> xr.Dataset:
     ds["unmet_h100e_hours"] = (unmet * COMPUTE_SCALE) if unmet is not None else xr.zeros_like(d["demand_h100e_hours"])
     _costs(ctx, ds, x)
     _duals(ctx, ds)
+    cash = _sol(ctx, "Cash-level")
+    if cash is not None:  # the planner's view of cash under policy.cash_floor (finance recomputes it)
+        ds["cash_level_usd"] = cash * MONEY_SCALE
+        ds.attrs["cash_floor_usd"] = float(p.scenario.policy.cash_floor)
     ds["discount_factor"] = d["discount_factor"]
     ds["hours"] = d["hours"]
     ds.attrs["objective_usd"] = (float(ctx.model.objective.value) + fixed_payments_npv_musd(ctx)) * MONEY_SCALE
@@ -168,7 +172,6 @@ def _costs(ctx: Context, ds: xr.Dataset, x: xr.DataArray) -> None:
     c = cost_coefficients(ctx)
     supply = d.indexes["supply"]
     zeros = xr.zeros_like(x.sum("workload"))
-    period_years = ctx.period_years()
 
     def full(part: xr.DataArray) -> xr.DataArray:
         return part.reindex(supply=supply, fill_value=0.0).transpose("supply", "period")
@@ -180,7 +183,8 @@ def _costs(ctx: Context, ds: xr.Dataset, x: xr.DataArray) -> None:
         n = _sol(ctx, "Own-chips")
         cash["capex_chips"] = full(b * c["own_buy"] * MONEY_SCALE)
         cash["energy"] = full(n * c["own_energy"] * MONEY_SCALE)
-        dep = n * CHIP_SCALE * ctx.own_attr("purchase_price_usd") / ctx.own_attr("useful_life_years") * period_years
+        # straight line over the service life as modelled (whole periods), so it sums to the price paid
+        dep = n * CHIP_SCALE * ctx.own_attr("purchase_price_usd") / ctx.own_life_periods()
         economic = full(dep + n * c["own_energy"] * MONEY_SCALE)
     if len(ctx.lease):
         cash["lease"] = full(x.sel(supply=ctx.lease).sum("workload") * c["lease"] * MONEY_SCALE)
@@ -197,7 +201,15 @@ def _costs(ctx: Context, ds: xr.Dataset, x: xr.DataArray) -> None:
         cost = xr.DataArray(p.sites["build_cost_usd_per_mw"].to_numpy(), coords={"site": p.sites.index})
         life = xr.DataArray(p.sites["facility_life_years"].to_numpy(), coords={"site": p.sites.index})
         ds["cost_capex_sites_usd"] = built * cost
-        ds["depreciation_sites_usd"] = (ds["site_power_mw"] - d["site_power_existing_mw"]) * cost / life * period_years
+        # straight line over the facility life in whole periods, from the period power is energised
+        per_year = 12 / p.horizon.months_per_period()
+        life_periods = np.maximum(1, np.rint(life * per_year)).astype(int)
+        capex = ds["cost_capex_sites_usd"]
+        dep = capex.cumsum("period")
+        for lag in np.unique(life_periods.values):  # a few distinct lives, not a loop over sites
+            old = capex.shift(period=int(lag)).fillna(0.0).cumsum("period")
+            dep = dep - old.where(life_periods == lag, 0.0)
+        ds["depreciation_sites_usd"] = (dep / life_periods).transpose("site", "period")
     # allocate each option's economic cost to workloads in proportion to the chips serving them
     used = x.sum("workload")
     share = (x / used.where(used > 0)).fillna(0.0)

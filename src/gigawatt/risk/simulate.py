@@ -107,28 +107,16 @@ def _clean(a) -> np.ndarray:
 
 def base_finance(plan, portfolio) -> tuple[dict[str, np.ndarray], str]:
     """The plan's cash flow and cash per period: stored with the plan (finance_*), else from
-    gigawatt.finance.compute, else rebuilt from the plan's costs and the portfolio's finance arrays."""
+    :func:`gigawatt.finance.compute` (the one definition of the plan's cash flow)."""
     ds = plan.ds
     if "finance_cash_usd" in ds and "finance_cash_flow_usd" in ds:
         return {"cash_flow_usd": ds["finance_cash_flow_usd"].values.astype(float),
                 "cash_usd": ds["finance_cash_usd"].values.astype(float)}, "plan.nc (finance)"
-    try:
-        from gigawatt import finance as finance_mod
-    except ImportError:
-        finance_mod = None
-    if finance_mod is not None and hasattr(finance_mod, "compute"):
-        fin = finance_mod.compute(plan, portfolio)
-        return {"cash_flow_usd": fin["cash_flow_usd"].values.astype(float),
-                "cash_usd": fin["cash_usd"].values.astype(float)}, "gigawatt.finance.compute"
-    d = portfolio.data
-    served = (ds["demand_h100e_hours"] - ds["unmet_h100e_hours"]).transpose("workload", "period").values
-    rate = _revenue_rates(portfolio, [str(w) for w in ds["workload"].values])
-    revenue = d["revenue_usd"].values + (rate[:, None] * served).sum(axis=0)
-    costs = compute_costs(plan).sum(axis=0) + d["other_costs_usd"].values
-    equity = sum(_deal_equity(portfolio).values(), np.zeros(len(plan.periods)))
-    cf = revenue - costs + d["funding_usd"].values + equity
-    cash = portfolio.scenario.finance.starting_cash + np.cumsum(cf)
-    return {"cash_flow_usd": cf, "cash_usd": cash}, "rebuilt from plan.nc (no finance module)"
+    from gigawatt import finance as finance_mod
+
+    fin = finance_mod.compute(plan, portfolio)
+    return {"cash_flow_usd": fin["cash_flow_usd"].values.astype(float),
+            "cash_usd": fin["cash_usd"].values.astype(float)}, "gigawatt.finance.compute"
 
 
 def compute_costs(plan) -> np.ndarray:

@@ -1,0 +1,103 @@
+"""Cash floor: the plan's cash stays at or above policy.cash_floor in every period (docs/formulation.md).
+
+Cash follows the same cash flow as :func:`gigawatt.finance.compute` (docs/finance.md), written over the
+model's variables: revenue per unit of compute served is linear in dispatch, capex, energy, rentals and
+contract use are linear in purchases, chips in service, power built and dispatch, and everything the plan
+cannot change (exogenous revenue, other costs, funding, vendor equity, take-or-pay payments) is a constant.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from gigawatt.optimize.context import MONEY_SCALE, Context
+from gigawatt.portfolio import Portfolio
+
+
+def revenue_usd_per_h100e_hour(portfolio: Portfolio) -> xr.DataArray:
+    """Revenue per H100e-hour served, per workload: revenue_per_h100_hour / u_ref (one H100-hour of the
+    workload is u_ref H100e-hours). 0 where the workload earns nothing."""
+    w = portfolio.workloads
+    rate = w["revenue_per_h100_hour_usd"].to_numpy(dtype=float) / w["utilisation_h100"].to_numpy(dtype=float)
+    return xr.DataArray(rate, coords={"workload": w.index})
+
+
+def vendor_equity_by_deal_usd(portfolio: Portfolio) -> xr.DataArray:
+    """Vendor equity per firm supply deal and period (USD): equity_per_gw × GW of the deal's chips delivered
+    in the period (at the accelerator's all-in power), cumulated and capped at equity_max.
+
+    A deal that is not firm is an option: it delivers nothing for sure, so its equity is not counted."""
+    labels = list(portfolio.horizon.labels)
+    deals = portfolio.deals
+    names = pd.Index([], name="deal", dtype=object)
+    if deals is not None and len(deals):
+        names = pd.Index(deals.index[deals["firm"].astype(bool) & (deals["equity_per_gw_usd"] > 0)], name="deal")
+    if not len(names):
+        return xr.DataArray(np.zeros((0, len(labels))), coords={"deal": names, "period": labels})
+    rows = deals.loc[names]
+    chips = rows[[f"chips_{p}" for p in labels]].to_numpy(dtype=float)
+    kw = portfolio.accelerators.loc[rows["accelerator"], "all_in_power_kw"].to_numpy(dtype=float)
+    gw = chips * kw[:, None] / 1e6
+    per_gw = rows["equity_per_gw_usd"].to_numpy(dtype=float)[:, None]
+    cap = rows["equity_max_usd"].to_numpy(dtype=float)[:, None]
+    cum = np.minimum(np.cumsum(gw * per_gw, axis=1), cap)
+    return xr.DataArray(np.diff(cum, axis=1, prepend=0.0), coords={"deal": names, "period": labels})
+
+
+def fixed_cash_flow_usd(portfolio: Portfolio) -> xr.DataArray:
+    """Cash flow per period the plan cannot change (USD): exogenous revenue + funding + vendor equity
+    − other costs − take-or-pay payments of firm contracts."""
+    d = portfolio.data
+    fixed = d["contract_fixed_payment_usd"].sum("supply") if d.sizes.get("supply", 0) else 0.0
+    equity = vendor_equity_by_deal_usd(portfolio).sum("deal")
+    flow = d["revenue_usd"] + d["funding_usd"] - d["other_costs_usd"] - fixed
+    return flow + equity.assign_coords(period=d.indexes["period"])
+
+
+def define_cash_floor(ctx: Context) -> None:
+    """Cash-level[t] (MUSD, free): the lab's cash at the end of period t, and
+
+    Cash-balance: K[t] − K[t−1] − (R[t] − C[t]) = S·1[t=first] + Φ[t]
+    Cash-floor:   K[t] ≥ floor
+
+    R[t] = Σ_{j,w} ρ_w e[j,w,t] X[j,w,t] (revenue per unit served), C[t] = Σ_o p_a B[o,t] + Σ_o ε[o,t] N[o,t]
+    + Σ_s c_s (P[s,t] − P[s,t−1]) + Σ_l q_l h_t Σ_w X[l,w,t] + Σ_k u_k h_t Σ_w X[k,w,t] (undiscounted),
+    S the starting cash, Φ the fixed cash flow (:func:`fixed_cash_flow_usd`). Only with policy.cash_floor."""
+    from gigawatt.optimize.capacity import effective_compute
+    from gigawatt.optimize.objective import ELASTIC_PENALTY, cost_coefficients
+
+    p = ctx.portfolio
+    floor = p.scenario.policy.cash_floor
+    if floor is None:
+        return
+    m = ctx.model
+    c = cost_coefficients(ctx)
+    x = m.variables["Supply-dispatch"]
+    rate = revenue_usd_per_h100e_hour(p)  # USD per H100e-h == MUSD per MH100e-h
+    # net cash flow of the plan's decisions (MUSD), revenue minus costs
+    flow = -(x.sel(supply=ctx.lease) * c["lease"]).sum(["supply", "workload"]) if len(ctx.lease) else 0
+    if bool((rate != 0).any()):
+        flow = flow + (x * (effective_compute(ctx) * rate)).sum(["supply", "workload"])
+    if len(ctx.contract) and bool((c["contract_use"] > 0).any()):
+        flow = flow - (x.sel(supply=ctx.contract) * c["contract_use"]).sum(["supply", "workload"])
+    if len(ctx.own):
+        flow = flow - (m.variables["Own-buy"].fillna(0) * c["own_buy"]).sum("supply")
+        flow = flow - (m.variables["Own-chips"] * c["own_energy"]).sum("supply")
+    if len(p.sites):
+        pw = m.variables["Site-power"]
+        flow = flow - ((pw - pw.shift(period=1).fillna(0)) * c["site_build"]).sum("site")
+    const = fixed_cash_flow_usd(p) / MONEY_SCALE
+    start = xr.zeros_like(const)
+    start[0] = p.scenario.finance.starting_cash / MONEY_SCALE
+    cash = m.add_variables(coords=[ctx.periods], name="Cash-level")
+    lhs = cash - cash.shift(period=1).fillna(0) - flow
+    m.add_constraints(lhs == start + const, name="Cash-balance")
+    floor_lhs = 1 * cash
+    if ctx.elastic:
+        floor_lhs = floor_lhs + ctx.add_slack("Cash-floor", [ctx.periods], ELASTIC_PENALTY["Cash-floor"])
+    m.add_constraints(floor_lhs >= floor / MONEY_SCALE, name="Cash-floor")
+
+
+__all__ = ["define_cash_floor", "fixed_cash_flow_usd", "revenue_usd_per_h100e_hour", "vendor_equity_by_deal_usd"]
