@@ -1,0 +1,86 @@
+"""Reports of solved runs: a self-contained HTML page per run and a comparison of runs.
+
+The report layer reads a run directory (summary.json, plan.nc, tables/, scenario.resolved.yaml, risk.json)
+and draws it; it computes nothing new. ``write_report(DIR)`` and ``write_compare([DIR, ...])`` are the
+entry points; ``gigawatt report`` and ``gigawatt compare`` call them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from gigawatt.report.data import Run, headline, load_run
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a report write produced: the file, its size and the charts on it."""
+
+    path: Path
+    size_bytes: int
+    charts: list[str]
+
+
+def _write(path: Path, text: str) -> int:
+    from gigawatt.runs import atomic_write
+
+    data = text.encode("utf-8")
+    atomic_write(Path(path), lambda tmp: tmp.write_bytes(data))
+    return len(data)
+
+
+def _check_out(out: Path) -> None:
+    from gigawatt.errors import Problem, ScenarioError
+
+    if out.is_dir():
+        raise ScenarioError(Problem("the output path is a directory", path="-o", value=str(out),
+                                    expected="a file name ending in .html", fix="pass -o DIR/report.html"),
+                            title="bad option")
+
+
+def write_report(run_dir: str | Path, out: str | Path | None = None) -> Written:
+    """Write the HTML report of a run (default DIR/report.html), atomically.
+
+    Raises
+    ------
+    ScenarioError
+        DIR is not a readable run directory, or ``out`` is a directory.
+    """
+    from gigawatt.report.page import render_report
+
+    run = load_run(run_dir)
+    out = Path(out) if out else Path(run_dir) / "report.html"
+    _check_out(out)
+    text, charts = render_report(run)
+    return Written(out, _write(out, text), [c.id for c in charts])
+
+
+def write_compare(run_dirs: list[str | Path], out: str | Path | None = None) -> tuple[Written, list[Run]]:
+    """Write the comparison page of several runs (default ./compare.html), atomically."""
+    from gigawatt.report.page import render_compare
+
+    runs = load_runs(run_dirs)
+    out = Path(out) if out else Path("compare.html")
+    _check_out(out)
+    text, charts = render_compare(runs)
+    return Written(out, _write(out, text), [c.id for c in charts]), runs
+
+
+def load_runs(run_dirs: list[str | Path]) -> list[Run]:
+    """Load several runs; labels made unique (the directory name is added when two runs share one)."""
+    runs = [load_run(d) for d in run_dirs]
+    seen: dict[str, int] = {}
+    for r in runs:
+        seen[r.label] = seen.get(r.label, 0) + 1
+    for r in runs:
+        if seen[r.label] > 1:
+            r.label = f"{r.label} [{r.path.name}]"
+    labels = [r.label for r in runs]
+    for i, r in enumerate(runs):  # still equal (same name in two parents): number them
+        if labels.count(r.label) > 1:
+            r.label = f"{r.label} #{i + 1}"
+    return runs
+
+
+__all__ = ["write_report", "write_compare", "load_run", "load_runs", "headline", "Run", "Written"]
