@@ -52,6 +52,7 @@ def elastic_explanation(portfolio: Portfolio) -> list[str]:
     lines += _supply_lines(ctx, sol)
     lines += _purchase_lines(ctx, sol)
     lines += _share_lines(ctx, sol)
+    lines += _cash_lines(ctx, sol)
     return lines or ["no single limit explains it; save the model with --save-lp and inspect it"]
 
 
@@ -151,6 +152,30 @@ def _share_lines(ctx: Context, sol) -> list[str]:
             out.append(f"share target '{g}' asks {verb} {share:.0%} of compute from {group} in {t}, "
                        f"which the available capacity cannot deliver")
     return out
+
+
+def _cash_lines(ctx: Context, sol) -> list[str]:
+    """Periods where even the cash-lightest plan leaves cash below policy.cash_floor."""
+    from gigawatt.optimize.context import MONEY_SCALE
+
+    short = _nonzero(sol, "Cash-floor-slack")
+    if not short:
+        return []
+    floor = float(ctx.portfolio.scenario.policy.cash_floor)
+    where = ctx.portfolio.resolved.where(("policy", "cash_floor")) if ctx.portfolio.resolved else None
+    out = []
+    for t, v in short[:5]:
+        gap = v * MONEY_SCALE
+        out.append(f"cash floor: cash falls to {_usd(floor - gap)} in {t}, {_usd(gap)} below the floor of "
+                   f"{_usd(floor)} (policy.cash_floor{' at ' + where if where else ''}), even with the "
+                   "cash-lightest plan; add funding by then (finance.funding), lower the floor, or cut costs")
+    if len(short) > 5:
+        out.append(f"cash floor: also below the floor in {len(short) - 5} later periods")
+    return out
+
+
+def _usd(x: float) -> str:
+    return ("-$" if x < 0 else "$") + _fmt(abs(x))
 
 
 def _fmt(x: float) -> str:
