@@ -327,9 +327,11 @@ class _Builder:
                 self.problem(f"unknown provider '{c.counterparty}'", path + ("counterparty",), value=c.counterparty,
                              expected="a provider defined under providers: (capacity contracts are with providers)",
                              fix="correct the name." + did_you_mean(c.counterparty, self.sc.providers))
-                continue
             fields = ["bf16_flop_per_s"] + (["all_in_power_kw"] if c.power else [])
+            # checked even when the counterparty is unknown: every problem of the file is reported at once
             if not self.need(accel, c.accelerator, fields, f"by contract '{cname}'", path + ("accelerator",)):
+                continue
+            if c.counterparty not in self.sc.providers:
                 continue
             cap, fixed, use_price = self.contract_schedule(cname, c, accel)
             add({"name": f"contract:{cname}", "kind": "contract", "provider": c.counterparty, "site": "",

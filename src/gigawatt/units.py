@@ -114,7 +114,7 @@ def parse(value: str | float | int, unit: str, *, plain_ok: bool = False) -> flo
         out = float(q.to(unit).magnitude)
     except pint.DimensionalityError:
         raise UnitError(
-            f"a quantity of {describe(unit)} (e.g. {example(unit)!r}), but {value!r} is {_dim_of(q)}"
+            f"a quantity of {describe(unit)}, such as {example(unit)!r}, but {value!r} is {_dim_of(q)}"
         ) from None
     if math.isnan(out):
         raise UnitError("a number, not NaN")
@@ -129,7 +129,25 @@ def try_parse(value: str | float | int, units: list[str], *, plain_ok: bool = Fa
             return parse(value, unit, plain_ok=plain_ok and unit == units[0]), unit
         except UnitError as exc:
             errors.append(str(exc))
-    raise UnitError(" or ".join(describe(u) for u in units) + f" (e.g. {example(units[0])!r})")
+    if len(units) == 1:  # the one reason is the whole story (wrong dimension, bare number, unreadable)
+        raise UnitError(errors[0])
+    wanted = " or ".join(describe(u) for u in units) + f", such as {example(units[0])!r}"
+    raise UnitError(f"a quantity of {wanted}, but {_what_is(value)}")
+
+
+def _what_is(value: str | float | int) -> str:
+    """Say what ``value`` is, for a message that lists several acceptable kinds of quantity."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return f"{value!r} is not a quantity"
+    if isinstance(value, (int, float)):
+        return f"{value!r} is a bare number, which is ambiguous here: write the unit"
+    try:
+        q = registry().Quantity(_normalise(value))
+    except Exception:  # pint raises several types for unparsable text
+        return f"{value!r} cannot be read as a number with a unit"
+    if not isinstance(q, pint.Quantity) or q.dimensionless:
+        return f"{value!r} has no unit, which is ambiguous here: write the unit"
+    return f"{value!r} is {_dim_of(q)}"
 
 
 def format_quantity(value: float, unit: str) -> str:

@@ -121,3 +121,36 @@ def test_duplicate_keys_and_bad_yaml_have_locations(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(ScenarioError, match="file not found"):
         read(tmp_path / "nope.yaml")
+
+
+def test_precedence_defaults_then_file_then_scenario_then_set(tmp_path):
+    """defaults < file < scenario < --set, on a field the file leaves at its default (config.solve.method)."""
+    from gigawatt.scenario.validate import validate
+
+    text = BASE.replace("overrides:\n", "overrides:\n  ipm: {config.solve.method: ipm}\n").replace(
+        "scenarios:\n", "scenarios:\n  use_ipm: [ipm]\n")
+    path = write(tmp_path, "s.yaml", text)
+    assert validate(read(path)).config.solve.method == "auto"                       # schema default
+    path2 = write(tmp_path, "f.yaml", text + "config: {solve: {method: pdlp}}\n")
+    assert validate(read(path2)).config.solve.method == "pdlp"                      # file over default
+    assert validate(read(path2, scenario="use_ipm")).config.solve.method == "ipm"  # scenario over file
+    top = read(path2, scenario="use_ipm", sets=["config.solve.method=simplex"])
+    assert validate(top).config.solve.method == "simplex"                           # --set over scenario
+    # --set reaches a default section the file does not write at all
+    assert validate(read(path, sets=["config.solve.method=simplex"])).config.solve.method == "simplex"
+    # and a catalog accelerator's figures, which are its defaults
+    r = read(path, sets=["accelerators.h100.useful_life=4 years"])
+    assert validate(r).accelerators["h100"].useful_life == 4.0
+
+
+def test_set_cannot_invent_a_section_or_a_catalog_id(tmp_path):
+    path = write(tmp_path, "s.yaml", BASE)
+    with pytest.raises(ScenarioError) as info:
+        read(path, sets=["config.solv.method=ipm"])
+    assert "'config.solv' matches no key" in str(info.value)
+    with pytest.raises(ScenarioError) as info:
+        read(path, sets=["accelerators.h1000.useful_life=4 years"])
+    assert "'accelerators.h1000' matches no key" in str(info.value) and "Did you mean 'h100'?" in str(info.value)
+    with pytest.raises(ScenarioError) as info:
+        read(path, sets=["providers.awss.kind=cloud"])  # a named entry is never created through a dotted path
+    assert "'providers.awss' matches no key" in str(info.value) and "Did you mean 'aws'?" in str(info.value)

@@ -175,6 +175,20 @@ def _flatten_override(mapping: dict, prefix: KeyPath = ()) -> list[tuple[KeyPath
     return out
 
 
+def _is_schema_section(path: KeyPath) -> bool:
+    """Whether ``path`` names a field of the schema whose value is a mapping of fields (a section with
+    defaults, such as ``config.solve``), not a named entry (``providers.aws``): those may be created by an
+    override, so that ``--set`` can change a default the file does not write."""
+    from gigawatt.scenario.validate import _model_at
+
+    if len(path) == 2 and path[0] == "accelerators":  # a catalog accelerator's figures are its defaults
+        from gigawatt.catalog import accelerator_ids
+
+        return path[1] in accelerator_ids()
+    parent = _model_at(path[:-1])
+    return parent is not None and str(path[-1]) in parent.model_fields
+
+
 def apply_override(data: dict, lines: dict[KeyPath, str], items: list[tuple[KeyPath, Any]], *,
                    origin: str, location_of: dict[KeyPath, str] | None = None) -> list[Problem]:
     """Set each (path, value) in ``data``. Every key on the path but the last must exist; the last may be
@@ -192,7 +206,15 @@ def apply_override(data: dict, lines: dict[KeyPath, str], items: list[tuple[KeyP
             if isinstance(node, list) and key.isdigit() and int(key) < len(node):
                 node = node[int(key)]
                 continue
+            if isinstance(node, dict) and _is_schema_section(path[:depth + 1]):
+                # a section or field the file leaves at its default (config.solve.method): defaults < --set
+                node = node.setdefault(key, {})
+                continue
             known = list(node.keys()) if isinstance(node, dict) else []
+            if depth == 1 and path[0] == "accelerators":
+                from gigawatt.catalog import accelerator_ids
+
+                known += [a for a in accelerator_ids() if a not in known]
             problems.append(Problem(
                 f"{origin} sets '{dotted(path)}', but '{dotted(path[:depth + 1])}' matches no key",
                 path=dotted(path), value=value, location=where,

@@ -26,8 +26,9 @@ def _quantity(value: Any, *, unit: str, plain_ok: bool) -> float:
     except units.UnitError as exc:
         raise PydanticCustomError("quantity", "{msg}", {"msg": str(exc), "unit": unit}) from None
     if out < 0:
-        raise PydanticCustomError("quantity", "{msg}", {"msg": f"a quantity ≥ 0 (capacities, prices and times "
-                                                               f"cannot be negative), got {out!r} {unit}"})
+        raise PydanticCustomError("quantity", "{msg}", {
+            "msg": "a quantity ≥ 0 (capacities, prices and times cannot be negative)",
+            "fix": "drop the minus sign or use 0"})
     return out
 
 
@@ -97,7 +98,9 @@ def _series(value: Any, *, units_allowed: tuple[str, ...], plain_ok: bool) -> Se
         except units.UnitError as exc:
             raise PydanticCustomError("quantity", "{msg}", {"msg": str(exc)}) from None
         if x < 0:
-            raise PydanticCustomError("quantity", "{msg}", {"msg": f"a value ≥ 0, got {x!r} {u}"})
+            raise PydanticCustomError("quantity", "{msg}", {
+                "msg": "a quantity ≥ 0 (capacities, prices and demands cannot be negative)",
+                "fix": "drop the minus sign or use 0"})
         return x, u
 
     def keyed(mapping: dict) -> tuple[tuple[tuple[str, float], ...], str]:
@@ -112,7 +115,9 @@ def _series(value: Any, *, units_allowed: tuple[str, ...], plain_ok: bool) -> Se
             try:
                 x, u = one(v)
             except PydanticCustomError as exc:
-                raise PydanticCustomError("quantity", "{msg}", {"msg": f"at period {label}: {exc.context['msg']}"}) from None
+                ctx = exc.context or {}
+                raise PydanticCustomError("quantity", "{msg}", {"msg": f"at period {label}: {ctx.get('msg', exc)}",
+                                                                **({"fix": ctx["fix"]} if "fix" in ctx else {})}) from None
             if unit is not None and u != unit:
                 raise PydanticCustomError("series", "{msg}", {
                     "msg": f"every value of a series in the same kind of unit ({units.describe(unit)}); "
@@ -167,6 +172,8 @@ def Series(*units_allowed: str, plain_ok: bool = False) -> Any:
     hint = (f"A series in {' or '.join(units.describe(u) for u in units_allowed)}: one quantity for every period "
             f"(\"{units.example(units_allowed[0])}\"), a mapping naming every period ({{2026: ..., 2027: ...}}), "
             "{points: {...}, interpolate: linear|geometric|step}, or {base, base_period, growth_per_year}.")
+    if plain_ok:
+        hint += f" A bare number is read as {units_allowed[0]}."
     return Annotated[
         SeriesSpec,
         BeforeValidator(partial(_series, units_allowed=units_allowed, plain_ok=plain_ok)),

@@ -57,7 +57,7 @@ def _field_help(path: tuple) -> str:
     if model is None:
         return ""
     field = model.model_fields.get(str(path[-1]))
-    return (field.description or "").split("\n")[0] if field else ""
+    return (field.description or "").split("\n")[0].strip().rstrip(".") if field else ""
 
 
 def problem_from_error(err: dict, resolved: Resolved) -> Problem:
@@ -82,8 +82,9 @@ def problem_from_error(err: dict, resolved: Resolved) -> Problem:
                        expected=f"one of {expected}",
                        fix="use one of the allowed values." + did_you_mean(value, [x.strip(" '\"") for x in str(expected).replace(" or ", ",").split(",")]))
     if kind in ("quantity", "fraction", "period", "series", "contract", "share", "name", "empty"):
-        msg = err.get("ctx", {}).get("msg", err["msg"])
-        fix = {
+        ctx = err.get("ctx", {})
+        msg = ctx.get("msg", err["msg"])
+        fix = ctx.get("fix") or {
             "quantity": "write the value with a unit of that kind",
             "fraction": "write a number between 0 and 1, or a percentage",
             "period": "write a period at the horizon's step",
