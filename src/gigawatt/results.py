@@ -118,7 +118,9 @@ def summary(plan: Plan, finance: xr.Dataset | None = None, *, scenario_name: str
         }
         if fin_y is not None:
             for key in ("revenue_usd", "cash_flow_usd", "cumulative_cash_flow_usd", "cash_usd", "ebitda_usd",
-                        "operating_income_usd", "funding_usd", "vendor_equity_usd"):
+                        "operating_income_usd", "funding_usd", "vendor_equity_usd", "free_cash_flow_usd",
+                        "capex_usd", "depreciation_usd", "compute_cost_usd", "compute_cost_training_usd",
+                        "compute_cost_inference_usd", "compute_cost_research_usd"):
                 if key in fin_y:
                     entry[key] = fin_y.loc[y, key]
         years[str(y)] = entry
@@ -128,8 +130,11 @@ def summary(plan: Plan, finance: xr.Dataset | None = None, *, scenario_name: str
         over = kinds.index[(kinds["inference"] > kinds["training"])]
         inf_year = int(over[0]) if len(over) else None
     first_pos = None
-    if fin_y is not None and "cash_flow_usd" in fin_y:
-        pos = fin_y.index[fin_y["cash_flow_usd"] > 0]
+    # cash-flow positive as the lab's forecasts mean it: before financing (a funding round is not a
+    # positive year), i.e. free cash flow = EBITDA − capex; the cash flow incl. financing where not given
+    flow_key = "free_cash_flow_usd" if fin_y is not None and "free_cash_flow_usd" in fin_y else "cash_flow_usd"
+    if fin_y is not None and flow_key in fin_y:
+        pos = fin_y.index[fin_y[flow_key] > 0]
         first_pos = int(pos[0]) if len(pos) else None
     binding = st.binding(top=15)
     out = {
@@ -151,7 +156,7 @@ def summary(plan: Plan, finance: xr.Dataset | None = None, *, scenario_name: str
                   "method": plan.ds.attrs.get("method")},
     }
     if finance is not None:
-        for key in ("min_cash_usd", "funding_gap_usd", "min_cash_year"):
+        for key in ("min_cash_usd", "funding_gap_usd", "min_cash_year", "cash_floor_usd"):
             if key in finance.attrs:
                 out[key] = finance.attrs[key]
     return _clean(out)

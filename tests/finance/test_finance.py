@@ -293,3 +293,16 @@ def test_nan_is_never_zero(lab):
     cash = fin["cash_usd"].values
     assert np.isfinite(cash[0]) and np.isnan(cash[1:]).all()
     assert np.isnan(fin.attrs["min_cash_usd"]) and np.isnan(fin.attrs["funding_gap_usd"])
+
+
+def test_first_cash_flow_positive_year_is_before_financing(tmp_path):
+    """A $20M round in 2025 makes 2025's cash flow positive, but not its free cash flow (−$2.054M)."""
+    from gigawatt.results import summary
+
+    plan = solve_text(tmp_path, LAB, sets=LIFE_2Y + ["finance.funding.seed.period=2025"])
+    fin = finance.compute(plan, plan.portfolio)
+    assert fin["cash_flow_usd"].values[0] == pytest.approx(20e6 - 2.054e6)
+    assert fin["free_cash_flow_usd"].values == pytest.approx([-2.054e6, 14.446e6, -0.554e6])
+    s = summary(plan, fin)
+    assert s["first_cash_flow_positive_year"] == 2026
+    assert s["years"]["2025"]["free_cash_flow_usd"] == pytest.approx(-2.054e6)
