@@ -140,15 +140,18 @@ def catalog(accelerator: Optional[str] = typer.Option(None, "--accelerator", "-a
 @guarded
 def convert(quantity: str = typer.Argument(..., help='e.g. "10 GW", "$38B", "1 million chips".'),
             accelerator: str = typer.Option(..., "--accelerator", "-a", help="Catalog id, e.g. gb300."),
-            to: str = typer.Option(..., "--to", help="chips, flops, power, capex or chip-hours."),
+            to: str = typer.Option(..., "--to", help="chips, flops, power, capex, chip-hours or usd."),
             price: Optional[str] = typer.Option(None, "--price", help="USD per chip-hour for dollars → chip-hours "
                                                 "(default: the catalog's committed, else on-demand, price)."),
             utilisation: Optional[float] = typer.Option(None, "--utilisation", help="Fraction of peak for flops "
-                                                        "(default: none, i.e. peak).")) -> None:
+                                                        "(default: none, i.e. peak)."),
+            term: Optional[str] = typer.Option(None, "--term", help="Duration for chips ↔ chip-hours, e.g. "
+                                               "'7 years' (with money: the chips the amount keeps running).")) -> None:
     """Convert between gigawatts, chips, FLOP/s, dollars and chip-hours for one accelerator."""
     from gigawatt.commands.convert import run_convert
 
-    run_convert(quantity, accelerator=accelerator, to=to, price=price, utilisation=utilisation, console=out)
+    run_convert(quantity, accelerator=accelerator, to=to, price=price, utilisation=utilisation, term=term,
+                console=out)
 
 
 @app.command()

@@ -45,6 +45,7 @@ def registry() -> pint.UnitRegistry:
     ureg.define("FLOP = [compute] = flop = FLOPs")
     ureg.define("USD = [currency] = usd = dollar = dollars")
     ureg.define("chip = [chips] = chips = gpu = gpus = GPU = GPUs")
+    ureg.define("chip_hour = chip * hour = chip_hours = chiphour = chiphours")
     ureg.define("H100_hour = [h100_reference] = h100_hour = H100_hours = h100_hours = H100h")
     ureg.define("tokens = [] = token")
     return ureg
@@ -184,6 +185,7 @@ _DESCRIBE = {
     "kW": "power (e.g. kW)",
     "chip": "a number of chips",
     "USD/H100_hour": "a price per H100-hour",
+    "chip_hour": "chip-hours",
 }
 
 _EXAMPLES = {
@@ -202,6 +204,7 @@ _EXAMPLES = {
     "kW": "1.2 kW",
     "chip": "400,000 chips",
     "USD/H100_hour": "4 USD/H100_hour",
+    "chip_hour": "16 billion chip_hours",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 from rich.console import Console
@@ -10,7 +11,8 @@ from rich.console import Console
 from gigawatt import units
 from gigawatt.errors import Problem, ScenarioError, did_you_mean
 
-TARGETS = ("chips", "flops", "power", "capex", "chip-hours")
+TARGETS = ("chips", "flops", "power", "capex", "chip-hours", "usd")
+HOURS_PER_YEAR = 8766.0  # 365.25 days: a term in years becomes chip-hours at this rate
 
 
 def _bad(what: str, path: str, value, expected: str, fix: str) -> ScenarioError:
@@ -18,8 +20,12 @@ def _bad(what: str, path: str, value, expected: str, fix: str) -> ScenarioError:
 
 
 def convert(quantity: str, *, accelerator: str, to: str, price: str | None = None,
-            utilisation: float | None = None) -> tuple[float, str, list[str]]:
-    """Return (value, unit, assumptions) converting ``quantity`` for ``accelerator``."""
+            utilisation: float | None = None, term: str | None = None) -> tuple[float, str, list[str]]:
+    """Return (value, unit, assumptions) converting ``quantity`` for ``accelerator``.
+
+    Money and chip-hours convert into each other at a price per chip-hour (``price``, default the
+    catalog's committed, else on-demand, price); chips and chip-hours into each other over ``term``.
+    """
     from gigawatt.catalog import PUE_REFERENCE, load_catalog
 
     cat = load_catalog()
@@ -39,11 +45,74 @@ def convert(quantity: str, *, accelerator: str, to: str, price: str | None = Non
                        f"an accelerator with a published {label}", "pick another accelerator (gigawatt catalog)")
         return float(v)
 
+    text = re.sub(r"\bchip[- ]hours?\b", "chip_hours", quantity, flags=re.IGNORECASE)
     try:
-        value, unit = units.try_parse(quantity, ["MW", "chip", "USD", "FLOP/s"], plain_ok=False)
+        value, unit = units.try_parse(text, ["MW", "chip", "USD", "FLOP/s", "chip_hour"], plain_ok=False)
     except units.UnitError as exc:
         raise _bad("cannot read the quantity", "QUANTITY", quantity,
-                   "power (10 GW), chips (1 million chips), money ($38B) or a rate (2 EFLOP/s)", str(exc)) from None
+                   "power (10 GW), chips (1 million chips), money ($38B), a rate (2 EFLOP/s) or chip-hours "
+                   "(16 billion chip-hours)", str(exc)) from None
+
+    def price_per_chip_hour() -> float:
+        if price is not None:
+            try:
+                p = units.parse(price, "USD/hour")
+            except units.UnitError as exc:
+                raise _bad("cannot read the price", "--price", price, "a price per chip-hour (2.35 USD/h)",
+                           str(exc)) from None
+            if p <= 0:
+                raise _bad("the price must be positive", "--price", price, "a price per chip-hour > 0",
+                           "give a positive price, e.g. --price '2.35 USD/h'")
+            notes.append(f"price ${p:.2f} per chip-hour (--price)")
+            return p
+        col = ("committed_price_usd_per_chip_hour" if pd.notna(row["committed_price_usd_per_chip_hour"])
+               else "rental_price_usd_per_chip_hour")
+        p = figure(col, "chip-hour price")
+        notes.append(f"price ${p:.2f} per chip-hour (catalog {col.split('_')[0]} price; --price to change it)")
+        return p
+
+    def term_hours(why: str) -> float:
+        if term is None:
+            raise _bad(f"{why} needs a term", "--term", None, "a duration such as '7 years'",
+                       "add --term, e.g. --term '7 years'")
+        try:
+            years = units.parse(term, "year")
+        except units.UnitError as exc:
+            raise _bad("cannot read the term", "--term", term, "a duration such as '7 years'", str(exc)) from None
+        if years <= 0:
+            raise _bad("the term must be positive", "--term", term, "a duration > 0", "e.g. --term '7 years'")
+        notes.append(f"a term of {years:g} years = {years * HOURS_PER_YEAR:,.0f} hours per chip")
+        return years * HOURS_PER_YEAR
+
+    if unit == "chip_hour" or to in ("chip-hours", "usd"):
+        # the money ↔ chip-hours ↔ chips-over-a-term family
+        if unit == "chip_hour":
+            hours = value
+        elif unit == "USD":
+            hours = value / price_per_chip_hour()
+        elif unit == "chip":
+            hours = value * term_hours("chips → chip-hours")
+        else:
+            raise _bad("chip-hours and dollars are converted from money, chips or chip-hours", "QUANTITY", quantity,
+                       "a dollar amount ($38B), chips (263,000 chips) with --term, or chip-hours",
+                       "give one of those")
+        if to == "chip-hours":
+            if unit == "USD" and term is not None:
+                chips_over = hours / term_hours("")
+                notes.append(f"that is {_human(chips_over)} chips running for the whole term")
+            elif unit != "chip":
+                notes.append(f"that is {_human(hours / HOURS_PER_YEAR)} chips running for a year")
+            return hours, "chip-hours", notes
+        if to == "usd":
+            if unit == "USD":
+                raise _bad("the quantity is already in dollars", "--to", to, "another target",
+                           "pick chips, power, flops, capex or chip-hours")
+            return hours * price_per_chip_hour(), "USD", notes
+        if to == "chips" and unit == "chip_hour":
+            return hours / term_hours("chip-hours → chips"), "chips", notes
+        if unit == "chip_hour":
+            raise _bad(f"chip-hours convert to chips (with --term) or usd, not {to}", "--to", to,
+                       "chips, usd", "convert to chips with --term first")
 
     def chips_from() -> float:
         if unit == "chip":
@@ -61,20 +130,6 @@ def convert(quantity: str, *, accelerator: str, to: str, price: str | None = Non
         notes.append(f"purchase price ${price_chip:,.0f} per {aid}")
         return value / price_chip
 
-    if to == "chip-hours":
-        if unit != "USD":
-            raise _bad("chip-hours are converted from money", "QUANTITY", quantity, "a dollar amount ($38B)",
-                       "give dollars, and optionally --price")
-        if price is not None:
-            p = units.parse(price, "USD/hour")
-            notes.append(f"price ${p:.2f} per chip-hour (--price)")
-        else:
-            col = "committed_price_usd_per_chip_hour" if pd.notna(row["committed_price_usd_per_chip_hour"]) else "rental_price_usd_per_chip_hour"
-            p = figure(col, "chip-hour price")
-            notes.append(f"price ${p:.2f} per chip-hour (catalog {col.split('_')[0]} price)")
-        hours = value / p
-        notes.append(f"= {hours / 8766 / 1e3:,.1f} thousand chips running for a year")
-        return hours, "chip-hours", notes
     chips = chips_from()
     if to == "chips":
         return chips, "chips", notes
@@ -105,8 +160,9 @@ def _human(x: float) -> str:
 
 
 def run_convert(quantity: str, *, accelerator: str, to: str, price: str | None, utilisation: float | None,
-                console: Console) -> None:
-    value, unit, notes = convert(quantity, accelerator=accelerator, to=to, price=price, utilisation=utilisation)
+                console: Console, term: str | None = None) -> None:
+    value, unit, notes = convert(quantity, accelerator=accelerator, to=to, price=price, utilisation=utilisation,
+                                 term=term)
     if unit == "FLOP/s":
         shown = f"{value:.3e} FLOP/s"
     elif unit == "GW":
@@ -117,4 +173,4 @@ def run_convert(quantity: str, *, accelerator: str, to: str, price: str | None, 
         shown = f"{_human(value)} {unit} ({value:,.0f})"
     console.print(f"{quantity} of {accelerator.lower()} = [bold]{shown}[/]", highlight=False)
     for n in notes:
-        console.print(f"  assuming {n}", highlight=False)
+        console.print(f"  {n}" if n.startswith("that is") else f"  assuming {n}", highlight=False)
