@@ -82,3 +82,42 @@ def test_conversions_are_consistent(x):
     assert parse(f"${x!r}B", "USD") == pytest.approx(parse(f"{x!r} billion USD", "USD"), rel=1e-12)
     assert parse(f"{x!r} kW", "MW") * 1e3 == pytest.approx(x, rel=1e-12)
     assert math.isclose(parse(f"{x!r} USD/h", "USD/hour") * 8760, parse(f"{x!r} USD/h", "USD/year"), rel_tol=1e-3)
+
+
+# Each form the issue names, generated: a value written that way reads back to the value in canonical units.
+FORMS = [
+    (lambda x: f"{x!r} GW", "MW", lambda x: x * 1e3),
+    (lambda x: f"{x:,.0f} MW", "MW", lambda x: float(round(x))),            # "1,200 MW"
+    (lambda x: f"{x!r} billion USD", "USD", lambda x: x * 1e9),
+    (lambda x: f"${x!r}B", "USD", lambda x: x * 1e9),
+    (lambda x: f"{x!r} USD/h", "USD/hour", lambda x: x),
+    (lambda x: f"{x!r} kW", "MW", lambda x: x / 1e3),
+    (lambda x: f"{x!r} years", "year", lambda x: x),
+    (lambda x: f"{x!r} PFLOP/s", "FLOP/s", lambda x: x * 1e15),
+]
+
+
+@pytest.mark.parametrize(("write", "unit", "expect"), FORMS, ids=["GW", "MW,", "billion", "$B", "USD/h", "kW",
+                                                                    "years", "PFLOP/s"])
+@given(x=st.floats(min_value=0, max_value=1e9, allow_nan=False, allow_infinity=False))
+def test_every_written_form_reads_back(write, unit, expect, x):
+    assert parse(write(x), unit) == pytest.approx(expect(x), rel=1e-12, abs=1e-300)
+
+
+@given(st.floats(min_value=1e-3, max_value=1e6, allow_nan=False))
+def test_every_quantity_of_one_dimension_agrees_whatever_its_unit(x):
+    assert parse(f"{x!r} kW", "MW") == pytest.approx(parse(f"{x / 1e3!r} MW", "MW"), rel=1e-12)
+    assert parse(f"{x!r} years", "month") == pytest.approx(12 * x, rel=1e-12)
+    assert parse(f"{x!r} PFLOP/s", "FLOP/s") == pytest.approx(parse(f"{x * 1e3!r} TFLOP/s", "FLOP/s"), rel=1e-12)
+    assert parse(f"${x!r}M", "USD") == pytest.approx(parse(f"{x!r} million USD", "USD"), rel=1e-12)
+
+
+def test_several_units_say_what_the_value_is():
+    from gigawatt.units import try_parse
+
+    with pytest.raises(UnitError, match="'4.5 GW' is power"):
+        try_parse("4.5 GW", ["FLOP", "FLOP/s", "H100_hour"])
+    with pytest.raises(UnitError, match="bare number, which is ambiguous"):
+        try_parse(4.5, ["FLOP", "FLOP/s"])
+    with pytest.raises(UnitError, match="bare number is ambiguous"):  # one unit: its own reason
+        try_parse(4.5, ["MW"])
