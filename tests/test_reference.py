@@ -4,7 +4,6 @@ figures in docs/reference-openai.md are the ones in the runs' summary.json (scri
 from __future__ import annotations
 
 import importlib.util
-import json
 import math
 import re
 import sys
@@ -127,4 +126,3 @@ def test_named_scenarios_are_the_documented_ones():
     names = set(data["scenarios"])
     assert {"q1_2025", "q3_2025", "q1_2026", "nvidia_signed", "nvidia_replaced"} <= names
     assert names == {v for v in rt.RUNS.values() if v}
-    json.dumps(rt.RUNS)
