@@ -57,7 +57,8 @@ def _layout(fig: go.Figure, *, title: str, y_title: str, x_title: str = "", y_fo
             integer_x: bool = True) -> go.Figure:
     fig.update_layout(template="plotly_white", height=HEIGHT, title=dict(text=title, x=0.01, font=dict(size=15)),
                       margin=dict(l=64, r=16, t=48, b=36), hovermode=hovermode,
-                      legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, font=dict(size=11)),
+                      legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, font=dict(size=11),
+                                  traceorder="normal"),
                       font=dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=12))
     if barmode:
         fig.update_layout(barmode=barmode)
@@ -151,32 +152,41 @@ def accelerator_mix(run: Run) -> go.Figure | None:
 
 
 def site_power(run: Run) -> go.Figure | None:
-    used = run.plan_frame("site_power_mw", "site")
-    if used is None:
-        t = run.by_period("site_power_mw")
-        used = t
-    if used is None or used.shape[1] == 0:
+    """Per site: power energised (solid) against the envelope (dashed) and what the chips draw (dotted)."""
+    from plotly.subplots import make_subplots
+
+    energised = run.plan_frame("site_power_mw", "site")
+    if energised is None:
+        energised = run.by_period("site_power_mw")
+    if energised is None or energised.shape[1] == 0:
         return None
-    cap = run.plan_frame("site_power_max_mw", "site")
-    built = run.plan_frame("site_power_built_mw", "site")
-    cmap = colors(used.columns)
-    fig = go.Figure()
-    for s in used.columns:
-        c = cmap[str(s)]
-        if cap is not None and s in cap:
-            y = cap[s].to_numpy(dtype=float) * 1e-3
+    envelope = run.plan_frame("site_power_max_mw", "site")
+    drawn = run.plan_by("power_mw", "supply_site")
+    sites = [str(s) for s in energised.columns]
+    ncols = min(len(sites), 3)
+    nrows = -(-len(sites) // ncols)
+    fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=sites, horizontal_spacing=0.06,
+                        vertical_spacing=0.12 if nrows > 1 else 0.0)
+    styles = (("envelope", envelope, dict(color="#7f7f7f", dash="dash", width=1.8)),
+              ("energised", energised, dict(color="#1f77b4", width=2.5)),
+              ("drawn by chips", drawn, dict(color="#ff7f0e", dash="dot", width=2.2)))
+    for i, site in enumerate(sites):
+        row, col = i // ncols + 1, i % ncols + 1
+        for name, frame, line in styles:
+            if frame is None or site not in frame.columns:
+                continue
+            y = frame[site].to_numpy(dtype=float) * 1e-3
             y = np.where(np.isfinite(y), y, np.nan)
-            fig.add_trace(go.Scatter(x=list(cap.index), y=y, name=f"{s} envelope", mode="lines",
-                                     line=dict(color=c, dash="dash", width=1.5), legendgroup=str(s),
-                                     hovertemplate=hover("GW")))
-        if built is not None and s in built:
-            fig.add_trace(go.Scatter(x=list(built.index), y=built[s].to_numpy(dtype=float) * 1e-3,
-                                     name=f"{s} built", mode="lines", line=dict(color=c, dash="dot", width=1.5),
-                                     legendgroup=str(s), hovertemplate=hover("GW")))
-        fig.add_trace(go.Scatter(x=list(used.index), y=used[s].to_numpy(dtype=float) * 1e-3, name=f"{s} in use",
-                                 mode="lines+markers", line=dict(color=c, width=2.5), legendgroup=str(s),
-                                 hovertemplate=hover("GW")))
-    return _layout(fig, title="Site power: in use against the envelope", y_title="GW", integer_x=_int_x(used))
+            fig.add_trace(go.Scatter(x=list(frame.index), y=y, name=name, legendgroup=name, showlegend=i == 0,
+                                     mode="lines+markers" if name == "energised" else "lines", line=line,
+                                     hovertemplate=f"<b>{site} %{{fullData.name}}</b><br>%{{x}}: "
+                                                   f"{UNITS['GW']}<extra></extra>"), row=row, col=col)
+    _layout(fig, title="Site power: energised against the envelope, and what the chips draw", y_title="GW",
+            integer_x=_int_x(energised))
+    fig.update_yaxes(title_text="", col=2)
+    fig.update_yaxes(title_text="", col=3)
+    fig.update_layout(height=HEIGHT if nrows == 1 else 300 * nrows + 120, margin=dict(t=80))
+    return fig
 
 
 # --- cost --------------------------------------------------------------------------------------------------
@@ -213,7 +223,7 @@ def cost_by_workload(run: Run) -> go.Figure | None:
                        order=order)
     year = run.summary.get("inference_exceeds_training_year")
     if year is not None:
-        _mark_year(fig, year, f"inference > training from {year}")
+        _mark_year(fig, year, f"first year inference cost > training: {year}")
     return fig
 
 
@@ -233,11 +243,12 @@ def cash_flow(run: Run) -> go.Figure | None:
         fig.add_trace(go.Bar(x=x, y=fin["cash_flow_usd"] * 1e-9, name="cash flow",
                              marker_color=["#1f77b4" if v >= 0 else "#d62728" for v in fin["cash_flow_usd"].fillna(0)],
                              hovertemplate=hover("USDbn")))
-    for key, name, color in (("cash_usd", "cash", "#111"), ("cumulative_cash_flow_usd", "cumulative cash flow",
-                                                              "#9467bd")):
+    for key, name, line in (("operating_income_usd", "operating income", dict(color="#8c564b", dash="dot", width=2)),
+                            ("cumulative_cash_flow_usd", "cumulative cash flow", dict(color="#9467bd", width=2)),
+                            ("cash_usd", "cash", dict(color="#111", width=2.5))):
         if key in fin:
-            fig.add_trace(go.Scatter(x=x, y=fin[key] * 1e-9, name=name, mode="lines+markers",
-                                     line=dict(color=color, width=2.5), hovertemplate=hover("USDbn")))
+            fig.add_trace(go.Scatter(x=x, y=fin[key] * 1e-9, name=name, mode="lines+markers", line=line,
+                                     hovertemplate=hover("USDbn")))
     if not fig.data:
         return None
     fig.add_hline(y=0, line=dict(color="#888", width=1))
@@ -391,7 +402,7 @@ def binding_value(run: Run, *, top: int = 12) -> go.Figure | None:
     _layout(fig, title=f"What relaxing each binding constraint is worth (top {len(t)})",
             y_title="", hovermode="closest", integer_x=False)
     fig.update_xaxes(title_text="USD million (present value) per unit relaxed", tickprefix="$")
-    fig.update_yaxes(automargin=True, tickfont=dict(size=10))
+    fig.update_yaxes(automargin=True, tickfont=dict(size=11))
     fig.update_layout(height=max(HEIGHT, 28 * len(t) + 120), showlegend=False)
     return fig
 
@@ -411,12 +422,13 @@ BUILDERS: list[tuple[str, str, str, Callable[[Run], go.Figure | None], str]] = [
     ("accelerator-mix", "capacity", "Accelerator mix", accelerator_mix,
      "Share of installed chips by accelerator model; hover for the chip count."),
     ("site-power", "capacity", "Site power", site_power,
-     "Power drawn at owned and joint-venture sites (solid) against the site's power envelope (dashed) "
-     "and what has been built (dotted)."),
+     "Owned and joint-venture sites: power energised (solid) against the site's envelope (dashed), and what the "
+     "installed chips draw at full load (dotted)."),
     ("cost-category", "cost", "Cost by category", cost_by_category,
      "Spending per year: chips bought, sites built, contract and lease payments, energy."),
     ("cost-workload", "cost", "Cost by workload", cost_by_workload,
-     "The same spending allocated to workloads; the dotted line marks the year inference overtakes training."),
+     "The same spending allocated to workloads; the dotted line marks summary.json's "
+     "inference_exceeds_training_year (the first year inference costs more than training)."),
     ("cash-flow", "finance", "Revenue and cash", cash_flow,
      "Revenue, yearly cash flow (red when negative) and the cash position."),
     ("cash-fan", "finance", "Cash fan chart", cash_fan,

@@ -47,7 +47,7 @@ h3 { font-size:15px; margin:16px 0 6px; }
 .card { border:1px solid var(--line); border-radius:8px; padding:10px 12px; background:var(--bg); }
 .card .label { color:var(--muted); font-size:12px; }
 .card .value { font-size:20px; font-weight:600; margin-top:2px; }
-.card .note { color:var(--muted); font-size:12px; }
+.card .sub { color:var(--muted); font-size:12px; }
 .charts { display:grid; grid-template-columns:repeat(auto-fill, minmax(600px, 1fr)); gap:16px; }
 figure { margin:0; border:1px solid var(--line); border-radius:8px; padding:6px; min-width:0; }
 figure.wide { grid-column:1 / -1; }
@@ -57,8 +57,11 @@ table { border-collapse:collapse; width:100%; font-size:12.5px; margin:6px 0 12p
 th, td { border-bottom:1px solid var(--line); padding:4px 8px; text-align:left; vertical-align:top; }
 th { background:var(--bg); position:sticky; top:30px; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
-td.notes { color:var(--muted); max-width:420px; }
-td.details { max-width:420px; }
+table.inputs { table-layout:fixed; }
+table.inputs col.name { width:15%; } table.inputs col.details { width:35%; }
+table.inputs col.src { width:14%; } table.inputs col.notes { width:36%; }
+td.notes { color:var(--muted); }
+td { overflow-wrap:anywhere; }
 .src a { margin-right:4px; }
 details summary { cursor:pointer; color:var(--accent); }
 ol.refs { font-size:12px; color:var(--muted); columns:2; column-gap:32px; }
@@ -66,7 +69,7 @@ ol.refs li { break-inside:avoid; margin-bottom:2px; word-break:break-all; }
 code { font-size:12px; background:var(--bg); padding:1px 4px; border-radius:4px; }
 """
 
-WIDE = ("binding-value",)  # charts that take the whole width of the page
+WIDE = ("binding-value", "site-power")  # charts that take the whole width of the page
 
 _URL = re.compile(r"https?://[^\s'\"<>)]+")
 
@@ -135,7 +138,8 @@ def inputs_table(items: dict, sources: dict[str, str], *, skip: tuple[str, ...] 
         rows.append(f"<tr><td><b>{e(name)}</b></td><td class=details>{details}</td>"
                     f"<td class=src>{source_html(spec.get('source'), sources)}</td>"
                     f"<td class=notes>{notes_html}</td></tr>")
-    return ("<table><thead><tr><th>name</th><th>inputs</th><th>source</th><th>notes</th></tr></thead><tbody>"
+    return ("<table class=inputs><colgroup><col class=name><col class=details><col class=src><col class=notes>"
+            "</colgroup><thead><tr><th>name</th><th>inputs</th><th>source</th><th>notes</th></tr></thead><tbody>"
             + "".join(rows) + "</tbody></table>")
 
 
@@ -156,7 +160,7 @@ def _cards(facts: list[Fact]) -> str:
         if f.key in ("status",):
             continue
         out.append(f'<div class="card" data-key="{e(f.key)}"><div class="label">{e(f.label)}</div>'
-                   f'<div class="value">{e(f.text)}</div><div class="note">{e(f.note)}</div></div>')
+                   f'<div class="value">{e(f.text)}</div><div class="sub">{e(f.note)}</div></div>')
     return '<div class="cards">' + "".join(out) + "</div>"
 
 

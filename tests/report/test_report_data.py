@@ -1,0 +1,106 @@
+"""Loading a run directory into frames, the headline figures, and clear errors for what is not a run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from gigawatt.errors import ScenarioError
+from gigawatt.report.data import headline, load_run, period_x
+
+
+def test_load_run_reads_every_file(openai_run):
+    run = load_run(openai_run)
+    assert run.label == "openai-reference"
+    assert run.years == list(range(2025, 2034))
+    assert {"capacity_mw_by_provider", "binding_constraints", "share_targets"} <= set(run.tables)
+    assert run.risk is not None and run.risk["draws"] == 512
+    assert run.risk_paths is not None and len(run.risk_paths) > 0
+    assert "contracts" in run.scenario and run.sources  # inputs with their sources
+    assert all(c.get("source") for c in run.scenario["contracts"].values())
+
+
+def test_frames_match_summary_json(openai_run):
+    run = load_run(openai_run)
+    summ = json.loads((openai_run / "summary.json").read_text())
+    power = run.yearly("power_gw")
+    assert power.loc[2030] == pytest.approx(summ["years"]["2030"]["power_gw"])
+    cost = run.yearly_nested("cost_usd_by_category")
+    assert cost.loc[2028, "contracts"] == pytest.approx(summ["years"]["2028"]["cost_usd_by_category"]["contracts"])
+    cap = run.by_period("capacity_mw_by_provider")
+    assert list(cap.index) == list(range(2025, 2034))
+    # vendor power grouped from plan.nc adds up to the provider table (same power, another split)
+    vendor = run.plan_by("power_mw", "supply_vendor")
+    np.testing.assert_allclose(vendor.sum(axis=1).to_numpy(), cap.sum(axis=1).to_numpy(), rtol=1e-6)
+
+
+def test_finance_present_in_the_reference_run(openai_run):
+    fin = load_run(openai_run).finance
+    assert fin is not None and {"revenue_usd", "cash_flow_usd", "cash_usd"} <= set(fin.columns)
+    assert fin.loc[2030, "revenue_usd"] > 0
+
+
+def test_finance_absent_is_none(no_finance_run):
+    run = load_run(no_finance_run)
+    assert run.finance is None
+    facts = {f.key: f for f in headline(run)}
+    assert facts["min_cash_usd"].value is None and facts["min_cash_usd"].text == "–"
+    assert facts["first_cash_flow_positive_year"].note == "no finance section"
+
+
+def test_headline_tells_the_reference_story(openai_run):
+    run = load_run(openai_run)
+    facts = {f.key: f for f in headline(run)}
+    summ = run.summary
+    power = [y["power_gw"] for y in summ["years"].values()]
+    assert facts["peak_power_gw"].value == pytest.approx(max(power))
+    assert facts["peak_power_gw"].text.endswith(f"GW in {2025 + int(np.argmax(power))}")
+    target = facts["share_target.stargate_2030"]
+    assert target.value["min_share"] == pytest.approx(0.75) and target.value["period"] == "2030"
+    assert "target ≥ 75%" in target.text and target.label.startswith("stargate+oracle share in 2030")
+    assert facts["commitments_usd_total"].value == summ["commitments_usd_total"]
+    assert facts["inference_exceeds_training_year"].value == summ["inference_exceeds_training_year"]
+    assert facts["probability_out_of_cash"].note == "512 draws"
+
+
+def test_period_x_keeps_non_year_labels():
+    assert period_x(["2025", "2026"]) == [2025, 2026]
+    assert period_x(["2025Q1", "2025Q2"]) == ["2025Q1", "2025Q2"]
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("missing", "run directory not found"),
+    ("file", "not a directory"),
+    ("no_summary", "no summary.json"),
+    ("bad_summary", "summary.json is not valid JSON"),
+    ("no_years", "no per-year section"),
+    ("no_plan", "no plan.nc"),
+    ("bad_plan", "plan.nc cannot be read"),
+    ("bad_risk", "risk.json is not valid JSON"),
+])
+def test_not_a_run_is_a_clear_error(minimal_run, tmp_path, damage, message):
+    run = tmp_path / "run"
+    if damage == "file":
+        run.write_text("x")
+    elif damage != "missing":
+        shutil.copytree(minimal_run, run)
+        if damage == "no_summary":
+            (run / "summary.json").unlink()
+        elif damage == "bad_summary":
+            (run / "summary.json").write_text("{not json")
+        elif damage == "no_years":
+            (run / "summary.json").write_text('{"status": "optimal"}')
+        elif damage == "no_plan":
+            (run / "plan.nc").unlink()
+        elif damage == "bad_plan":
+            (run / "plan.nc").write_bytes(b"not a netcdf file")
+        elif damage == "bad_risk":
+            (run / "risk.json").write_text("{")
+    with pytest.raises(ScenarioError) as info:
+        load_run(run)
+    text = str(info.value)
+    assert message in text and str(run.name) in text
+    assert "Fix:" in text

@@ -1,0 +1,108 @@
+"""Each figure builder: data drawn, units in every hover, and the page self-contained."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from gigawatt.report.data import load_run
+from gigawatt.report.figures import BUILDERS, build_charts, compare_charts
+from gigawatt.report.page import render_compare, render_report
+
+# the unit each chart's hover must name
+UNIT = {
+    "capacity-gw-provider": "GW", "capacity-gw-vendor": "GW", "site-power": "GW",
+    "capacity-chips-provider": "M chips", "capacity-chips-vendor": "M chips", "accelerator-mix": "M chips",
+    "cost-category": "B", "cost-workload": "B", "cash-flow": "B", "cash-fan": "B",
+    "out-of-cash": "%", "share-provider": "%", "share-targets": "%", "unmet-demand": "%",
+    "marginal-cost": "per H100-hour", "binding-value": "M per",
+}
+
+
+@pytest.fixture(scope="module")
+def openai(openai_run):
+    return load_run(openai_run)
+
+
+def _values(trace) -> np.ndarray:
+    y = trace.y if trace.orientation != "h" else trace.x
+    return np.array([np.nan if v is None else v for v in y], dtype=float)
+
+
+def test_every_builder_has_a_unit():
+    assert {b[0] for b in BUILDERS} == set(UNIT)
+
+
+@pytest.mark.parametrize("chart_id, builder", [(b[0], b[3]) for b in BUILDERS], ids=[b[0] for b in BUILDERS])
+def test_figure_has_data_and_units_in_hover(openai, chart_id, builder):
+    fig = builder(openai)
+    assert fig is not None, f"{chart_id}: no figure for the reference run"
+    assert len(fig.data) > 0
+    assert any(np.isfinite(_values(t)).any() and len(_values(t)) for t in fig.data)
+    for t in fig.data:
+        template = t.hovertemplate or ""
+        assert UNIT[chart_id] in template, f"{chart_id}/{t.name}: hover {template!r} lacks {UNIT[chart_id]!r}"
+        assert "<extra></extra>" in template
+    assert fig.layout.title.text
+
+
+def test_capacity_figure_is_the_table(openai):
+    fig = dict(BUILDERS_BY_ID())["capacity-gw-provider"](openai)
+    table = openai.by_period("capacity_mw_by_provider")
+    total = sum(np.nan_to_num(_values(t)) for t in fig.data)
+    np.testing.assert_allclose(total, table.sum(axis=1).to_numpy() * 1e-3)
+
+
+def BUILDERS_BY_ID():
+    return [(b[0], b[3]) for b in BUILDERS]
+
+
+def test_inference_year_is_marked(openai):
+    fig = dict(BUILDERS_BY_ID())["cost-workload"](openai)
+    year = openai.summary["inference_exceeds_training_year"]
+    assert [s.x0 for s in fig.layout.shapes] == [year]
+    assert str(year) in fig.layout.annotations[0].text
+
+
+def test_fan_chart_bands_are_ordered(openai):
+    fig = dict(BUILDERS_BY_ID())["cash-fan"](openai)
+    by_name = {t.name: _values(t) for t in fig.data}
+    p95, p5 = by_name["p95"], by_name["5–95% of draws (p5)"]
+    assert (p95 >= p5 - 1e-9).all() and np.isfinite(by_name["median"]).all()
+
+
+def test_no_finance_means_no_cash_chart_and_a_note(no_finance_run):
+    run = load_run(no_finance_run)
+    ids = [c.id for c in build_charts(run)]
+    assert "cash-flow" not in ids and "cash-fan" not in ids and "capacity-gw-provider" in ids
+    html, charts = render_report(run)
+    assert "No finance section in this scenario" in html
+    assert "No Monte Carlo simulation" in html
+    assert f'name="gigawatt-figures" content="{len(charts)}"' in html
+
+
+def test_page_is_self_contained(openai):
+    html, charts = render_report(openai)
+    assert len(charts) == len(BUILDERS)
+    assert not re.search(r"<script[^>]+src=", html), "an external script"
+    assert not re.search(r"<link[^>]+href=", html), "an external stylesheet"
+    assert "cdn.plot.ly/plotly" not in html.split("</head>")[0]
+    assert html.count("window.PlotlyConfig") == 1  # plotly.js embedded once
+    assert len(html) > 3_000_000  # ... and it is the whole library
+    for c in charts:
+        assert f'id="fig-{c.id}"' in html
+    for needle in ("Headline", "stargate+oracle share in 2030", "Inputs and sources", "azure_250b",
+                   'href="#src-R44"', "Binding constraints", "Share-target-lower"):
+        assert needle in html, needle
+
+
+def test_compare_overlays_one_trace_per_run(openai, minimal_run):
+    runs = [openai, load_run(minimal_run)]
+    charts = compare_charts(runs)
+    power = next(c for c in charts if c.id == "cmp-power")
+    assert [t.name for t in power.figure.data] == [r.label for r in runs]
+    assert all("GW" in t.hovertemplate for t in power.figure.data)
+    html, _ = render_compare(runs)
+    assert html.count("window.PlotlyConfig") == 1 and "openai-reference" in html
