@@ -163,15 +163,14 @@ def _cash_lines(ctx: Context, sol) -> list[str]:
         return []
     floor = float(ctx.portfolio.scenario.policy.cash_floor)
     where = ctx.portfolio.resolved.where(("policy", "cash_floor")) if ctx.portfolio.resolved else None
-    out = []
-    for t, v in short[:5]:
-        gap = v * MONEY_SCALE
-        out.append(f"cash floor: cash falls to {_usd(floor - gap)} in {t}, {_usd(gap)} below the floor of "
-                   f"{_usd(floor)} (policy.cash_floor{' at ' + where if where else ''}), even with the "
-                   "cash-lightest plan; add funding by then (finance.funding), lower the floor, or cut costs")
-    if len(short) > 5:
-        out.append(f"cash floor: also below the floor in {len(short) - 5} later periods")
-    return out
+    (t, v), rest = short[0], short[1:]
+    gap = v * MONEY_SCALE
+    line = (f"cash floor: cash falls to {_usd(floor - gap)} in {t}, {_usd(gap)} below the floor of {_usd(floor)} "
+            f"(policy.cash_floor{' at ' + where if where else ''}), even with the cash-lightest plan")
+    if rest:
+        later = ", ".join(f"{t} (by {_usd(v * MONEY_SCALE)})" for t, v in rest[:6])
+        line += f"; also below it in {later}" + (f" and {len(rest) - 6} more periods" if len(rest) > 6 else "")
+    return [line + "; add funding by then (finance.funding), lower the floor, or cut costs"]
 
 
 def _usd(x: float) -> str:
