@@ -69,30 +69,80 @@ def _usd(x) -> str:
 
 
 def print_headline(summ: dict, out_dir: Path, console: Console) -> None:
+    """The headline figures per year as a table that fits 80 columns, then the facts worth a line each."""
+    import csv
+
+    from rich import box
+
+    def money(x) -> str:  # compact: 3 significant figures, no "-$0" from solver noise
+        if x is None:
+            return "–"
+        ax = abs(x)
+        if ax < 0.5:
+            return "$0"
+        sign = "-" if x < 0 else ""
+        for div, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+            if ax >= div:
+                v = ax / div
+                return f"{sign}${v:.3g}{suffix}" if v < 1000 else f"{sign}${v:,.0f}{suffix}"
+        return f"{sign}${ax:.0f}"
+
+    def rate(values: dict) -> str:
+        """Marginal cost per H100-hour: one figure when the workloads agree to the cent, else their range."""
+        vals = [max(0.0, float(v)) if abs(float(v)) < 0.005 else float(v) for v in values.values() if v is not None]
+        if not vals:
+            return "–"
+        lo, hi = min(vals), max(vals)
+        return f"{hi:.2f}" if round(hi - lo, 2) == 0 else f"{lo:.2f}–{hi:.2f}"
+
+    years = summ["years"]
+    with_cash = any(e.get("cash_flow_usd") is not None for e in years.values())
     t = Table(title=f"{summ['scenario']}{' / ' + summ['variant'] if summ.get('variant') else ''}: "
-                    f"{summ['status']}, net present cost {_usd(summ['objective_usd'])}")
-    for col in ("year", "power GW", "chips (M)", "capex", "lease+contracts", "energy", "unmet", "$/H100-h",
-                "cash flow", "cum. cash flow"):
-        t.add_column(col, justify="right")
-    for y, e in summ["years"].items():
-        mc = e["marginal_cost_usd_per_h100_hour"]
-        mc_txt = ", ".join(f"{v:.2f}" for v in mc.values() if v is not None) if mc else "–"
+                    f"{summ['status']} · net present cost {money(summ['objective_usd'])}",
+              box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1), collapse_padding=True)
+    columns = ["year", "power\nGW", "chips\nM", "capex", "lease", "energy", "unmet", "$ per\nH100h"]
+    if with_cash:
+        columns += ["cash\nflow", "cum.\ncash"]
+    for col in columns:
+        t.add_column(col, justify="right", no_wrap=True)
+    for y, e in years.items():
         c = e["cost_usd_by_category"]
-        t.add_row(y, f"{e['power_gw']:.2f}", f"{e['chips'] / 1e6:.2f}", _usd(c["capex"]), _usd(c["lease"]),
-                  _usd(c["energy"]), f"{e['unmet_demand_fraction']:.0%}", mc_txt, _usd(e.get("cash_flow_usd")),
-                  _usd(e.get("cumulative_cash_flow_usd")))
+        unmet = max(0.0, e["unmet_demand_fraction"])
+        row = [y, f"{max(0.0, e['power_gw']):.2f}", f"{max(0.0, e['chips']) / 1e6:.2f}", money(c["capex"]),
+               money(c["lease"]), money(c["energy"]), f"{unmet:.0%}" if unmet >= 0.005 or unmet == 0 else "<1%",
+               rate(e.get("marginal_cost_usd_per_h100_hour") or {})]
+        if with_cash:
+            row += [money(e.get("cash_flow_usd")), money(e.get("cumulative_cash_flow_usd"))]
+        t.add_row(*row)
     console.print(t)
+    console.print("  lease includes contracts · $ per H100h: marginal cost of compute (range)",
+                  style="dim", highlight=False)
     facts = []
     if summ.get("commitments_usd_total") is not None:
-        facts.append(f"commitments {_usd(summ['commitments_usd_total'])}")
-    facts.append(f"inference cost exceeds training: {summ.get('inference_exceeds_training_year') or 'not within horizon'}")
-    if "first_cash_flow_positive_year" in summ:
-        facts.append(f"first cash-flow-positive year: {summ.get('first_cash_flow_positive_year') or 'none'}")
+        facts.append(f"commitments {money(summ['commitments_usd_total'])}")
+    if with_cash:
+        first = summ.get("first_cash_flow_positive_year")
+        facts.append(f"cash flow positive from {first}" if first else "cash flow never positive")
+    else:
+        facts.append("cash flow not computed (no finance)")
     console.print("  " + " · ".join(facts), highlight=False)
+    over = summ.get("inference_exceeds_training_year")
+    console.print(f"  inference costs more than training from {over}" if over
+                  else "  inference costs less than training throughout", highlight=False)
+    if (summ.get("unmet_demand_fraction_total") or 0) > 0:
+        parts = []
+        path = Path(out_dir) / "tables" / "unmet_fraction.csv"
+        if path.exists():
+            with path.open(newline="") as fh:
+                for r in csv.DictReader(fh):
+                    period = r.pop("period", None) or r.pop("", "")
+                    parts += [f"{w} {float(v):.0%} in {period}" for w, v in r.items() if v and float(v) >= 0.005]
+        console.print(f"  [bold yellow]not served:[/] {summ['unmet_demand_fraction_total']:.1%} of demand"
+                      + (": " + ", ".join(parts[:6]) + (", …" if len(parts) > 6 else "") if parts else "")
+                      + " (tables/unmet_fraction.csv)", highlight=False)
     b = summ.get("binding_constraints") or []
-    if b:
-        console.print("  binding: " + "; ".join(f"{r['relaxation']} would save {_usd(r['value_usd'])}" for r in b[:3]),
-                      highlight=False)
+    for r in b[:3]:
+        console.print(f"  binding: {r['relaxation']} would save {money(r['value_usd'])}", highlight=False)
     tm = summ["timings_s"]
-    console.print(f"  wrote {out_dir}/summary.json, plan.nc, tables/ · HiGHS {tm.get('solve_seconds') or 0:.2f} s, "
+    console.print(f"  wrote {out_dir}/ (summary.json, plan.nc, tables/) · HiGHS {tm.get('solve_seconds') or 0:.2f} s, "
                   f"build {tm.get('build_seconds') or 0:.2f} s", highlight=False)
