@@ -12,15 +12,15 @@ from gigawatt.errors import Problem, ScenarioError, did_you_mean
 
 SUMMARY_COLUMNS = [
     ("vendor", "vendor", "{}"),
-    ("available", "available", "{}"),
-    ("bf16_tflops", "BF16 TFLOP/s", "{:,.0f}"),
-    ("all_in_power_w", "all-in W", "{:,.0f}"),
-    ("purchase_price_usd", "price $", "{:,.0f}"),
-    ("rental_price_usd_per_chip_hour", "on-demand $/h", "{:.2f}"),
-    ("committed_price_usd_per_chip_hour", "committed $/h", "{:.2f}"),
-    ("utilisation_training", "util train", "{:.0%}"),
-    ("utilisation_inference", "util infer", "{:.0%}"),
-    ("useful_life_years", "life y", "{:g}"),
+    ("available", "avail.", "{}"),
+    ("bf16_tflops", "BF16\nTFLOP/s", "{:,.0f}"),
+    ("all_in_power_w", "all-in\nW", "{:,.0f}"),
+    ("purchase_price_usd", "price\n$", "{:,.0f}"),
+    ("rental_price_usd_per_chip_hour", "rent\n$/h", "{:.2f}"),
+    ("committed_price_usd_per_chip_hour", "comm.\n$/h", "{:.2f}"),
+    ("utilisation_training", "util\ntrain", "{:.0%}"),
+    ("utilisation_inference", "util\ninfer", "{:.0%}"),
+    ("useful_life_years", "life\nyears", "{:g}"),
 ]
 
 
@@ -76,10 +76,14 @@ def show_catalog(*, accelerator: str | None, fmt: str, sources: bool, console: C
                       "" if row is None or pd.isna(row["note"]) else str(row["note"]))
         console.print(t)
         return
-    t = Table(title="gigawatt accelerator catalog (dense peak; all-in power at PUE 1.14)")
-    t.add_column("id")
+    from rich import box
+
+    # compact enough for 80 columns: no cell is ever cut ("gb2…" would hide which chip a row is)
+    t = Table(title="gigawatt accelerator catalog (dense peak; all-in power at PUE 1.14)", box=box.SIMPLE_HEAD,
+              show_edge=False, pad_edge=False, padding=(0, 0))
+    t.add_column("id", no_wrap=True)
     for _, header, _ in SUMMARY_COLUMNS:
-        t.add_column(header, justify="right")
+        t.add_column(header, justify="right", no_wrap=True)
     for aid, row in cat.iterrows():
         t.add_row(aid, *[_cell(row[c], f) for c, _, f in SUMMARY_COLUMNS])
     console.print(t)
