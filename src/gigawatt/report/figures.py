@@ -43,8 +43,9 @@ class Chart:
     figure: go.Figure
 
 
-def hover(unit: str, *, x: str = "%{x}", extra: str = "") -> str:
-    return f"<b>%{{fullData.name}}</b><br>{x}: {UNITS[unit]}{extra}<extra></extra>"
+def hover(unit: str) -> str:
+    """A trace's hovertemplate: its name and value with the unit (the charts' unified hover shows x above)."""
+    return f"<b>%{{fullData.name}}</b>: {UNITS[unit]}<extra></extra>"
 
 
 def colors(names) -> dict[str, str]:
@@ -60,6 +61,8 @@ def _layout(fig: go.Figure, *, title: str, y_title: str, x_title: str = "", y_fo
                       legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, font=dict(size=11),
                                   traceorder="normal"),
                       font=dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=12))
+    if hovermode == "x unified":  # anywhere over the plot shows the nearest period, not only near a point
+        fig.update_layout(hoverdistance=-1)
     if barmode:
         fig.update_layout(barmode=barmode)
     fig.update_yaxes(title_text=y_title, tickformat=y_format, tickprefix=y_prefix, ticksuffix=y_suffix,
@@ -90,7 +93,7 @@ def stacked_area(frame: pd.DataFrame, *, unit: str, scale: float = 1.0, title: s
         if groupnorm:
             kw["groupnorm"] = groupnorm
             kw["customdata"] = y
-            template = (f"<b>%{{fullData.name}}</b><br>%{{x}}: %{{y:.1f}}% of the total"
+            template = (f"<b>%{{fullData.name}}</b>: %{{y:.1f}}% of the total"
                         f" (%{{customdata:,.3f}}{custom_unit})<extra></extra>")
         else:
             template = hover(unit)
@@ -179,8 +182,8 @@ def site_power(run: Run) -> go.Figure | None:
             y = np.where(np.isfinite(y), y, np.nan)
             fig.add_trace(go.Scatter(x=list(frame.index), y=y, name=name, legendgroup=name, showlegend=i == 0,
                                      mode="lines+markers" if name == "energised" else "lines", line=line,
-                                     hovertemplate=f"<b>{site} %{{fullData.name}}</b><br>%{{x}}: "
-                                                   f"{UNITS['GW']}<extra></extra>"), row=row, col=col)
+                                     hovertemplate=f"<b>{site} %{{fullData.name}}</b>: {UNITS['GW']}"
+                                                   "<extra></extra>"), row=row, col=col)
     _layout(fig, title="Site power: energised against the envelope, and what the chips draw", y_title="GW",
             integer_x=_int_x(energised))
     fig.update_yaxes(title_text="", col=2)
