@@ -154,14 +154,10 @@ def test_verbose_shows_the_highs_log(tmp_path):
     assert "HiGHS" in _solve_in_a_fresh_process(tmp_path, True)
 
 
-@pytest.mark.xfail(strict=True, reason="optimize/solve.py: HiGHS prints its banner ('Running HiGHS ...') on "
-                   "stdout even with output_flag off, so every quiet solve shows part of the solver log")
 def test_without_verbose_the_solver_is_silent(tmp_path):
     assert "HiGHS" not in _solve_in_a_fresh_process(tmp_path, False)
 
 
-@pytest.mark.xfail(strict=True, reason="optimize/run.py raises SolverError (exit 3) when HiGHS stops short of "
-                   "optimal (time limit); issue 3 and DESIGN.md: any non-optimal status is exit 2")
 def test_a_non_optimal_status_exits_2_and_writes_nothing(tmp_path, monkeypatch):
     import linopy
     from typer.testing import CliRunner

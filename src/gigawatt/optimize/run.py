@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from gigawatt.errors import InfeasibleError, SolverError
+from gigawatt.errors import InfeasibleError
 from gigawatt.optimize import diagnose
 from gigawatt.optimize.build import create_model
 from gigawatt.optimize.capacity import effective_compute
@@ -45,9 +45,10 @@ def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: s
     Raises
     ------
     InfeasibleError
-        No plan satisfies the constraints; the message names the conflicting entities and periods.
+        No plan satisfies the constraints (the message names the conflicting entities and periods), or
+        HiGHS stopped short of optimal (a time limit): exit code 2 either way, nothing saved.
     SolverError
-        HiGHS failed or stopped short of optimal for another reason (time limit).
+        HiGHS itself failed (exit code 3).
     """
     from gigawatt.plan import Plan
 
@@ -70,8 +71,9 @@ def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: s
                                                 "served and report the rest)"),
             conflicts=conflicts, status=result.termination)
     if result.status != "ok" or result.termination != "optimal":
-        raise SolverError(f"HiGHS stopped without an optimal plan: status {result.status}, "
-                          f"termination {result.termination}; nothing was saved")
+        raise InfeasibleError(f"HiGHS stopped without an optimal plan: status {result.status}, termination "
+                              f"{result.termination}; nothing was saved (a time limit? raise config.solve."
+                              "time_limit, or try --method ipm)", status=result.termination)
     t1 = time.perf_counter()
     ds = extract(ctx)
     extract_s = time.perf_counter() - t1

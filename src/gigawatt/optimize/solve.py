@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import sys
 import time
 from dataclasses import dataclass
 
@@ -27,6 +30,35 @@ class SolveResult:
     highs_run_seconds: float | None
 
 
+_BANNER_SHOWN = False
+
+
+def _absorb_highs_banner() -> None:
+    """HiGHS prints its banner on stdout when the first Highs object of a process is made, whatever
+    output_flag says. Make that first object here with file descriptor 1 pointed at /dev/null, once,
+    before any progress display runs, so a quiet solve stays quiet (--verbose keeps the banner)."""
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        return
+    _BANNER_SHOWN = True
+    import highspy
+
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no usable stdout: nothing to keep clean
+        highspy.Highs()
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def pick_method(ctx: Context, method: str) -> str:
     if method != "auto":
         return method
@@ -35,6 +67,8 @@ def pick_method(ctx: Context, method: str) -> str:
 
 def solve(ctx: Context, *, method: str = "auto", threads: int | None = None, time_limit: float | None = None,
           verbose: bool = False) -> SolveResult:
+    if not verbose:
+        _absorb_highs_banner()
     chosen = pick_method(ctx, method)
     options: dict = {"output_flag": bool(verbose), "solver": chosen}
     if threads is not None:
