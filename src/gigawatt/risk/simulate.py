@@ -140,29 +140,19 @@ def net_present_cost(plan) -> float:
 
 
 def _revenue_rates(portfolio, workloads: list[str]) -> np.ndarray:
-    """USD per H100e-hour served, per workload (revenue per H100-hour / the H100's utilisation)."""
-    w = portfolio.workloads.loc[workloads]
-    u = w["utilisation_h100"].to_numpy(dtype=float)
-    r = w["revenue_per_h100_hour_usd"].to_numpy(dtype=float)
-    return np.divide(r, u, out=np.zeros_like(r), where=u > 0)
+    """USD per H100e-hour served, per workload: the planner's and finance's own rates."""
+    from gigawatt.optimize.cash import revenue_usd_per_h100e_hour
+
+    return revenue_usd_per_h100e_hour(portfolio).sel(workload=workloads).to_numpy().astype(float)
 
 
 def _deal_equity(portfolio) -> dict[str, np.ndarray]:
-    """Vendor equity per supply deal and period: equity per GW × GW delivered, capped at equity_max."""
-    out: dict[str, np.ndarray] = {}
-    deals = portfolio.deals
-    labels = list(portfolio.horizon.labels)
-    if deals is None or not len(deals):
-        return out
-    for name, row in deals.iterrows():
-        per_gw = float(row.get("equity_per_gw_usd") or 0.0)
-        if per_gw <= 0:
-            continue
-        chips = np.array([float(row.get(f"chips_{p}", 0.0)) for p in labels])
-        gw = chips * float(portfolio.accelerators.at[row["accelerator"], "all_in_power_kw"]) / 1e6
-        cum = np.minimum(np.cumsum(gw * per_gw), float(row.get("equity_max_usd") or np.inf))
-        out[str(name)] = np.diff(cum, prepend=0.0)
-    return out
+    """Vendor equity per firm supply deal and period, as finance counts it (equity per GW delivered,
+    capped); a deal that is not firm brings none, so an event cannot take away what was never counted."""
+    from gigawatt.optimize.cash import vendor_equity_by_deal_usd
+
+    eq = vendor_equity_by_deal_usd(portfolio)
+    return {str(name): eq.sel(deal=name).to_numpy().astype(float) for name in eq.indexes["deal"]}
 
 
 def build_model(plan, portfolio, *, finance: dict[str, np.ndarray] | None = None) -> RiskModel:
