@@ -17,5 +17,6 @@ def test_ci_runs_the_readme_test_command_verbatim():
 
 def test_readme_main_job_solves_the_reference_scenario_and_writes_a_report():
     main = _commands()[0]
-    assert "gigawatt solve scenarios/openai.yaml" in main and "gigawatt report" in main
+    assert "gigawatt solve scenarios/openai.yaml --out runs/openai" in main
+    assert main.index("gigawatt solve") < main.index("gigawatt simulate runs/openai") < main.index("gigawatt report runs/openai")
     assert (ROOT / "scenarios" / "openai.yaml").exists()
