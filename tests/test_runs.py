@@ -110,12 +110,15 @@ def test_a_deleted_run_is_reported_not_crashed_on(tmp_path, monkeypatch):
                                       status="ok", objective_usd=1.5e9, timings={"solve_seconds": 0.25})
     shutil.rmtree(d)
     runner = CliRunner()
-    listed = runner.invoke(app, ["runs", "list"], env={"COLUMNS": "200"})
+    listed = runner.invoke(app, ["runs", "list"])
     assert listed.exit_code == 0, listed.output
-    assert "missing" in listed.output and run_id in listed.output
-    shown = runner.invoke(app, ["runs", "show", run_id[:17]], env={"COLUMNS": "200"})
+    assert f"1 run missing their files: {run_id}" in " ".join(listed.output.split())
+    as_json = runner.invoke(app, ["runs", "list", "--json"])
+    assert [(r["id"], r["exists"]) for r in json.loads(as_json.output)] == [(run_id, False)]
+    shown = runner.invoke(app, ["runs", "show", run_id[:17]])
     assert shown.exit_code == 0, shown.output
-    assert "missing" in shown.output and "gigawatt runs rm" in shown.output
+    text = " ".join(shown.output.split())  # the table wraps at the terminal's width
+    assert "missing: the directory was deleted or moved" in text and f"gigawatt runs rm {run_id}" in text
     removed = runner.invoke(app, ["runs", "rm", run_id])
     assert removed.exit_code == 0, removed.output
     assert RunsCatalog(db).list() == []

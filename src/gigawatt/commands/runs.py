@@ -53,6 +53,10 @@ def _list(kind, scenario, as_json) -> None:
         t.add_row(r["id"], r["kind"], r["scenario"] or "", r["variant"] or "", r["status"] or "",
                   _usd(r["objective_usd"]), r["created_at"][:19], path)
     out.print(t)
+    missing = [r["id"] for r in runs if not r["exists"]]
+    if missing:
+        out.print(f"{len(missing)} run{'s' if len(missing) != 1 else ''} missing their files: {', '.join(missing)} "
+                  "(`gigawatt runs rm ID` forgets one)", highlight=False, soft_wrap=True)
 
 
 @app.command("show")
