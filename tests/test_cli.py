@@ -6,11 +6,9 @@ Exit codes (DESIGN.md): 0 ok, 1 bad input with no traceback, a traceback only wi
 
 from __future__ import annotations
 
-import io
 import json
 import re
 
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st

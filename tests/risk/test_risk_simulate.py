@@ -8,7 +8,7 @@ import textwrap
 import numpy as np
 import pytest
 import xarray as xr
-from risk_helpers import portfolio_of, solve_to_run
+from risk_helpers import solve_to_run
 
 from gigawatt.risk.io import load_run
 from gigawatt.risk.simulate import simulate

@@ -11,15 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-
-def _usd(x) -> str:
-    if x is None:
-        return "–"
-    ax = abs(x)
-    for div, s in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
-        if ax >= div:
-            return f"${x / div:,.1f}{s}"
-    return f"${x:,.0f}"
+from gigawatt.fmt import usd as _usd
 
 
 def _progress(console: Console, quiet: bool) -> Progress:

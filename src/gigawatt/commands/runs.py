@@ -8,17 +8,10 @@ from typing import Optional
 import typer
 from rich.table import Table
 
+from gigawatt.fmt import usd as _usd
+
 app = typer.Typer(help="The runs catalog: every solve, simulate and sweep registered in a DuckDB file "
                        "($GIGAWATT_RUNS_DB, else runs.duckdb in your data directory).", no_args_is_help=True)
-
-
-def _usd(x) -> str:
-    if x is None:
-        return "–"
-    for div, s in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
-        if abs(x) >= div:
-            return f"${x / div:,.1f}{s}"
-    return f"${x:,.0f}"
 
 
 @app.command("list")

@@ -58,16 +58,6 @@ def _register(out_dir: Path, portfolio, scenario, data, summ) -> None:
                      objective_usd=summ["objective_usd"], timings=summ["timings_s"], versions=versions())
 
 
-def _usd(x) -> str:
-    if x is None:
-        return "–"
-    ax = abs(x)
-    for div, s in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
-        if ax >= div:
-            return f"${x / div:,.1f}{s}"
-    return f"${x:,.0f}"
-
-
 def print_headline(summ: dict, out_dir: Path, console: Console) -> None:
     """The headline figures per year as a table that fits 80 columns, then the facts worth a line each."""
     import csv

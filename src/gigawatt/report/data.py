@@ -23,6 +23,7 @@ import pandas as pd
 import yaml
 
 from gigawatt.errors import Problem, ScenarioError
+from gigawatt.fmt import usd
 
 FINANCE_KEYS = ("revenue_usd", "cash_flow_usd", "cumulative_cash_flow_usd", "cash_usd", "other_costs_usd",
                 "ebitda_usd", "operating_income_usd", "funding_usd", "vendor_equity_usd")
@@ -266,16 +267,6 @@ class Fact:
     value: Any
     text: str
     note: str = ""
-
-
-def usd(x: float | None) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    ax = abs(x)
-    for div, s in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
-        if ax >= div:
-            return f"{'-' if x < 0 else ''}${ax / div:,.{2 if div == 1e12 else 1}f}{s}"
-    return f"${x:,.0f}"
 
 
 def _target_facts(run: Run) -> list[Fact]:

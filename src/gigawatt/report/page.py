@@ -9,7 +9,8 @@ from typing import Any
 
 import plotly.io as pio
 
-from gigawatt.report.data import Fact, Run, headline, usd
+from gigawatt.fmt import usd
+from gigawatt.report.data import Fact, Run, headline
 from gigawatt.report.figures import Chart, build_charts, compare_charts
 
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
