@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from gigawatt.report.published import load_published
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "openai.yaml"
@@ -477,7 +477,7 @@ def main(argv=None) -> int:
     else:
         root = a.runs
     summaries = load_summaries(root)
-    pub = yaml.safe_load(PUBLISHED.read_text())
+    pub = load_published(PUBLISHED)  # the reader the report uses too (gigawatt report --published)
     text = render_doc(summaries, pub)
     if a.check:
         old = a.doc.read_text() if a.doc.exists() else ""

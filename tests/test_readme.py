@@ -20,3 +20,10 @@ def test_readme_main_job_solves_the_reference_scenario_and_writes_a_report():
     assert "gigawatt solve scenarios/openai.yaml --out runs/openai" in main
     assert main.index("gigawatt solve") < main.index("gigawatt simulate runs/openai") < main.index("gigawatt report runs/openai")
     assert (ROOT / "scenarios" / "openai.yaml").exists()
+
+
+def test_readme_main_job_sets_the_published_figures_beside_the_report():
+    main = _commands()[0]
+    report = main[main.index("gigawatt report runs/openai"):].split("&&")[0]
+    assert "--published scenarios/openai/published.yaml" in report
+    assert (ROOT / "scenarios" / "openai" / "published.yaml").exists()

@@ -11,11 +11,12 @@ from rich.console import Console
 from rich.table import Table
 
 
-def run_report(run_dir: Path, *, out: Path | None, console: Console, quiet: bool) -> Path:
+def run_report(run_dir: Path, *, out: Path | None, console: Console, quiet: bool,
+               published: Path | None = None) -> Path:
     from gigawatt.report import write_report
 
     t0 = time.perf_counter()
-    w = write_report(run_dir, out)
+    w = write_report(run_dir, out, published=published)
     if not quiet:
         console.print(f"wrote {w.path} · {w.size_bytes / 1024:,.0f} KB, {len(w.charts)} charts · "
                       f"{time.perf_counter() - t0:.2f} s (opens offline in any browser)", highlight=False)
@@ -60,11 +61,15 @@ def register(app: typer.Typer) -> None:
     def report(run_dir: Path = typer.Argument(..., help="A run directory written by `gigawatt solve --out`.",
                                               show_default=False),
                output: Optional[Path] = typer.Option(None, "--output", "-o",
-                                                     help="HTML file to write (default: DIR/report.html).")) -> None:
+                                                     help="HTML file to write (default: DIR/report.html)."),
+               published: Optional[Path] = typer.Option(
+                   None, "--published", metavar="FILE",
+                   help="Published figures to set beside the run's (e.g. scenarios/openai/published.yaml): "
+                        "on the headline cards, the cash-flow chart and a table section.")) -> None:
         """One self-contained HTML report of a run (plotly.js embedded; opens without a network): capacity,
         power, cost, cash (and the Monte Carlo fan when `gigawatt simulate` ran), shares, marginal cost,
         binding constraints and the inputs with their sources."""
-        run_report(run_dir, out=output, console=out, quiet=STATE["quiet"])
+        run_report(run_dir, out=output, console=out, quiet=STATE["quiet"], published=published)
 
     @app.command()
     @guarded

@@ -39,20 +39,25 @@ def _check_out(out: Path) -> None:
                             title="bad option")
 
 
-def write_report(run_dir: str | Path, out: str | Path | None = None) -> Written:
-    """Write the HTML report of a run (default DIR/report.html), atomically.
+def write_report(run_dir: str | Path, out: str | Path | None = None, published: str | Path | None = None) -> Written:
+    """Write the HTML report of a run (default DIR/report.html), atomically; ``published`` (a file shaped
+    like scenarios/openai/published.yaml) adds the published figures beside the run's.
 
     Raises
     ------
     ScenarioError
-        DIR is not a readable run directory, or ``out`` is a directory.
+        DIR is not a readable run directory, ``out`` is a directory, or ``published`` is missing, not YAML
+        or of the wrong shape.
     """
     from gigawatt.report.page import render_report
+    from gigawatt.report.published import beside, load_published
 
+    pub_data = load_published(published) if published is not None else None
     run = load_run(run_dir)
     out = Path(out) if out else Path(run_dir) / "report.html"
     _check_out(out)
-    text, charts = render_report(run)
+    pub = beside(run, pub_data, published) if pub_data is not None else None
+    text, charts = render_report(run, pub)
     return Written(out, _write(out, text), [c.id for c in charts])
 
 

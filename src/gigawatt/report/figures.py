@@ -451,12 +451,39 @@ BUILDERS: list[tuple[str, str, str, Callable[[Run], go.Figure | None], str]] = [
 ]
 
 
-def build_charts(run: Run) -> list[Chart]:
-    """Every chart the run has data for, in page order."""
+def add_published_cash_flow(fig: go.Figure, run: Run, published) -> None:
+    """Overlay a published cash-burn forecast (dashed, diamonds) and the run's cash flow before financing
+    (summary.json free_cash_flow_usd, the basis of the published burn) on the cash-flow chart."""
+    from gigawatt.report.published import VINTAGE_LABEL
+
+    fcf = run.yearly("free_cash_flow_usd").dropna()
+    if len(fcf):
+        fig.add_trace(go.Scatter(x=list(fcf.index), y=fcf.values * 1e-9, name="cash flow before financing",
+                                 mode="lines+markers", line=dict(color="#ff7f0e", width=2),
+                                 marker=dict(size=6), hovertemplate=hover("USDbn")))
+    cf = published.cash_flow_usd
+    if not cf:
+        return
+    label = f"published forecast ({VINTAGE_LABEL.get(published.vintage, published.vintage)}, {published.cash_flow_source})"
+    fig.add_trace(go.Scatter(x=list(cf), y=[v * 1e-9 for v in cf.values()], name=label, mode="lines+markers",
+                             line=dict(color="#111", dash="dash", width=2),
+                             marker=dict(symbol="diamond-open", size=10, color="#111", line=dict(width=2)),
+                             meta={"published": True, "vintage": published.vintage},
+                             hovertemplate=hover("USDbn")))
+
+
+def build_charts(run: Run, published=None) -> list[Chart]:
+    """Every chart the run has data for, in page order; with ``published`` (gigawatt.report.published.Published)
+    the cash-flow chart carries the published cash-burn forecast of the run's vintage."""
     charts = []
     for cid, section, title, builder, caption in BUILDERS:
         fig = builder(run)
         if fig is not None and len(fig.data):
+            if cid == "cash-flow" and published is not None:
+                add_published_cash_flow(fig, run, published)
+                caption += (f" Dashed diamonds: the published cash-flow forecast of the "
+                            f"{published.vintage} vintage [{published.cash_flow_source}], {published.cash_flow_date}; "
+                            "orange: this run's cash flow before financing, the basis of the published burn.")
             charts.append(Chart(id=cid, title=title, caption=caption, section=section, figure=fig))
     return charts
 

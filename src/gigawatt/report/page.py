@@ -70,6 +70,17 @@ ol.refs li { break-inside:avoid; margin-bottom:2px; word-break:break-all; }
 code { font-size:12px; background:var(--bg); padding:1px 4px; border-radius:4px; }
 """
 
+PUBLISHED_CSS = """
+.card.has-pub { border-color:#8c959f; }
+.card .pub { margin-top:6px; padding-top:5px; border-top:1px dashed var(--line); font-size:12px; }
+.card .pub .pv { font-weight:600; font-size:14px; }
+.card .pub .diff { color:var(--muted); }
+.card .pub .src a { margin-right:0; }
+.nowrap { white-space:nowrap; }
+table.published td.wording { color:var(--muted); }
+"""  # only on pages with --published: without it the page is as before
+
+PUBLISHED_TITLE = "Published figures beside this run"
 WIDE = ("binding-value", "site-power")  # charts that take the whole width of the page
 
 _URL = re.compile(r"https?://[^\s'\"<>)]+")
@@ -155,14 +166,46 @@ def _figure_html(chart: Chart, *, first: bool) -> str:
             f"<figcaption>{e(chart.caption)}</figcaption></figure>")
 
 
-def _cards(facts: list[Fact]) -> str:
+def _pub_card(b, sources: dict[str, str]) -> str:
+    p = b.published
+    return (f'<div class="pub" data-published="{e(p.value)}" title="{e(p.text)}">published: '
+            f'<span class="pv">{e(b.published_text)}</span> '
+            f'<span class="src">[{source_html(p.source, sources)}]</span> {e(p.date)}<br>'
+            f'“{e(p.text)}”<br>'
+            + (f'gigawatt: {e(b.gigawatt_text)}<br>' if b.show_gigawatt else "")
+            + f'<span class="diff">gigawatt − published: <span class="nowrap">{e(b.difference_text)}</span></span></div>')
+
+
+def _cards(facts: list[Fact], published=None, sources: dict[str, str] | None = None) -> str:
     out = []
     for f in facts:
         if f.key in ("status",):
             continue
-        out.append(f'<div class="card" data-key="{e(f.key)}"><div class="label">{e(f.label)}</div>'
-                   f'<div class="value">{e(f.text)}</div><div class="sub">{e(f.note)}</div></div>')
+        b = published.by_key(f.key) if published is not None else None
+        pub = _pub_card(b, sources or {}) if b is not None else ""
+        cls = "card has-pub" if b is not None else "card"
+        out.append(f'<div class="{cls}" data-key="{e(f.key)}"><div class="label">{e(f.label)}</div>'
+                   f'<div class="value">{e(f.text)}</div><div class="sub">{e(f.note)}</div>{pub}</div>')
     return '<div class="cards">' + "".join(out) + "</div>"
+
+
+def _published_table(published, sources: dict[str, str]) -> str:
+    """Section "Published figures beside this run": each figure, its wording, sources, date, gigawatt's, difference."""
+    rows = []
+    for b in published.rows:
+        p = b.published
+        rows.append(f'<tr data-key="{e(b.key)}"><td>{e(b.quantity)}</td><td class=num>{e(b.published_text)}</td>'
+                    f"<td class=wording>{e(p.text)}</td><td class=src>{source_html(p.source, sources)}</td>"
+                    f"<td>{e(p.date)}</td><td class=num>{e(b.gigawatt_text)}</td>"
+                    f"<td class=num>{e(b.difference_text)}</td><td class=notes>{e(b.note)}</td></tr>")
+    intro = (f'<p class="note">Published figures from <code>{e(published.file)}</code> (as reported: leaks, '
+             f"projections, estimates; not audited) beside this run's. Forecast vintage: "
+             f"<b>{e(published.vintage)}</b> ({e(published.vintage_reason)}). Cash flow is compared before "
+             "financing (summary.json <code>free_cash_flow_usd</code>), as the published burn; negative = cash "
+             "burned. Difference = gigawatt − published.</p>")
+    return (intro + "<table class=published><thead><tr><th>quantity</th><th class=num>published</th>"
+            "<th>as published</th><th>source</th><th>date</th><th class=num>gigawatt</th>"
+            "<th class=num>difference</th><th>note</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
 
 
 def _binding_table(run: Run, *, top: int = 25) -> str:
@@ -230,19 +273,20 @@ def _run_info(run: Run) -> str:
         "</tbody></table>"
 
 
-def _page(title: str, subtitle: str, nav: list[tuple[str, str]], body: str, n_figures: int) -> str:
+def _page(title: str, subtitle: str, nav: list[tuple[str, str]], body: str, n_figures: int, css: str = CSS) -> str:
     links = "".join(f'<a href="#{e(i)}">{e(t)}</a>' for i, t in nav)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<meta name=\"generator\" content=\"gigawatt\"><meta name=\"gigawatt-figures\" content=\"{n_figures}\">"
-            f"<title>{e(title)}</title><style>{CSS}</style></head><body>"
+            f"<title>{e(title)}</title><style>{css}</style></head><body>"
             f"<header class=\"top\"><h1>{e(title)}</h1><div class=\"meta\">{subtitle}</div></header>"
             f"<nav>{links}</nav><main>{body}</main></body></html>\n")
 
 
-def render_report(run: Run) -> tuple[str, list[Chart]]:
-    """The report page of one run and the charts on it."""
-    charts = build_charts(run)
+def render_report(run: Run, published=None) -> tuple[str, list[Chart]]:
+    """The report page of one run and the charts on it; ``published`` (gigawatt.report.published.Published)
+    adds the published figures beside the headline cards, on the cash-flow chart and in a table section."""
+    charts = build_charts(run, published)
     by_section: dict[str, list[Chart]] = {}
     for c in charts:
         by_section.setdefault(c.section, []).append(c)
@@ -256,7 +300,12 @@ def render_report(run: Run) -> tuple[str, list[Chart]]:
         return '<div class="charts">' + "".join(out) + "</div>" if out else ""
 
     s = run.summary
-    parts = [f'<section id="headline"><h2>Headline</h2>{_cards(headline(run))}</section>']
+    parts = [f'<section id="headline"><h2>Headline</h2>{_cards(headline(run), published, run.sources)}</section>']
+    nav = list(SECTIONS)
+    if published is not None:
+        parts.append(f'<section id="published"><h2>{e(PUBLISHED_TITLE)}</h2>'
+                     f"{_published_table(published, run.sources)}</section>")
+        nav.insert(1, ("published", "Published figures"))
     for sid, title in SECTIONS[1:]:
         inner = grid(sid)
         if sid == "finance":
@@ -282,7 +331,8 @@ def render_report(run: Run) -> tuple[str, list[Chart]]:
                 f"{e(s['periods'][0]) if s.get('periods') else ''}–{e(s['periods'][-1]) if s.get('periods') else ''}"
                 " · gigawatt report (computed by the solve; this page only draws it)")
     title = f"gigawatt report: {run.label}"
-    return _page(title, subtitle, SECTIONS, "".join(parts), len(charts)), charts
+    css = CSS + PUBLISHED_CSS if published is not None else CSS
+    return _page(title, subtitle, nav, "".join(parts), len(charts), css), charts
 
 
 def compare_rows(runs: list[Run]) -> tuple[list[str], list[list[str]]]:
