@@ -75,14 +75,6 @@ class Context:
         life = np.maximum(1, np.rint(self.own_attr("useful_life_years").values * per_year)).astype(int)
         return xr.DataArray(life, coords={"supply": self.own})
 
-    def own_site_matrix(self) -> xr.DataArray:
-        """1 where own option (supply) sits at site."""
-        p = self.portfolio
-        sites = p.sites.index
-        sup_site = p.supply.loc[self.own, "site"].to_numpy()
-        mat = (sup_site[:, None] == sites.to_numpy()[None, :]).astype(float)
-        return xr.DataArray(mat, coords={"supply": self.own, "site": sites.to_numpy(dtype=object)})
-
     def own_sum_by(self, expr: linopy.LinearExpression, column: str, groups: pd.Index) -> linopy.LinearExpression:
         """Σ_{o of g} expr[o, t] for each group g in ``groups`` of own options (by their ``site`` or
         ``accelerator``), with dims (period, column). ``expr`` is over (supply=own, period), without constant.
@@ -118,13 +110,6 @@ class Context:
              "const": (dims[:2], np.zeros((n_t, len(groups))))},
             coords={"period": data.indexes["period"], column: pd.Index(groups, name=column)})
         return linopy.LinearExpression(out, self.model)
-
-    def own_accelerator_matrix(self) -> xr.DataArray:
-        p = self.portfolio
-        accel = p.data["accelerator"].to_numpy()
-        sup_a = p.supply.loc[self.own, "accelerator"].to_numpy()
-        mat = (sup_a[:, None] == accel[None, :]).astype(float)
-        return xr.DataArray(mat, coords={"supply": self.own, "accelerator": accel})
 
     def salvage_fraction(self, life_years: xr.DataArray) -> xr.DataArray:
         """Share of an asset's value left at the horizon's end, by period of purchase (straight line)."""
