@@ -41,6 +41,14 @@ def run_simulate(run_dir: Path, *, draws: int | None, seed: int | None, out_dir:
     if not unc.drivers and not unc.events and not quiet:
         console.print("[yellow]note:[/] the scenario has no uncertainty section: every draw equals the plan",
                       highlight=False)
+    from gigawatt.risk.simulate import warm_up
+
+    if quiet:
+        warm_up(model)
+    else:
+        with console.status("loading the compiled Monte Carlo kernel (the first run after an install compiles "
+                            "it: ~15 s)"):
+            warm_up(model)
     with _progress(console, quiet) as bar:
         task = bar.add_task(f"simulating {n:,} draws", total=n)
         result = simulate(plan, portfolio, draws=n, seed=seed, chunk_size=chunk_size, workers=workers,

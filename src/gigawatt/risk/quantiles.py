@@ -1,8 +1,8 @@
 """Percentiles of per-draw values with bounded memory, identical whatever the chunking.
 
 :class:`QuantileStore` keeps every value while ``rows × draws`` fits a budget (exact percentiles, by
-nested ``np.partition``, equal to ``np.percentile(..., method="linear")``); past the budget it keeps a
-mergeable, deterministic compactor (KLL-style: full buffers are sorted and every other value kept, with
+histogram selection, :mod:`gigawatt.risk.select`, equal to ``np.percentile(..., method="linear")``); past
+the budget it keeps a mergeable, deterministic compactor (KLL-style: full buffers are sorted and every other value kept, with
 twice the weight), whose rank error is below ``levels / capacity`` (≈ 1e-4 at the default budget). Either
 way the result depends only on the values in draw order, never on chunk sizes or on which worker
 computed them.
@@ -11,6 +11,8 @@ computed them.
 from __future__ import annotations
 
 import numpy as np
+
+from gigawatt.risk.select import order_statistics
 
 DEFAULT_BUDGET_VALUES = 1 << 23  # values per store kept exactly (64 MiB of float64)
 
@@ -22,25 +24,8 @@ def _lerp(a, b, t):
     return np.where(t >= 0.5, b - diff * (1 - t), out)
 
 
-def _select(a: np.ndarray, ks: list[int], offset: int, found: dict[int, float]) -> None:
-    """Order statistics ``ks`` (absolute ranks) of view ``a`` whose first element has rank ``offset``;
-    partitions ``a`` in place, nesting so each level only touches the part between its neighbours."""
-    if not ks:
-        return
-    mid = ks[len(ks) // 2]
-    i = mid - offset
-    a.partition(i)
-    found[mid] = float(a[i])
-    _select(a[:i], [k for k in ks if k < mid], offset, found)
-    rest = [k for k in ks if k > mid]
-    if rest == [mid + 1]:  # the neighbour needed for interpolation: the minimum of the right part
-        found[mid + 1] = float(a[i + 1:].min())
-        return
-    _select(a[i + 1:], rest, mid + 1, found)
-
-
 def exact_quantiles(values: np.ndarray, qs: list[float]) -> np.ndarray:
-    """Quantiles ``qs`` (0..1) of a 1-D array, partitioned in place; equal to np.percentile (linear)."""
+    """Quantiles ``qs`` (0..1) of a 1-D array (not modified); equal to np.percentile (linear)."""
     n = values.shape[0]
     if n == 0:
         return np.full(len(qs), np.nan)
@@ -48,20 +33,14 @@ def exact_quantiles(values: np.ndarray, qs: list[float]) -> np.ndarray:
     lo = np.floor(pos).astype(np.int64)
     hi = np.minimum(lo + 1, n - 1)
     t = pos - lo
-    mn, mx = values.min(), values.max()
-    if mn == mx:
-        return np.full(len(qs), float(mn))
-    atoms = np.count_nonzero(values == mn) + np.count_nonzero(values == mx)
-    if atoms > n // 16:
-        # many equal values (fractions at 0, events): introselect degrades on ties, a sort does not
-        values.sort()
-        return _lerp(values[lo], values[hi], t)
-    need = sorted(set(lo.tolist()) | set(hi[t > 0].tolist()))
-    found: dict[int, float] = {}
-    _select(values, need, 0, found)
-    a = np.array([found[k] for k in lo])
-    b = np.array([found[k] if k in found else found[lo[i]] for i, k in enumerate(hi)])
-    return _lerp(a, b, t)
+    need = np.unique(np.concatenate([lo, hi]))
+    found = order_statistics(values, need)
+    return _lerp(found[np.searchsorted(need, lo)], found[np.searchsorted(need, hi)], t)
+
+
+def _same_memory(a: np.ndarray, b: np.ndarray) -> bool:
+    return (a.shape == b.shape and a.strides == b.strides
+            and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
 
 
 class QuantileStore:
@@ -94,7 +73,9 @@ class QuantileStore:
         buffered until every earlier draw has arrived, so compaction sees them in draw order."""
         values = np.asarray(values, dtype=float).reshape(self.rows, -1)
         if self.exact:
-            self.values[:, start: start + values.shape[1]] = values
+            target = self.values[:, start: start + values.shape[1]]
+            if not _same_memory(values, target):  # else written in place already (simulate's kernel)
+                target[...] = values
             self.fed += values.shape[1]
             return
         self._pending[start] = values.copy()  # the caller may reuse its buffer
@@ -130,7 +111,7 @@ class QuantileStore:
 
     def quantiles(self, qs: list[float], *, pool=None) -> np.ndarray:
         """(rows, len(qs)) quantiles; exact (np.percentile, linear) when the store kept every value.
-        ``pool``: an executor to spread the rows over (partitioning releases the GIL)."""
+        ``pool``: an executor to spread the rows over (the selection releases the GIL)."""
         if self.fed != self.n:
             raise RuntimeError(f"store expects {self.n} draws, got {self.fed}")
         out = np.empty((self.rows, len(qs)))
@@ -158,9 +139,9 @@ class QuantileStore:
             m = max(1, int(np.ceil((1 - q) * self.n)))
             for r in range(self.rows):
                 row = self.values[r]
-                k = self.n - m
-                row.partition(k)
-                out[r] = float(row[k:].sum() / m)
+                threshold = float(order_statistics(row, [self.n - m])[0])  # the smallest of the top m
+                above = row > threshold
+                out[r] = float((row.sum(where=above) + (m - np.count_nonzero(above)) * threshold) / m)
             return out
         vals, w = self._weighted()
         for r in range(self.rows):

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gigawatt.errors import Problem, ScenarioError, did_you_mean
+from gigawatt.risk.kernel import DISTRIBUTIONS, PackedSampler, transform_block
 
 BLOCK = 4096
 """Draws per random-number block: the unit of the seed scheme. Chunks are whole numbers of blocks."""
@@ -130,7 +131,36 @@ class Sampler:
                 rows = np.array([self.by_name[involved[i]].row(y) for i in members])
                 factor = matrix_factor(sub)
                 self.groups.append((rows, factor, bool(np.all(np.triu(factor, 1) == 0.0))))
-        self._ndtr = None
+        self.drivers = [v for v in self.variables if v.kind == "driver"]
+        self.events = [v for v in self.variables if v.kind == "event"]
+        self.packed = self._pack()
+
+    def _pack(self) -> PackedSampler:
+        """The variables as the compiled transforms read them (gigawatt.risk.kernel)."""
+        V = len(self.drivers)
+        params = np.zeros((V, 3))
+        emp_start = np.zeros(V + 1, dtype=np.int64)
+        emp_values: list[float] = []
+        for i, v in enumerate(self.drivers):
+            p = v.params
+            if v.distribution in ("normal", "lognormal"):
+                params[i, :2] = float(p["mean"]), float(p["sd"])
+            elif v.distribution == "uniform":
+                params[i, :2] = float(p["low"]), float(p["high"])
+            elif v.distribution == "triangular":
+                params[i] = float(p["low"]), float(p["mode"]), float(p["high"])
+            else:  # empirical: equally likely values, sorted so the copula keeps its sign
+                emp_values.extend(sorted(float(x) for x in p["values"]))
+            emp_start[i + 1] = len(emp_values)
+        return PackedSampler(
+            kind=np.array([DISTRIBUTIONS[v.distribution] for v in self.drivers], dtype=np.int64),
+            row=np.array([v.first_row for v in self.drivers], dtype=np.int64),
+            slots=np.array([v.n_slots for v in self.drivers], dtype=np.int64),
+            growth=np.array([v.mode == "growth" for v in self.drivers], dtype=np.bool_),
+            params=params, emp_start=emp_start, emp_values=np.array(emp_values, dtype=float),
+            event_row=np.array([v.first_row for v in self.events], dtype=np.int64),
+            event_threshold=np.array([self._threshold(v.probability) for v in self.events], dtype=float),
+            n_years=self.n_years)
 
     @property
     def normals_per_draw(self) -> int:
@@ -191,92 +221,40 @@ class Sampler:
                     if factor[i, j] != 0.0:
                         acc += factor[i, j] * src[j]
 
-    def _phi(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        if self._ndtr is None:
-            from scipy.special import ndtr
-
-            self._ndtr = ndtr
-        return self._ndtr(z, out=out) if out is not None else self._ndtr(z)
-
-    def transform_into(self, v: Variable, z: np.ndarray, out: np.ndarray) -> None:
-        """Write the factors (or occurrences) of variable ``v`` from its normals ``z`` (n_slots, m) into ``out``."""
-        p = v.params
-        if v.kind == "event":
-            if v.probability <= 0.0:
-                out[...] = False
-            elif v.probability >= 1.0:
-                out[...] = True
-            else:
-                np.less(z[0], self._threshold(v.probability), out=out)
-            return
-        if v.distribution == "normal":
-            np.multiply(z, float(p["sd"]), out=out)
-            out += float(p["mean"])
-            np.maximum(out, 0.0, out=out)
-        elif v.distribution == "lognormal":
-            np.multiply(z, float(p["sd"]), out=out)
-            out += float(p["mean"])
-            np.exp(out, out=out)
-        elif v.distribution == "uniform":
-            lo, hi = float(p["low"]), float(p["high"])
-            self._phi(z, out=out)
-            out *= hi - lo
-            out += lo
-        elif v.distribution == "triangular":
-            out[...] = triangular_ppf(self._phi(z), float(p["low"]), float(p["mode"]), float(p["high"]))
-        else:  # empirical: equally likely values, sorted so the copula keeps its sign
-            values = np.sort(np.asarray(p["values"], dtype=float))
-            idx = (self._phi(z) * len(values)).astype(np.intp)
-            np.minimum(idx, len(values) - 1, out=idx)
-            np.take(values, idx, out=out)
-        if v.mode == "growth":
-            for y in range(1, out.shape[0]):
-                out[y] *= out[y - 1]
-
     @staticmethod
     def _threshold(probability: float) -> float:
+        """Φ⁻¹(p): an event happens when its normal is below it (−inf: never, +inf: always)."""
+        if probability <= 0.0:
+            return -math.inf
+        if probability >= 1.0:
+            return math.inf
         from statistics import NormalDist
 
         return NormalDist().inv_cdf(probability)
 
-    def transform(self, v: Variable, z: np.ndarray) -> np.ndarray:
-        """Factors (n_slots, m) or occurrences (m,) of variable ``v`` from its normals ``z`` (n_slots, m)."""
-        out = np.empty(z.shape[-1], dtype=bool) if v.kind == "event" else np.empty(z.shape)
-        self.transform_into(v, z, out)
-        return out
-
     def sample(self, seed: int, start: int, n: int, *, alloc=None) -> Sample:
         """Factors and events of draws [start, start + n); ``start`` must be a multiple of BLOCK.
 
-        Each block of normals is transformed while it is in cache, straight into the outputs (arrays from
-        ``alloc(shape, dtype)`` when given, e.g. a reused workspace)."""
+        The transforms are the compiled ones the simulation uses (:func:`gigawatt.risk.kernel.transform_block`):
+        a normal driver is ``max(mean + sd·z, 0)``, a lognormal one ``exp(mean + sd·z)``, uniform, triangular
+        and empirical ones their inverse CDF at ``Φ(z)``; growth drivers compound year on year. Outputs are
+        arrays from ``alloc(shape, dtype)`` when given."""
         alloc = alloc or (lambda shape, dtype=float: np.empty(shape, dtype=dtype))
         out = Sample(start=start, n=n)
-        for v in self.variables:
-            if v.kind == "event":
-                out.events[v.name] = alloc((n,), bool)
-            else:
-                out.factors[v.name] = alloc((v.n_slots, n), float)
+        for v in self.events:
+            out.events[v.name] = alloc((n,), bool)
+        for v in self.drivers:
+            out.factors[v.name] = alloc((v.n_slots, n), float)
+        factors = np.empty((len(self.drivers), self.n_years, BLOCK))
+        occ = np.empty((len(self.events), BLOCK))
         for lo, hi, zb in self._blocks(seed, start, n):
             m = hi - lo
-            for v in self.variables:
-                z = zb[v.first_row: v.first_row + v.n_slots, :m]
-                dst = out.events[v.name][lo:hi] if v.kind == "event" else out.factors[v.name][:, lo:hi]
-                self.transform_into(v, z, dst)
+            transform_block(self.packed, zb, 0, m, factors, occ)
+            for i, v in enumerate(self.drivers):
+                out.factors[v.name][:, lo:hi] = factors[i, : v.n_slots, :m]
+            for i, v in enumerate(self.events):
+                np.not_equal(occ[i, :m], 0.0, out=out.events[v.name][lo:hi])
         return out
-
-
-def triangular_ppf(u: np.ndarray, low: float, mode: float, high: float) -> np.ndarray:
-    """Inverse CDF of the triangular distribution (low ≤ mode ≤ high) at probabilities ``u``."""
-    width = high - low
-    if width <= 0.0:
-        return np.full_like(u, low)
-    c = (mode - low) / width
-    left = np.sqrt(u * (width * (mode - low)))
-    left += low
-    right = np.sqrt((1.0 - u) * (width * (high - mode)))
-    np.subtract(high, right, out=right)
-    return np.where(u < c, left, right)
 
 
 def distribution_moments(distribution: str, params: dict) -> tuple[float, float]:
@@ -476,4 +454,4 @@ def require_valid(portfolio) -> None:
 
 
 __all__ = ["BLOCK", "Sampler", "Sample", "Variable", "check_uncertainty", "require_valid", "price_options",
-           "triangular_ppf", "distribution_moments", "correlation_matrix", "matrix_factor"]
+           "distribution_moments", "correlation_matrix", "matrix_factor"]

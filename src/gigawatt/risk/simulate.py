@@ -31,7 +31,9 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from gigawatt.risk.kernel import PackedModel, kernel_block, make_scratch
 from gigawatt.risk.quantiles import DEFAULT_BUDGET_VALUES, QuantileStore
+from gigawatt.risk.select import SMALL
 from gigawatt.risk.sample import BLOCK, Sampler, price_options, require_valid
 
 log = logging.getLogger(__name__)
@@ -94,6 +96,7 @@ class RiskModel:
     finance_source: str = ""
     year_starts: np.ndarray | None = None  # first period of each year (None: one period per year)
     derived: "_Derived | None" = None
+    packed: PackedModel | None = None  # the arrays of the compiled kernel (pack_model)
 
     @property
     def n_periods(self) -> int:
@@ -341,6 +344,7 @@ def build_model(plan, portfolio, *, finance: dict[str, np.ndarray] | None = None
     if not (len(years) == P and (year_index == np.arange(P)).all()):
         model.year_starts = np.searchsorted(year_index, np.arange(len(years)))
     model.derived = derive(model)
+    model.packed = pack_model(model)
     return model
 
 
@@ -468,12 +472,13 @@ class ChunkResult:
 
 
 class _Work:
-    """Reusable buffers for one thread: a chunk's temporaries come from here and go back after the chunk,
-    so their memory stays mapped (fresh arrays cost page faults, which doubled the kernel's time)."""
+    """Reusable buffers for one thread: a chunk's arrays come from here and go back after the chunk, so
+    their memory stays mapped (fresh arrays cost page faults, which doubled the time of a chunk)."""
 
     def __init__(self):
         self.free: dict[tuple, list[np.ndarray]] = {}
         self.used: list[np.ndarray] = []
+        self.scratch: tuple | None = None  # (packed model, the kernel's scratch buffers for it)
 
     def new(self, shape: tuple, dtype=float) -> np.ndarray:
         key = (tuple(shape), np.dtype(dtype).str)
@@ -498,273 +503,129 @@ def _work() -> _Work:
     return w
 
 
-class _Factors:
-    """Per-chunk period factors of drivers, products of driver sets and their excess over 1, cached."""
-
-    def __init__(self, model: RiskModel, sample, work: _Work, n: int):
-        self.model = model
-        self.sample = sample
-        self.work = work
-        self.shape = (model.n_periods, n)
-        self.cache: dict[tuple, np.ndarray] = {}
-        P = model.n_periods
-        self.identity_years = len(model.years) == P and bool((model.year_index == np.arange(P)).all())
-
-    def one(self, name: str) -> np.ndarray:
-        f = self.sample.factors[name]  # (1 or Y, n)
-        if f.shape[0] == 1 or self.identity_years:
-            return f
-        return np.take(f, self.model.year_index, axis=0, out=self.work.new(self.shape))
-
-    def product(self, names: tuple[str, ...]) -> np.ndarray | None:
-        if not names:
-            return None
-        if names not in self.cache:
-            out = self.one(names[0])
-            for n in names[1:]:
-                nxt = self.one(n)
-                out = np.multiply(out, nxt, out=self.work.new(np.broadcast_shapes(out.shape, nxt.shape)))
-            self.cache[names] = out
-        return self.cache[names]
-
-    def minus_one(self, names: tuple[str, ...]) -> np.ndarray | None:
-        """product(names) − 1 (exactly 0 where every factor is 1)."""
-        key = ("-1",) + names
-        if key not in self.cache:
-            f = self.product(names)
-            if f is None:
-                return None
-            self.cache[key] = np.subtract(f, 1.0, out=self.work.new(f.shape))
-        return self.cache[key]
-
-
-def run_chunk(model: RiskModel, seed: int, start: int, n: int, *, paths_out: dict | None = None) -> ChunkResult:
-    """Evaluate draws [start, start + n) (start a multiple of BLOCK). The arrays returned live in this
-    thread's workspace: use them before the thread's next chunk (as :func:`simulate` does)."""
-    der = model.derived
+def pack_model(model: RiskModel) -> PackedModel:
+    """The model's arrays as :func:`gigawatt.risk.kernel.kernel_block` reads them."""
+    der = model.derived if model.derived is not None else derive(model)
     P = model.n_periods
+    drivers = [v.name for v in model.sampler.drivers]
+    events = [v.name for v in model.sampler.events]
+    sets: dict[tuple[str, ...], int] = {}
+
+    def set_of(names: tuple[str, ...]) -> int:
+        if not names:
+            return -1
+        return sets.setdefault(tuple(names), len(sets))
+
+    cols = [c for wc in der.cols for c in wc]
+    groups: dict[tuple[str, ...], int] = {}
+    for grp in der.group_base:
+        groups.setdefault(grp, len(groups))
+    for c in cols:
+        if c.priced and c.group:
+            groups.setdefault(c.group, len(groups))
+    loss = np.zeros((len(cols), len(events), P))
+    for k, c in enumerate(cols):
+        for e, v in c.losses.items():
+            loss[k, events.index(e)] = v[:, 0]
+    tr_start = np.cumsum([0] + [len(wc) for wc in der.cols]).astype(np.int64)
+    active = np.array([bool(w.demand_drivers) or bool(loss[tr_start[j]: tr_start[j + 1]].any())
+                       for j, w in enumerate(model.workloads)], dtype=np.bool_)
+    n_sites = len(model.energy)
+    saved = np.zeros((len(events), n_sites, P))
+    for e, items in model.event_energy.items():
+        for site_pos, series in items:
+            saved[events.index(e), site_pos] += series
+
+    def rows(items, width=P) -> np.ndarray:
+        return np.array(items, dtype=float).reshape(-1, width)
+
+    col = lambda attr: rows([getattr(c, attr)[:, 0] for c in cols])  # noqa: E731
+    km = PackedModel(
+        year_of=np.asarray(model.year_index, dtype=np.int64),
+        set_start=np.zeros(1, dtype=np.int64), set_members=np.zeros(0, dtype=np.int64),  # filled below
+        dem_set=np.array([set_of(w.demand_drivers) for w in model.workloads], dtype=np.int64),
+        rev_set=np.array([set_of(w.revenue_drivers) for w in model.workloads], dtype=np.int64),
+        rate=np.array([w.revenue_per_h100e_hour for w in model.workloads], dtype=float),
+        active=active,
+        demand=rows([D[:, 0] for D in der.D]), unmet=rows([u[:, 0] for u in der.u0]),
+        spare=rows([S[:, 0] for S in der.S]), served=rows([(D - u)[:, 0] for D, u in zip(der.D, der.u0)]),
+        tr_start=tr_start,
+        use=col("x"), free=col("s"), cheaper_spare=col("E"), dearer_use=col("C"), price=col("p"),
+        committed=np.array([c.committed for c in cols], dtype=np.bool_),
+        priced=np.array([c.priced for c in cols], dtype=np.bool_),
+        group=np.array([groups[c.group] if c.priced and c.group else -1 for c in cols], dtype=np.int64),
+        loss=loss,
+        group_set=np.array([set_of(g) for g in groups], dtype=np.int64),
+        group_base=rows([der.group_base[g][:, 0] if g in der.group_base else np.zeros(P) for g in groups]),
+        energy=rows([series for series, _ in model.energy]),
+        energy_set=np.array([set_of(names) for _, names in model.energy], dtype=np.int64),
+        other=rows([series for series, _ in model.other_costs]),
+        other_set=np.array([set_of(names) for _, names in model.other_costs], dtype=np.int64),
+        exogenous=np.asarray(model.exogenous_revenue, dtype=float),
+        exogenous_set=set_of(model.exogenous_revenue_drivers),
+        event_cost=rows([model.event_cash[e]["cost"] for e in events]),
+        event_equity=rows([model.event_cash[e]["equity"] for e in events]),
+        event_saved=saved,
+        demand_total=der.Dtot[:, 0].copy(), unmet_total=der.U0[:, 0].copy(),
+        committed_cap=der.CC0[:, 0].copy(), committed_use=der.UC0[:, 0].copy(),
+        cash_flow=np.asarray(model.cash_flow, dtype=float), cash=np.asarray(model.cash, dtype=float),
+        discount=np.asarray(model.discount_factor, dtype=float), npc=float(model.npc))
+    members = [drivers.index(n) for names in sets for n in names]
+    start = np.cumsum([0] + [len(names) for names in sets]).astype(np.int64)
+    return km._replace(set_start=start, set_members=np.array(members, dtype=np.int64))
+
+
+def warm_up(model: RiskModel) -> float:
+    """Compile the kernel and the percentile selection for this thread's use (numba caches the machine
+    code on disk, so only the first run after an install compiles: ~15 s; later runs load it in ~0.3 s).
+    Returns the seconds it took."""
+    from gigawatt.risk.select import order_statistics
+
+    t0 = time.perf_counter()
+    if model.packed is None:
+        model.packed = pack_model(model)
+    km, ps = model.packed, model.sampler.packed
+    P, Y = model.n_periods, len(model.years)
+    z = np.zeros((max(model.sampler.n_rows, 1), 1))
+    kernel_block(km, ps, z, 0, 0, *[np.zeros((P, 1)) for _ in range(4)], np.zeros(1), np.zeros(1),
+                 np.zeros(Y, dtype=np.int64), np.zeros(Y, dtype=np.int64), make_scratch(km, ps))
+    order_statistics(np.arange(3 * SMALL, dtype=float), [1, 2])
+    return time.perf_counter() - t0
+
+
+OUTPUTS = ("cash_usd", "cash_flow_usd", "unmet_demand_fraction", "stranded_capacity_fraction",
+           "net_present_cost_usd", "funding_gap_usd")
+
+
+def run_chunk(model: RiskModel, seed: int, start: int, n: int, *, paths_out: dict | None = None,
+              targets: dict[str, np.ndarray] | None = None) -> ChunkResult:
+    """Evaluate draws [start, start + n) (start a multiple of BLOCK) with the compiled kernel.
+
+    ``targets``: arrays over all draws ((P, N) per period, (N,) per draw; keys :data:`OUTPUTS`) to write
+    columns start.. of straight away; else the results go to this thread's workspace, whose arrays stay
+    valid until the thread's next chunk (as :func:`simulate` uses them)."""
+    P = model.n_periods
+    Y = len(model.years)
     W = _work()
     W.release()
-    PN = (P, n)
-    new = W.new
-
-    def zeros() -> np.ndarray:
-        a = new(PN)
-        a.fill(0.0)
-        return a
-
-    def add_into(acc: np.ndarray | None, term: np.ndarray) -> np.ndarray:
-        if acc is None:
-            acc = new(PN)
-            np.copyto(acc, term)  # one pass (a broadcast term fills the whole array)
-            return acc
-        acc += term
-        return acc
-
-    sample = model.sampler.sample(seed, start, n, alloc=new)
-    fac = _Factors(model, sample, W, n)
-    ev = {}
-    for k, v in sample.events.items():
-        if v.any():
-            ev[k] = new((1, n))
-            ev[k][0] = v
-    ddem = dunm = duc = dloss_c = None  # Σ over workloads: Δdemand, Δunmet, Δcommitted use, committed capacity lost
-    group_du: dict[tuple, np.ndarray] = {}  # Σ price × Δuse per price-driver group
-    dcost = zeros()  # Δ cash costs of compute
-    drev = None
-    buf = new(PN)
-    for j, w in enumerate(model.workloads):
-        cols = der.cols[j]
-        fm1 = fac.minus_one(w.demand_drivers)
-        hit = [e for e in der.events_of[j] if e in ev]
-        fr = fac.product(w.revenue_drivers) if w.revenue_per_h100e_hour else None
-        if fm1 is None and not hit:
-            if fr is not None:  # served unchanged; its revenue scaled
-                served0 = (der.D[j] - der.u0[j]) * w.revenue_per_h100e_hour
-                drev = add_into(drev, np.multiply(served0, fac.minus_one(w.revenue_drivers), out=buf))
-            continue
-        if fm1 is not None:
-            d = np.multiply(der.D[j], fm1, out=new(PN))
-            ddem = add_into(ddem, d)
-        else:
-            d = zeros()
-        if hit:
-            # events: capacity lost per tranche eats its spare first, then its use, which is re-served from
-            # the remaining spare (cheapest first) like extra demand
-            los, xs, ss, Es, losts = [], [], [], [], []
-            lost_tot = None
-            dE = None  # spare lost so far (shifts the thresholds of the dearer tranches)
-            for c in cols:
-                Es.append(c.E if dE is None else np.subtract(c.E, dE, out=new(PN)))
-                mine = [e for e in hit if e in c.losses]
-                if not mine:
-                    los.append(None)
-                    losts.append(None)
-                    xs.append(c.x)
-                    ss.append(c.s)
-                    continue
-                if len(mine) == 1:
-                    occ = ev[mine[0]]
-                    lo = np.multiply(c.losses[mine[0]], occ, out=new(PN))
-                    lost = np.multiply(c.lost_use[mine[0]], occ, out=new(PN)) if c.lost_use[mine[0]].any() else None
-                    gone = (np.multiply(c.lost_spare[mine[0]], occ, out=new(PN)) if c.lost_spare[mine[0]].any()
-                            else None)
-                else:
-                    lo = zeros()
-                    for e in mine:
-                        lo += np.multiply(c.losses[e], ev[e], out=buf)
-                    lost = np.subtract(lo, c.s, out=new(PN))
-                    np.maximum(lost, 0.0, out=lost)
-                    gone = np.minimum(lo, c.s, out=new(PN))
-                los.append(lo)
-                losts.append(lost)
-                ss.append(c.s if gone is None else np.subtract(c.s, gone, out=new(PN)))
-                if gone is not None:
-                    dE = add_into(dE, gone)
-                xs.append(c.x if lost is None else np.subtract(c.x, lost, out=new(PN)))
-                if lost is not None:
-                    lost_tot = add_into(lost_tot, lost)
-                if c.committed:
-                    dloss_c = add_into(dloss_c, lo)
-            dd = np.add(d, lost_tot, out=new(PN)) if lost_tot is not None else d
-            S = der.S[j] if dE is None else np.subtract(der.S[j], dE, out=new(PN))
-            Cs = [None] * len(cols)
-            dC = None  # use lost by the dearer tranches (shifts where cuts start)
-            for k in range(len(cols) - 1, -1, -1):
-                Cs[k] = cols[k].C if dC is None else np.subtract(cols[k].C, dC, out=new(PN))
-                if losts[k] is not None:
-                    dC = add_into(dC, losts[k])
-        else:
-            los = losts = [None] * len(cols)
-            xs = [c.x for c in cols]
-            ss = [c.s for c in cols]
-            Es = [c.E for c in cols]
-            Cs = [c.C for c in cols]
-            S = der.S[j]
-            dd = d
-        nd = np.negative(dd, out=new(PN))
-        for k, c in enumerate(cols):
-            du = None
-            if c.s.any():
-                if Es[k] is c.E and c.E_zero:  # the cheapest tranche: extra use starts at once
-                    du = np.clip(dd, 0.0, ss[k], out=new(PN))
-                else:
-                    du = np.subtract(dd, Es[k], out=new(PN))
-                    np.clip(du, 0.0, ss[k], out=du)
-            if c.x.any():
-                np.subtract(nd, Cs[k], out=buf)
-                np.clip(buf, 0.0, xs[k], out=buf)
-                if du is None:
-                    du = np.negative(buf, out=new(PN))
-                else:
-                    du -= buf
-            if losts[k] is not None:  # use lost to the event
-                if du is None:
-                    du = np.negative(losts[k], out=new(PN))
-                else:
-                    du -= losts[k]
-            if du is None:
-                continue
-            if c.committed:
-                duc = add_into(duc, du)
-            if c.priced:
-                if c.group:
-                    g = group_du.get(c.group)
-                    if g is None:
-                        group_du[c.group] = np.multiply(c.p, du, out=new(PN))
-                    else:
-                        g += np.multiply(c.p, du, out=buf)
-                else:
-                    dcost += np.multiply(c.p, du, out=buf)
-        # unmet: u0 + max(Δ' − spare, 0) − min(max(−Δ', 0), u0)
-        dunmet = np.subtract(dd, S, out=new(PN))
-        np.maximum(dunmet, 0.0, out=dunmet)
-        np.clip(nd, 0.0, der.u0[j], out=buf)
-        dunmet -= buf
-        dunm = add_into(dunm, dunmet)
-        if w.revenue_per_h100e_hour:
-            dserved = np.subtract(d, dunmet, out=new(PN))
-            if fr is not None:
-                served0 = der.D[j] - der.u0[j]
-                dserved += served0
-                dserved *= fr
-                dserved -= served0
-            dserved *= w.revenue_per_h100e_hour
-            drev = add_into(drev, dserved)
-    # prices: Σ_k p_k (g · (x_k + Δu_k) − x_k) = g · Σ p Δu + (g − 1) · Σ p x, per driver group
-    for grp, base in der.group_base.items():
-        dcost += np.multiply(base, fac.minus_one(grp), out=buf)
-        if grp in group_du:
-            dcost += np.multiply(fac.product(grp), group_du[grp], out=buf)
-    for grp, gdu in group_du.items():
-        if grp not in der.group_base:
-            dcost += np.multiply(fac.product(grp), gdu, out=buf)
-    for series, names in model.energy:
-        fm1 = fac.minus_one(names)
-        if fm1 is not None:
-            dcost += np.multiply(series[:, None], fm1, out=buf)
-    dcf = np.negative(dcost, out=new(PN))
-    for series, names in model.other_costs:
-        fm1 = fac.minus_one(names)
-        if fm1 is not None:
-            dcf -= np.multiply(series[:, None], fm1, out=buf)
-    fm1 = fac.minus_one(model.exogenous_revenue_drivers)
-    if fm1 is not None:
-        dcf += np.multiply(model.exogenous_revenue[:, None], fm1, out=buf)
-    for en, occ in ev.items():
-        cash = model.event_cash[en]
-        if cash["cost"].any():
-            np.multiply(cash["cost"][:, None], occ, out=buf)
-            dcost += buf
-            dcf -= buf
-        if cash["equity"].any():
-            dcf += np.multiply(cash["equity"][:, None], occ, out=buf)
-        for site_pos, saved in model.event_energy[en]:
-            g = fac.product(model.energy[site_pos][1])
-            np.multiply(saved[:, None], occ, out=buf)
-            if g is not None:
-                buf *= g
-            dcost -= buf
-            dcf += buf
-    if drev is not None:
-        dcf += drev
-    cash_flow = np.add(dcf, model.cash_flow[:, None], out=new(PN))
-    for t in range(1, P):  # cumulative sum over periods, row by row (np.cumsum along axis 0 is ~20× slower)
-        np.add(dcf[t - 1], dcf[t], out=dcf[t])
-    cash = dcf
-    cash += model.cash[:, None]
-    # fractions: a denominator of 0 has a numerator of 0 (unmet ≤ demand, stranded ≤ capacity): 0 / tiny = 0
-    tiny = np.finfo(float).tiny
-    dem = np.add(ddem, der.Dtot, out=ddem) if ddem is not None else np.broadcast_to(der.Dtot, PN)
-    if dunm is not None:
-        unmet_fraction = np.add(dunm, der.U0, out=dunm)
+    if model.packed is None:
+        model.packed = pack_model(model)
+    km, ps = model.packed, model.sampler.packed
+    if W.scratch is None or W.scratch[0] is not km:  # sized for one model: kept for the model's next chunk
+        W.scratch = (km, make_scratch(km, ps))
+    scratch = W.scratch[1]
+    if targets is None:
+        out0 = 0
+        arrays = [W.new((P, n)) for _ in range(4)] + [W.new((n,)), W.new((n,))]
     else:
-        unmet_fraction = new(PN)
-        np.copyto(unmet_fraction, der.U0)
-    unmet_fraction /= np.maximum(dem, tiny, out=buf)
-    cap = np.subtract(der.CC0, dloss_c, out=dloss_c) if dloss_c is not None else np.broadcast_to(der.CC0, PN)
-    use = np.add(duc, der.UC0, out=duc) if duc is not None else np.broadcast_to(der.UC0, PN)
-    stranded_fraction = np.subtract(cap, use, out=new(PN))
-    np.maximum(stranded_fraction, 0.0, out=stranded_fraction)
-    stranded_fraction /= np.maximum(cap, tiny, out=buf)
-    # net present cost of compute: the plan's plus the discounted change
-    npc = new((n,))
-    npc.fill(model.npc)
-    tmp = new((n,))
-    for t in range(P):
-        npc += np.multiply(dcost[t], model.discount_factor[t], out=tmp)
-    gap = np.min(cash, axis=0, out=new((n,)))
-    np.negative(gap, out=gap)
-    np.maximum(gap, 0.0, out=gap)
-    neg = np.less(cash, 0.0, out=new(PN, bool))
-    if model.year_starts is None:
-        by_year = neg
-    else:
-        by_year = np.logical_or.reduceat(neg, model.year_starts, axis=0)  # a new array: neg stays as it is
-    below = np.count_nonzero(by_year, axis=1)
-    for t in range(1, by_year.shape[0]):  # below zero at some point up to the year's end
-        np.logical_or(by_year[t - 1], by_year[t], out=by_year[t])
-    below_by = np.count_nonzero(by_year, axis=1)
+        out0 = start
+        arrays = [targets[k] for k in OUTPUTS]
+    below = np.zeros(Y, dtype=np.int64)
+    below_by = np.zeros(Y, dtype=np.int64)
+    for lo, hi, zb in model.sampler._blocks(seed, start, n):
+        kernel_block(km, ps, zb, hi - lo, out0 + lo, *arrays, below, below_by, scratch)
+    cash, cash_flow, unmet_fraction, stranded_fraction = (a[:, out0: out0 + n] for a in arrays[:4])
+    npc, gap = (a[out0: out0 + n] for a in arrays[4:])
     sums = {}
     for b0 in range(0, n, BLOCK):
         b1 = min(n, b0 + BLOCK)
@@ -872,6 +733,7 @@ def simulate(plan, portfolio, *, draws: int | None = None, seed: int | None = No
     if model is None:
         model = build_model(plan, portfolio)
     t_build = time.perf_counter() - t0
+    t_compile = warm_up(model)
     P = model.n_periods
     chunk = default_chunk(P) if chunk_size is None else max(BLOCK, -(-int(chunk_size) // BLOCK) * BLOCK)
     stores = {k: QuantileStore(P, draws, budget=budget) for k in
@@ -906,9 +768,14 @@ def simulate(plan, portfolio, *, draws: int | None = None, seed: int | None = No
             if progress:
                 progress(done)
 
+    targets = None
+    if all(st.exact for st in [*stores.values(), npc_store, gap_store]):  # the kernel writes into the stores
+        targets = {k: stores[k].values for k in stores}
+        targets.update(net_present_cost_usd=npc_store.values[0], funding_gap_usd=gap_store.values[0])
+
     def job(s: int) -> None:
         # run and consume in the same thread: the chunk's arrays live in this thread's workspace
-        consume(run_chunk(model, seed, s, min(chunk, draws - s), paths_out=paths))
+        consume(run_chunk(model, seed, s, min(chunk, draws - s), paths_out=paths, targets=targets))
 
     t1 = time.perf_counter()
     if workers <= 1 or len(starts) == 1:
@@ -944,7 +811,7 @@ def simulate(plan, portfolio, *, draws: int | None = None, seed: int | None = No
                        "cash_flow_usd": dict(zip(model.periods, map(float, model.cash_flow))),
                        "funding_gap_usd": det_gap, "net_present_cost_usd": model.npc},
         paths=_paths_frame(paths, model.periods),
-        timings={"build_s": t_build, "simulate_s": t_sim, "statistics_s": t_stats,
+        timings={"build_s": t_build, "compile_s": t_compile, "simulate_s": t_sim, "statistics_s": t_stats,
                  "draw_periods_per_s": draws * P / t_sim if t_sim > 0 else None},
         chunk_size=chunk, workers=workers, normals_per_draw=model.sampler.normals_per_draw,
         finance_source=model.finance_source)
