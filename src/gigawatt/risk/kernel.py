@@ -48,7 +48,7 @@ class PackedSampler(NamedTuple):
     n_years: int
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def ndtr(a):
     """Φ(a), the standard normal CDF (the cephes formula scipy.special.ndtr uses)."""
     x = a * 0.7071067811865476
@@ -59,7 +59,7 @@ def ndtr(a):
     return 1.0 - y if x > 0 else y
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def transform_block(ps, z, col0, m, factors, occ):
     """Factors and occurrences of draws z[:, col0:col0 + m] (a block of correlated normals).
 
@@ -123,6 +123,7 @@ class PackedModel(NamedTuple):
     rev_set: np.ndarray  # (W,) int64: revenue driver set, −1 for none
     rate: np.ndarray  # (W,) USD per H100e-hour served
     active: np.ndarray  # (W,) bool: its demand or capacity can change in a draw
+    hit: np.ndarray  # (W, P) bool: an event can remove capacity of one of its tranches in that period
     demand: np.ndarray  # (W, P) the plan's demand
     unmet: np.ndarray  # (W, P) the plan's unmet demand u0
     spare: np.ndarray  # (W, P) total spare capacity S
@@ -162,13 +163,13 @@ class PackedModel(NamedTuple):
     npc: float
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _driver(ps, factors, v, y):
     """Driver v's factors in calendar year y (a level driver has one factor for all years)."""
     return factors[v, y if ps.slots[v] > 1 else 0]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _set_factors(km, ps, factors, m, F):
     """F[s, y, :m] = product of set s's drivers in year y, left to right, for the sets of several drivers
     (a set of one driver is read from ``factors`` directly: :func:`_set`)."""
@@ -188,7 +189,7 @@ def _set_factors(km, ps, factors, m, F):
                     out[i] *= nxt[i]
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _set(km, ps, factors, F, s, y):
     """The factors of driver set s in year y."""
     a = km.set_start[s]
@@ -197,7 +198,154 @@ def _set(km, ps, factors, F, s, y):
     return F[s, y]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
+def _scaled_change(d, acc, base, f, n):
+    """d = base · (f − 1); acc += d."""
+    for i in range(n):
+        d[i] = base * (f[i] - 1.0)
+        acc[i] += d[i]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _axpy(y, a, x, n):
+    for i in range(n):
+        y[i] += a * x[i]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _add(y, x, n):
+    for i in range(n):
+        y[i] += x[i]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _sum(out, a, b, n):
+    for i in range(n):
+        out[i] = a[i] + b[i]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _lose(lo, Ek, sk, xk, lostk, dE, lost_tot, E0, s_, x_, n):
+    """A tranche losing ``lo``: spare first (gone), then use (lost); thresholds shifted by what the cheaper
+    tranches lost (dE)."""
+    for i in range(n):
+        lost = lo[i] - s_
+        lost = lost if lost > 0.0 else 0.0
+        gone = lo[i] if lo[i] < s_ else s_
+        Ek[i] = E0 - dE[i]
+        sk[i] = s_ - gone
+        dE[i] += gone
+        xk[i] = x_ - lost
+        lostk[i] = lost
+        lost_tot[i] += lost
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _shift(Ck, dC, C0, lostk, n):
+    for i in range(n):
+        Ck[i] = C0 - dC[i]
+        dC[i] += lostk[i]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _dispatch(dd, Ek, sk, xk, lostk, Ck, du, n):
+    """Δuse of a tranche: extra demand beyond the cheaper spare, up to its spare; less demand beyond the
+    dearer use and unmet, up to its use; minus the use an event took."""
+    for i in range(n):
+        up = dd[i] - Ek[i]
+        up = up if up > 0.0 else 0.0
+        up = up if up < sk[i] else sk[i]
+        cut = -dd[i] - Ck[i]
+        cut = cut if cut > 0.0 else 0.0
+        cut = cut if cut < xk[i] else xk[i]
+        du[i] = up - cut - lostk[i]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _dispatch_plain(d, E0, s_, x_, C0, du, n):
+    """:func:`_dispatch` with the plan's thresholds (no capacity lost)."""
+    for i in range(n):
+        up = d[i] - E0
+        up = up if up > 0.0 else 0.0
+        up = up if up < s_ else s_
+        cut = -d[i] - C0
+        cut = cut if cut > 0.0 else 0.0
+        cut = cut if cut < x_ else x_
+        du[i] = up - cut - 0.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _book(committed, priced, price, group, du, duc, gdu, dcost, n):
+    """Add a tranche's Δuse to committed use and to what it costs (per price group, or directly).
+    Inlined, and given scalars rather than the packed model: passing the model to a compiled call copies
+    it and counts references to each of its arrays, which cost more than the loop itself."""
+    if committed:
+        _add(duc, du, n)
+    if priced:
+        _axpy(gdu[group] if group >= 0 else dcost, price, du, n)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _unmet_hit(dd, dE, S, u0, dunmet, acc, n):
+    """Δunmet = max(Δ' − (S − dE), 0) − min(max(−Δ', 0), u0); acc += Δunmet."""
+    for i in range(n):
+        over = dd[i] - (S - dE[i])
+        over = over if over > 0.0 else 0.0
+        less = -dd[i]
+        less = less if less > 0.0 else 0.0
+        less = less if less < u0 else u0
+        dunmet[i] = over - less
+        acc[i] += dunmet[i]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _unmet_plain(d, S, u0, dunmet, acc, n):
+    for i in range(n):
+        over = d[i] - (S - 0.0)
+        over = over if over > 0.0 else 0.0
+        less = -d[i]
+        less = less if less > 0.0 else 0.0
+        less = less if less < u0 else u0
+        dunmet[i] = over - less
+        acc[i] += dunmet[i]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _revenue_scaled(drev, d, dunmet, served, f, rate, n):
+    for i in range(n):
+        drev[i] += ((d[i] - dunmet[i] + served) * f[i] - served) * rate
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _workload_hit(km, t, k0, k1, Sj, u0, occ, trv, d, dd, dE, lost_tot, dC, du, duc, gdu, dcost, dloss, dunm, dunmet,
+                  n):
+    """Dispatch of one workload in a period where events can remove capacity of its tranches k0..k1−1:
+    a tranche's lost capacity eats its spare first, then its use, which is re-served by the remaining
+    spare like extra demand. Writes Δ' (dd) and Δunmet (dunmet); adds to the accumulators."""
+    E = km.event_cost.shape[0]
+    dE[:n] = 0.0
+    lost_tot[:n] = 0.0
+    for k in range(k0, k1):
+        lo = trv[0, k - k0]
+        lo[:n] = 0.0
+        for e in range(E):
+            if km.loss[k, e, t] != 0.0:
+                _axpy(lo, km.loss[k, e, t], occ[e], n)
+        _lose(lo, trv[1, k - k0], trv[2, k - k0], trv[3, k - k0], trv[4, k - k0], dE, lost_tot,
+              km.cheaper_spare[k, t], km.free[k, t], km.use[k, t], n)
+        if km.committed[k]:
+            _add(dloss, lo, n)
+    _sum(dd, d, lost_tot, n)
+    dC[:n] = 0.0
+    for k in range(k1 - 1, k0 - 1, -1):  # C' = C − use lost by the dearer tranches
+        _shift(trv[5, k - k0], dC, km.dearer_use[k, t], trv[4, k - k0], n)
+    for k in range(k0, k1):
+        _dispatch(dd, trv[1, k - k0], trv[2, k - k0], trv[3, k - k0], trv[4, k - k0], trv[5, k - k0], du, n)
+        _book(km.committed[k], km.priced[k], km.price[k, t], km.group[k], du, duc, gdu, dcost, n)
+    _unmet_hit(dd, dE, Sj, u0, dunmet, dunm, n)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def kernel_block(km, ps, z, m, out0, cash_out, flow_out, unmet_out, stranded_out, npc_out, gap_out,
                  below, below_by, scratch):
     """Evaluate the draws of normals z[:, :m] into columns out0.. of the outputs ((P, ·) arrays and (·,) npc, gap);
@@ -263,102 +411,22 @@ def kernel_block(km, ps, z, m, out0, cash_out, flow_out, unmet_out, stranded_out
                 ds = km.dem_set[j]
                 Dj = km.demand[j, t]
                 if ds >= 0:
-                    fd = _set(km, ps, factors, F, ds, y)
-                    for i in range(n):
-                        d[i] = Dj * (fd[i] - 1.0)
-                        ddem[i] += d[i]
+                    _scaled_change(d, ddem, Dj, _set(km, ps, factors, F, ds, y), n)
                 else:
-                    for i in range(n):
-                        d[i] = 0.0
-                # events: a tranche's lost capacity eats its spare first, then its use, which is re-served
-                # by the remaining spare like extra demand
-                for i in range(n):
-                    dE[i] = 0.0
-                    lost_tot[i] = 0.0
-                for k in range(k0, k1):
-                    lo = trv[0, k - k0]
-                    Ek = trv[1, k - k0]
-                    sk = trv[2, k - k0]
-                    xk = trv[3, k - k0]
-                    lostk = trv[4, k - k0]
-                    for i in range(n):
-                        lo[i] = 0.0
-                    for e in range(E):
-                        le = km.loss[k, e, t]
-                        if le != 0.0:
-                            oe = occ[e]
-                            for i in range(n):
-                                lo[i] += le * oe[i]
-                    E0 = km.cheaper_spare[k, t]
-                    s_ = km.free[k, t]
-                    x_ = km.use[k, t]
-                    for i in range(n):
-                        lost = lo[i] - s_
-                        lost = lost if lost > 0.0 else 0.0
-                        gone = lo[i] if lo[i] < s_ else s_
-                        Ek[i] = E0 - dE[i]
-                        sk[i] = s_ - gone
-                        dE[i] += gone
-                        xk[i] = x_ - lost
-                        lostk[i] = lost
-                        lost_tot[i] += lost
-                    if km.committed[k]:
-                        for i in range(n):
-                            dloss[i] += lo[i]
-                for i in range(n):
-                    dd[i] = d[i] + lost_tot[i]
-                    dC[i] = 0.0
-                for k in range(k1 - 1, k0 - 1, -1):  # C' = C − use lost by the dearer tranches
-                    Ck = trv[5, k - k0]
-                    C0 = km.dearer_use[k, t]
-                    lostk = trv[4, k - k0]
-                    for i in range(n):
-                        Ck[i] = C0 - dC[i]
-                        dC[i] += lostk[i]
-                # dispatch: extra demand fills the spare cheapest first; less demand cuts the dearest use first
-                for k in range(k0, k1):
-                    Ek = trv[1, k - k0]
-                    sk = trv[2, k - k0]
-                    xk = trv[3, k - k0]
-                    lostk = trv[4, k - k0]
-                    Ck = trv[5, k - k0]
-                    for i in range(n):
-                        up = dd[i] - Ek[i]
-                        up = up if up > 0.0 else 0.0
-                        up = up if up < sk[i] else sk[i]
-                        cut = -dd[i] - Ck[i]
-                        cut = cut if cut > 0.0 else 0.0
-                        cut = cut if cut < xk[i] else xk[i]
-                        du[i] = up - cut - lostk[i]
-                    if km.committed[k]:
-                        for i in range(n):
-                            duc[i] += du[i]
-                    if km.priced[k]:
-                        p = km.price[k, t]
-                        g = km.group[k]
-                        if g >= 0:
-                            for i in range(n):
-                                gdu[g, i] += p * du[i]
-                        else:
-                            for i in range(n):
-                                dcost[i] += p * du[i]
-                # unmet: u0 + max(Δ' − spare', 0) − min(max(−Δ', 0), u0)
+                    d[:n] = 0.0
                 Sj = km.spare[j, t]
-                u0 = km.unmet[j, t]
-                for i in range(n):
-                    over = dd[i] - (Sj - dE[i])
-                    over = over if over > 0.0 else 0.0
-                    less = -dd[i]
-                    less = less if less > 0.0 else 0.0
-                    less = less if less < u0 else u0
-                    tmp[i] = over - less
-                    dunm[i] += tmp[i]
+                if km.hit[j, t]:
+                    _workload_hit(km, t, k0, k1, Sj, km.unmet[j, t], occ, trv, d, dd, dE, lost_tot, dC, du, duc, gdu, dcost, dloss,
+                                  dunm, tmp, n)
+                else:  # no capacity lost: the thresholds are the plan's (scalars)
+                    for k in range(k0, k1):
+                        _dispatch_plain(d, km.cheaper_spare[k, t], km.free[k, t], km.use[k, t],
+                                        km.dearer_use[k, t], du, n)
+                        _book(km.committed[k], km.priced[k], km.price[k, t], km.group[k], du, duc, gdu, dcost, n)
+                    _unmet_plain(d, Sj, km.unmet[j, t], tmp, dunm, n)
                 if rate != 0.0:
                     if rs >= 0:
-                        s0_ = km.served[j, t]
-                        fr = _set(km, ps, factors, F, rs, y)
-                        for i in range(n):
-                            drev[i] += ((d[i] - tmp[i] + s0_) * fr[i] - s0_) * rate
+                        _revenue_scaled(drev, d, tmp, km.served[j, t], _set(km, ps, factors, F, rs, y), rate, n)
                     else:
                         for i in range(n):
                             drev[i] += (d[i] - tmp[i]) * rate

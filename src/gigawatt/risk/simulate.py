@@ -547,6 +547,8 @@ def pack_model(model: RiskModel) -> PackedModel:
         rev_set=np.array([set_of(w.revenue_drivers) for w in model.workloads], dtype=np.int64),
         rate=np.array([w.revenue_per_h100e_hour for w in model.workloads], dtype=float),
         active=active,
+        hit=np.array([loss[tr_start[j]: tr_start[j + 1]].any(axis=(0, 1)) for j in range(len(model.workloads))],
+                     dtype=np.bool_).reshape(len(model.workloads), P),
         demand=rows([D[:, 0] for D in der.D]), unmet=rows([u[:, 0] for u in der.u0]),
         spare=rows([S[:, 0] for S in der.S]), served=rows([(D - u)[:, 0] for D, u in zip(der.D, der.u0)]),
         tr_start=tr_start,
