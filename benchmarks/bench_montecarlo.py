@@ -104,16 +104,17 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
 
-    from gigawatt.risk.simulate import build_model, simulate
+    from gigawatt.risk.simulate import build_model, simulate, warm_up
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.2f} at start; numpy {np.__version__}")
     plan, p, solve_s = load(args.scenario, args.sets)
     model = build_model(plan, p)
+    compile_s = warm_up(model)
     P, K = model.n_periods, model.sampler.normals_per_draw
     print(f"plan: {args.scenario.name} ({p.scenario.meta.name}), {P} periods, solved in {solve_s:.2f} s; "
           f"{len(p.scenario.uncertainty.drivers)} drivers, {len(p.scenario.uncertainty.events)} events, "
-          f"{K} normals per draw = {K / P:.2f} per draw-period")
+          f"{K} normals per draw = {K / P:.2f} per draw-period; kernel loaded/compiled in {compile_s:.2f} s")
     workers = [int(w) for w in args.workers.split(",")]
     floor = {w: normals_per_second(threads=w) for w in sorted(set([1] + workers))}
     for w, rate in floor.items():
@@ -136,7 +137,44 @@ def main() -> None:
             boundw = floor[w] / (K / P)
             print(f"{n:>9,} {w:>7} {wall:>8.3f} {stats:>16.3f} {rate:>15.3g} {rate / bound1:>14.0%} "
                   f"{rate / boundw:>9.0%}")
+    split(plan, p, model, max(int(x) for x in args.draws.split(",")), args.repeat)
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
+
+
+def split(plan, portfolio, model, n: int, repeat: int) -> None:
+    """Where one thread's time goes: the sampler's normals (with the copula) alone, normals + the compiled
+    kernel (every chunk, outputs to the workspace), and the whole simulate() (+ statistics, stores)."""
+    from gigawatt.risk.simulate import default_chunk, run_chunk, simulate
+
+    chunk = default_chunk(model.n_periods)
+    starts = range(0, n, chunk)
+
+    def normals():
+        for s in starts:
+            for _ in model.sampler._blocks(1, s, min(chunk, n - s)):
+                pass
+
+    def chunks():
+        for s in starts:
+            run_chunk(model, 1, s, min(chunk, n - s))
+
+    def whole():
+        return simulate(plan, portfolio, draws=n, seed=1, model=model)
+
+    def best(f):
+        out = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            f()
+            out.append(time.perf_counter() - t0)
+        return min(out)
+
+    t_norm, t_chunks = best(normals), best(chunks)
+    stats = min(whole().timings["statistics_s"] for _ in range(repeat))
+    t_all = best(whole)
+    print(f"split, {n:,} draws, 1 thread (best of {repeat}): normals + copula {t_norm:.3f} s, kernel "
+          f"{t_chunks - t_norm:.3f} s, percentiles and statistics {stats:.3f} s, stores and the rest "
+          f"{max(t_all - t_chunks - stats, 0.0):.3f} s; whole {t_all:.3f} s")
 
 
 if __name__ == "__main__":

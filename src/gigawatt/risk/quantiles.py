@@ -14,7 +14,7 @@ import numpy as np
 
 from gigawatt.risk.select import order_statistics
 
-DEFAULT_BUDGET_VALUES = 1 << 23  # values per store kept exactly (64 MiB of float64)
+DEFAULT_BUDGET_VALUES = 1 << 24  # values per store kept exactly (128 MiB of float64): 1M draws × 16 periods
 
 
 def _lerp(a, b, t):
