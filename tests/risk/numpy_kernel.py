@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gigawatt.risk.sample import BLOCK
-from gigawatt.risk.simulate import SAMPLE_PATHS, ChunkResult, RiskModel
+from gigawatt.risk.simulate import ChunkResult, RiskModel, chunk_result
 
 
 class _Work:
@@ -284,14 +283,7 @@ def run_chunk(model: RiskModel, seed: int, start: int, n: int, *, paths_out: dic
     for t in range(1, by_year.shape[0]):  # below zero at some point up to the year's end
         np.logical_or(by_year[t - 1], by_year[t], out=by_year[t])
     below_by = np.count_nonzero(by_year, axis=1)
-    sums = {}
-    for b0 in range(0, n, BLOCK):
-        b1 = min(n, b0 + BLOCK)
-        sums[(start + b0) // BLOCK] = (float(npc[b0:b1].sum()), float(gap[b0:b1].sum()))
-    if paths_out is not None and start < SAMPLE_PATHS:
-        k = min(n, SAMPLE_PATHS - start)
-        paths_out[start] = (cash[:, :k].copy(), cash_flow[:, :k].copy(), unmet_fraction[:, :k].copy(),
-                            stranded_fraction[:, :k].copy(), npc[:k].copy(), gap[:k].copy())
-    return ChunkResult(start, n, cash, cash_flow, unmet_fraction, stranded_fraction, npc, gap, below, below_by, sums)
+    return chunk_result(start, n, cash, cash_flow, unmet_fraction, stranded_fraction, npc, gap, below, below_by,
+                        paths_out)
 
 

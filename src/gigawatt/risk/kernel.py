@@ -271,7 +271,7 @@ def _dispatch_plain(d, E0, s_, x_, C0, du, n):
         cut = -d[i] - C0
         cut = cut if cut > 0.0 else 0.0
         cut = cut if cut < x_ else x_
-        du[i] = up - cut - 0.0
+        du[i] = up - cut
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -301,7 +301,7 @@ def _unmet_hit(dd, dE, S, u0, dunmet, acc, n):
 @njit(cache=True, nogil=True, error_model="numpy")
 def _unmet_plain(d, S, u0, dunmet, acc, n):
     for i in range(n):
-        over = d[i] - (S - 0.0)
+        over = d[i] - S
         over = over if over > 0.0 else 0.0
         less = -d[i]
         less = less if less > 0.0 else 0.0
@@ -352,7 +352,6 @@ def kernel_block(km, ps, z, m, out0, cash_out, flow_out, unmet_out, stranded_out
     adds to ``below`` / ``below_by`` (Y,) the draws with cash < 0 in a year / by the year's end.
     ``scratch``: from :func:`make_scratch` (reused between calls)."""
     P = km.cash.size
-    Y = ps.n_years
     W = km.rate.size
     E = km.event_cost.shape[0]
     factors, F, occ, vec, trv, gdu = scratch

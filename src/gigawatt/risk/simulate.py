@@ -1,7 +1,7 @@
 """Monte Carlo over a solved plan: commitments fixed, operations and cash re-evaluated per draw.
 
-Every quantity is the plan's figure plus a change caused by the draw, computed with numpy over a
-(period, draw) array, a chunk of draws at a time (docs/risk.md has the model and the dispatch rule):
+Every quantity is the plan's figure plus a change caused by the draw, computed by the compiled kernel
+(gigawatt.risk.kernel) a block of draws at a time (docs/risk.md has the model and the dispatch rule):
 
 - demand: the plan's demand times the draw's demand factors;
 - dispatch (per workload, plan-relative merit order): the capacity allotted to a workload is split into
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 PERCENTILES = (5, 25, 50, 75, 95)
 SAMPLE_PATHS = 256
-TARGET_CHUNK_VALUES = 1 << 17  # values per (period × draw) array in a chunk (1 MiB; ~50–70 such arrays per thread)
+TARGET_CHUNK_VALUES = 1 << 17  # values per (period × draw) output array of a chunk (1 MiB)
 
 
 # --- the deterministic model of a plan ---------------------------------------------------------------------
@@ -528,8 +528,10 @@ def pack_model(model: RiskModel) -> PackedModel:
         for e, v in c.losses.items():
             loss[k, events.index(e)] = v[:, 0]
     tr_start = np.cumsum([0] + [len(wc) for wc in der.cols]).astype(np.int64)
-    active = np.array([bool(w.demand_drivers) or bool(loss[tr_start[j]: tr_start[j + 1]].any())
-                       for j, w in enumerate(model.workloads)], dtype=np.bool_)
+    W = len(model.workloads)
+    hit = np.array([loss[tr_start[j]: tr_start[j + 1]].any(axis=(0, 1)) for j in range(W)],
+                   dtype=np.bool_).reshape(W, P)  # an event can take capacity from workload j in period t
+    active = np.array([bool(w.demand_drivers) for w in model.workloads], dtype=np.bool_) | hit.any(axis=1)
     n_sites = len(model.energy)
     saved = np.zeros((len(events), n_sites, P))
     for e, items in model.event_energy.items():
@@ -546,9 +548,7 @@ def pack_model(model: RiskModel) -> PackedModel:
         dem_set=np.array([set_of(w.demand_drivers) for w in model.workloads], dtype=np.int64),
         rev_set=np.array([set_of(w.revenue_drivers) for w in model.workloads], dtype=np.int64),
         rate=np.array([w.revenue_per_h100e_hour for w in model.workloads], dtype=float),
-        active=active,
-        hit=np.array([loss[tr_start[j]: tr_start[j + 1]].any(axis=(0, 1)) for j in range(len(model.workloads))],
-                     dtype=np.bool_).reshape(len(model.workloads), P),
+        active=active, hit=hit,
         demand=rows([D[:, 0] for D in der.D]), unmet=rows([u[:, 0] for u in der.u0]),
         spare=rows([S[:, 0] for S in der.S]), served=rows([(D - u)[:, 0] for D, u in zip(der.D, der.u0)]),
         tr_start=tr_start,
@@ -599,6 +599,21 @@ OUTPUTS = ("cash_usd", "cash_flow_usd", "unmet_demand_fraction", "stranded_capac
            "net_present_cost_usd", "funding_gap_usd")
 
 
+def chunk_result(start, n, cash, cash_flow, unmet_fraction, stranded_fraction, npc, gap, below, below_by,
+                 paths_out: dict | None) -> ChunkResult:
+    """A chunk's outputs with its per-block sums (combined in block order, so totals do not depend on
+    chunking), keeping copies of the first SAMPLE_PATHS draws in ``paths_out`` when given."""
+    sums = {}
+    for b0 in range(0, n, BLOCK):
+        b1 = min(n, b0 + BLOCK)
+        sums[(start + b0) // BLOCK] = (float(npc[b0:b1].sum()), float(gap[b0:b1].sum()))
+    if paths_out is not None and start < SAMPLE_PATHS:
+        k = min(n, SAMPLE_PATHS - start)
+        paths_out[start] = (cash[:, :k].copy(), cash_flow[:, :k].copy(), unmet_fraction[:, :k].copy(),
+                            stranded_fraction[:, :k].copy(), npc[:k].copy(), gap[:k].copy())
+    return ChunkResult(start, n, cash, cash_flow, unmet_fraction, stranded_fraction, npc, gap, below, below_by, sums)
+
+
 def run_chunk(model: RiskModel, seed: int, start: int, n: int, *, paths_out: dict | None = None,
               targets: dict[str, np.ndarray] | None = None) -> ChunkResult:
     """Evaluate draws [start, start + n) (start a multiple of BLOCK) with the compiled kernel.
@@ -628,15 +643,8 @@ def run_chunk(model: RiskModel, seed: int, start: int, n: int, *, paths_out: dic
         kernel_block(km, ps, zb, hi - lo, out0 + lo, *arrays, below, below_by, scratch)
     cash, cash_flow, unmet_fraction, stranded_fraction = (a[:, out0: out0 + n] for a in arrays[:4])
     npc, gap = (a[out0: out0 + n] for a in arrays[4:])
-    sums = {}
-    for b0 in range(0, n, BLOCK):
-        b1 = min(n, b0 + BLOCK)
-        sums[(start + b0) // BLOCK] = (float(npc[b0:b1].sum()), float(gap[b0:b1].sum()))
-    if paths_out is not None and start < SAMPLE_PATHS:
-        k = min(n, SAMPLE_PATHS - start)
-        paths_out[start] = (cash[:, :k].copy(), cash_flow[:, :k].copy(), unmet_fraction[:, :k].copy(),
-                            stranded_fraction[:, :k].copy(), npc[:k].copy(), gap[:k].copy())
-    return ChunkResult(start, n, cash, cash_flow, unmet_fraction, stranded_fraction, npc, gap, below, below_by, sums)
+    return chunk_result(start, n, cash, cash_flow, unmet_fraction, stranded_fraction, npc, gap, below, below_by,
+                        paths_out)
 
 
 # --- driving the chunks -----------------------------------------------------------------------------------
@@ -840,4 +848,4 @@ def _paths_frame(paths: dict[int, tuple], periods: list[str]) -> pd.DataFrame:
 
 
 __all__ = ["simulate", "build_model", "run_chunk", "RiskModel", "RiskResult", "base_finance", "net_present_cost",
-           "default_chunk", "PERCENTILES", "pd"]
+           "default_chunk", "chunk_result", "PERCENTILES", "pd"]
