@@ -19,7 +19,7 @@ from gigawatt import units
 from gigawatt.catalog import PUE_REFERENCE, load_catalog
 from gigawatt.errors import GigawattWarning, Problem, ScenarioError, did_you_mean
 from gigawatt.periods import Horizon, label_start
-from gigawatt.scenario.load import Resolved
+from gigawatt.scenario.resolved import Resolved
 from gigawatt.scenario.schema import Scenario, SeriesSpec
 from gigawatt.series import resolve
 
