@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import logging
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from gigawatt.errors import GigawattError
+from gigawatt.commands.common import STATE, err, guarded, load_portfolio, out, say
 
 app = typer.Typer(help="Plan and stress-test the compute portfolio of an AI lab.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
-out = Console()
-err = Console(stderr=True)
-STATE = {"debug": False, "quiet": False}
 
 
 @app.callback()
@@ -38,53 +33,9 @@ def _main(debug: bool = typer.Option(False, "--debug", help="Show full traceback
         logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.ERROR)
 
 
-def guarded(fn: Callable) -> Callable:
-    """Turn gigawatt errors into a clear message and an exit code; never a traceback unless --debug."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except typer.Exit:
-            raise
-        except GigawattError as exc:
-            if STATE["debug"]:
-                err.print_exception()
-            label = {1: "error", 2: "infeasible", 3: "solver error"}.get(exc.exit_code, "error")
-            err.print(f"[bold red]{label}:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            err.print("[red]interrupted[/]; nothing was written half (outputs are renamed into place at the end)")
-            raise typer.Exit(130) from None
-        except Exception as exc:  # a bug: say so, point at --debug
-            if STATE["debug"]:
-                err.print_exception()
-            err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
-                      "This is a bug in gigawatt. Run again with --debug for the traceback and report it.",
-                      highlight=False, soft_wrap=True)
-            raise typer.Exit(3) from None
-
-    return wrapper
-
-
-def say(*args, **kwargs) -> None:
-    if not STATE["quiet"]:
-        out.print(*args, **kwargs)
-
-
 ScenarioArg = typer.Argument(..., help="Scenario YAML file.", show_default=False)
 ScenarioOpt = typer.Option(None, "--scenario", "-s", help="Named scenario (a list of overrides) to apply.")
 SetOpt = typer.Option(None, "--set", help="Override a value: key.path=value (repeatable).")
-
-
-def load_portfolio(path: Path, scenario: str | None, sets: list[str] | None):
-    from gigawatt.portfolio import Portfolio
-    from gigawatt.scenario.load import read
-    from gigawatt.scenario.validate import validate
-
-    resolved = read(path, scenario=scenario, sets=sets or [])
-    sc = validate(resolved)
-    return Portfolio.from_scenario(sc, resolved), resolved
 
 
 @app.command()
@@ -214,4 +165,4 @@ def main() -> None:
     app(args=hoist_global_flags(sys.argv[1:]), prog_name="gigawatt")
 
 
-__all__ = ["app", "main", "guarded", "say", "time"]
+__all__ = ["app", "main", "guarded", "say", "out", "err", "STATE", "load_portfolio", "time"]

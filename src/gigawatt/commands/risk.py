@@ -187,7 +187,7 @@ def print_sweep(result, manifest, out_dir: Path, console: Console, *, elapsed: f
 
 
 def register(app: typer.Typer) -> None:
-    from gigawatt.cli import STATE, err, guarded, out
+    from gigawatt.commands.common import STATE, err, guarded, out
 
     @app.command()
     @guarded

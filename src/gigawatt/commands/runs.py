@@ -19,13 +19,13 @@ def list_runs(kind: Optional[str] = typer.Option(None, "--kind", help="solve, si
               scenario: Optional[str] = typer.Option(None, "--scenario", help="Only runs of this scenario name."),
               as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
     """Every registered run, newest first; a run whose directory was deleted is marked missing."""
-    from gigawatt.cli import guarded
+    from gigawatt.commands.common import guarded
 
     guarded(_list)(kind, scenario, as_json)
 
 
 def _list(kind, scenario, as_json) -> None:
-    from gigawatt.cli import out
+    from gigawatt.commands.common import out
     from gigawatt.runs import KINDS, RunsCatalog
 
     if kind is not None and kind not in KINDS:
@@ -55,7 +55,7 @@ def _list(kind, scenario, as_json) -> None:
 @app.command("show")
 def show(run_id: str = typer.Argument(..., help="A run id (a unique prefix is enough).")) -> None:
     """One run: its record, timings, versions, and whether its files are still there."""
-    from gigawatt.cli import guarded
+    from gigawatt.commands.common import guarded
 
     guarded(_show)(run_id)
 
@@ -63,7 +63,7 @@ def show(run_id: str = typer.Argument(..., help="A run id (a unique prefix is en
 def _show(run_id: str) -> None:
     from pathlib import Path
 
-    from gigawatt.cli import out
+    from gigawatt.commands.common import out
     from gigawatt.runs import RunsCatalog
 
     rec = RunsCatalog().get(run_id)
@@ -85,13 +85,13 @@ def _show(run_id: str) -> None:
 def rm(run_id: str = typer.Argument(..., help="A run id (a unique prefix is enough)."),
        delete_files: bool = typer.Option(False, "--delete-files", help="Also delete the run's directory.")) -> None:
     """Forget a run (its files stay unless --delete-files)."""
-    from gigawatt.cli import guarded
+    from gigawatt.commands.common import guarded
 
     guarded(_rm)(run_id, delete_files)
 
 
 def _rm(run_id: str, delete_files: bool) -> None:
-    from gigawatt.cli import say
+    from gigawatt.commands.common import say
     from gigawatt.runs import RunsCatalog
 
     rec = RunsCatalog().remove(run_id, delete_files=delete_files)

@@ -13,7 +13,7 @@ from rich.table import Table
 def run_solve(path: Path, *, out_dir: Path, scenario: str | None, sets: list[str], allow_unmet: bool,
               method: str | None, save_lp: Path | None, verbose: bool, register: bool, console: Console,
               quiet: bool) -> dict:
-    from gigawatt.cli import load_portfolio
+    from gigawatt.commands.common import load_portfolio
     from gigawatt.optimize import optimize
     from gigawatt.results import write_run
 
