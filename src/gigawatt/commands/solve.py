@@ -61,21 +61,13 @@ def _register(out_dir: Path, portfolio, scenario, data, summ) -> None:
 def print_headline(summ: dict, out_dir: Path, console: Console) -> None:
     """The headline figures per year as a table that fits 80 columns, then the facts worth a line each."""
     import csv
+    import functools
 
     from rich import box
 
-    def money(x) -> str:  # compact: 3 significant figures, no "-$0" from solver noise
-        if x is None:
-            return "–"
-        ax = abs(x)
-        if ax < 0.5:
-            return "$0"
-        sign = "-" if x < 0 else ""
-        for div, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-            if ax >= div:
-                v = ax / div
-                return f"{sign}${v:.3g}{suffix}" if v < 1000 else f"{sign}${v:,.0f}{suffix}"
-        return f"{sign}${ax:.0f}"
+    from gigawatt.fmt import usd
+
+    money = functools.partial(usd, style="compact")  # 3 significant figures: fits the table's columns
 
     def rate(values: dict) -> str:
         """Marginal cost per H100-hour: one figure when the workloads agree to the cent, else their range."""

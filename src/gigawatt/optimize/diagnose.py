@@ -7,11 +7,13 @@ non-zero slacks say how much each limit would have to give.
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import numpy as np
 import pandas as pd
 
+from gigawatt.fmt import usd
 from gigawatt.optimize.build import create_model
 from gigawatt.optimize.context import CHIP_SCALE, COMPUTE_SCALE, Context
 from gigawatt.portfolio import Portfolio
@@ -165,16 +167,13 @@ def _cash_lines(ctx: Context, sol) -> list[str]:
     where = ctx.portfolio.resolved.where(("policy", "cash_floor")) if ctx.portfolio.resolved else None
     (t, v), rest = short[0], short[1:]
     gap = v * MONEY_SCALE
-    line = (f"cash floor: cash falls to {_usd(floor - gap)} in {t}, {_usd(gap)} below the floor of {_usd(floor)} "
+    money = functools.partial(usd, style="words")
+    line = (f"cash floor: cash falls to {money(floor - gap)} in {t}, {money(gap)} below the floor of {money(floor)} "
             f"(policy.cash_floor{' at ' + where if where else ''}), even with the cash-lightest plan")
     if rest:
-        later = ", ".join(f"{t} (by {_usd(v * MONEY_SCALE)})" for t, v in rest[:6])
+        later = ", ".join(f"{t} (by {money(v * MONEY_SCALE)})" for t, v in rest[:6])
         line += f"; also below it in {later}" + (f" and {len(rest) - 6} more periods" if len(rest) > 6 else "")
     return [line + "; add funding by then (finance.funding), lower the floor, or cut costs"]
-
-
-def _usd(x: float) -> str:
-    return ("-$" if x < 0 else "$") + _fmt(abs(x))
 
 
 def _fmt(x: float) -> str:
