@@ -11,7 +11,8 @@ from gigawatt.risk.events import event_effects
 from gigawatt.risk.model import RiskModel
 from gigawatt.risk.options import PlanOptions, plan_options
 from gigawatt.risk.pack import derive, pack_model
-from gigawatt.risk.sample import Sampler, require_valid
+from gigawatt.risk.checks import require_valid
+from gigawatt.risk.sample import Sampler
 from gigawatt.risk.tranches import price_drivers, workload_models
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from gigawatt.risk.model import Tranche, WorkloadModel
 from gigawatt.risk.options import PlanOptions
-from gigawatt.risk.sample import price_options
+from gigawatt.risk.checks import price_options
 
 
 def price_drivers(portfolio) -> dict[str, list[str]]:
