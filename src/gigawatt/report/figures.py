@@ -7,112 +7,16 @@ USD billions, power in GW, chips in millions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from gigawatt.report.compare import compare_charts
 from gigawatt.report.data import Run
-
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
-           "#17becf", "#393b79", "#e7ba52", "#843c39", "#5254a3", "#6b6ecf", "#637939")
-HEIGHT = 420
-
-# hover formats by unit: the value part of a hovertemplate
-UNITS = {
-    "GW": "%{y:,.2f} GW",
-    "MW": "%{y:,.0f} MW",
-    "Mchips": "%{y:,.3f}M chips",
-    "USDbn": "$%{y:,.2f}B",
-    "pct": "%{y:.1%}",
-    "usd_per_h100_hour": "$%{y:,.3f} per H100-hour",
-    "USDm": "$%{x:,.1f}M",
-}
-
-
-@dataclass(frozen=True)
-class Chart:
-    """A built chart: its id (HTML anchor), title, one-line caption, section and figure."""
-
-    id: str
-    title: str
-    caption: str
-    section: str
-    figure: go.Figure
-
-
-def hover(unit: str) -> str:
-    """A trace's hovertemplate: its name and value with the unit (the charts' unified hover shows x above)."""
-    return f"<b>%{{fullData.name}}</b>: {UNITS[unit]}<extra></extra>"
-
-
-def colors(names) -> dict[str, str]:
-    """Stable colours: sorted names take palette entries in order, so a provider keeps its colour."""
-    return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(sorted(map(str, names)))}
-
-
-def _layout(fig: go.Figure, *, title: str, y_title: str, x_title: str = "", y_format: str | None = None,
-            y_prefix: str = "", y_suffix: str = "", hovermode: str = "x unified", barmode: str | None = None,
-            integer_x: bool = True) -> go.Figure:
-    fig.update_layout(template="plotly_white", height=HEIGHT, title=dict(text=title, x=0.01, font=dict(size=15)),
-                      margin=dict(l=64, r=16, t=48, b=36), hovermode=hovermode,
-                      legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, font=dict(size=11),
-                                  traceorder="normal"),
-                      font=dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=12))
-    if hovermode == "x unified":  # anywhere over the plot shows the nearest period, not only near a point
-        fig.update_layout(hoverdistance=-1)
-    if barmode:
-        fig.update_layout(barmode=barmode)
-    fig.update_yaxes(title_text=y_title, tickformat=y_format, tickprefix=y_prefix, ticksuffix=y_suffix,
-                     rangemode="tozero", zeroline=True)
-    fig.update_xaxes(title_text=x_title)
-    if integer_x:
-        fig.update_xaxes(dtick=1, tickformat="d")
-    return fig
-
-
-def _int_x(frame: pd.DataFrame | pd.Series) -> bool:
-    return all(isinstance(v, (int, np.integer)) for v in frame.index)
-
-
-def _nonzero_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    keep = [c for c in frame.columns if np.nan_to_num(frame[c].to_numpy(dtype=float)).any()]
-    return frame[keep] if keep else frame
-
-
-def stacked_area(frame: pd.DataFrame, *, unit: str, scale: float = 1.0, title: str, y_title: str,
-                 groupnorm: str | None = None, custom_unit: str | None = None) -> go.Figure:
-    frame = _nonzero_columns(frame.fillna(0.0))
-    cmap = colors(frame.columns)
-    fig = go.Figure()
-    for c in frame.columns:
-        y = frame[c].to_numpy(dtype=float) * scale
-        kw = {}
-        if groupnorm:
-            kw["groupnorm"] = groupnorm
-            kw["customdata"] = y
-            template = (f"<b>%{{fullData.name}}</b>: %{{y:.1f}}% of the total"
-                        f" (%{{customdata:,.3f}}{custom_unit})<extra></extra>")
-        else:
-            template = hover(unit)
-        fig.add_trace(go.Scatter(x=list(frame.index), y=y, name=str(c), mode="lines", stackgroup="one",
-                                 line=dict(width=0.8, color=cmap[str(c)]), hovertemplate=template, **kw))
-    return _layout(fig, title=title, y_title=y_title, integer_x=_int_x(frame),
-                   y_suffix="%" if groupnorm else "")
-
-
-def stacked_bars(frame: pd.DataFrame, *, unit: str, scale: float, title: str, y_title: str,
-                 order: list[str] | None = None, cmap: dict[str, str] | None = None) -> go.Figure:
-    frame = _nonzero_columns(frame.fillna(0.0))
-    cols = [c for c in (order or []) if c in frame.columns] + [c for c in frame.columns if c not in (order or [])]
-    cmap = cmap or colors(cols)
-    fig = go.Figure()
-    for c in cols:
-        fig.add_trace(go.Bar(x=list(frame.index), y=frame[c].to_numpy(dtype=float) * scale, name=str(c),
-                             marker_color=cmap.get(str(c)), hovertemplate=hover(unit)))
-    return _layout(fig, title=title, y_title=y_title, barmode="relative", integer_x=_int_x(frame))
+from gigawatt.report.plotting import (HEIGHT, UNITS, Chart, colors, hover, int_x, layout, mark_year, stacked_area,
+                                      stacked_bars)
 
 
 # --- capacity ----------------------------------------------------------------------------------------------
@@ -184,8 +88,8 @@ def site_power(run: Run) -> go.Figure | None:
                                      mode="lines+markers" if name == "energised" else "lines", line=line,
                                      hovertemplate=f"<b>{site} %{{fullData.name}}</b>: {UNITS['GW']}"
                                                    "<extra></extra>"), row=row, col=col)
-    _layout(fig, title="Site power: energised against the envelope, and what the chips draw", y_title="GW",
-            integer_x=_int_x(energised))
+    layout(fig, title="Site power: energised against the envelope, and what the chips draw", y_title="GW",
+            integer_x=int_x(energised))
     fig.update_yaxes(title_text="", col=2)
     fig.update_yaxes(title_text="", col=3)
     fig.update_layout(height=HEIGHT if nrows == 1 else 300 * nrows + 120, margin=dict(t=80))
@@ -209,12 +113,6 @@ def cost_by_category(run: Run) -> go.Figure | None:
                         y_title="USD billion", order=[COST_LABELS[c] for c in COST_CATEGORIES])
 
 
-def _mark_year(fig: go.Figure, year, text: str) -> None:
-    fig.add_vline(x=year, line=dict(color="#444", dash="dot", width=1.5))
-    fig.add_annotation(x=year, y=1, yref="paper", text=text, showarrow=False, xanchor="left", yanchor="top",
-                       xshift=4, font=dict(size=11, color="#333"), bgcolor="rgba(255,255,255,0.8)")
-
-
 def cost_by_workload(run: Run) -> go.Figure | None:
     t = run.yearly_nested("cost_usd_by_workload")
     if t.empty:
@@ -226,7 +124,7 @@ def cost_by_workload(run: Run) -> go.Figure | None:
                        order=order)
     year = run.summary.get("inference_exceeds_training_year")
     if year is not None:
-        _mark_year(fig, year, f"first year inference cost > training: {year}")
+        mark_year(fig, year, f"first year inference cost > training: {year}")
     return fig
 
 
@@ -255,8 +153,8 @@ def cash_flow(run: Run) -> go.Figure | None:
     if not fig.data:
         return None
     fig.add_hline(y=0, line=dict(color="#888", width=1))
-    _layout(fig, title="Revenue, cash flow and cumulative cash", y_title="USD billion", barmode="group",
-            integer_x=_int_x(fin))
+    layout(fig, title="Revenue, cash flow and cumulative cash", y_title="USD billion", barmode="group",
+            integer_x=int_x(fin))
     fig.update_yaxes(rangemode="normal")
     return fig
 
@@ -293,7 +191,7 @@ def cash_fan(run: Run) -> go.Figure | None:
                                  hovertemplate=hover("USDbn")))
     fig.add_hline(y=0, line=dict(color="#d62728", width=1))
     title = f"Cash position: Monte Carlo fan ({risk.get('draws', 0):,} draws)"
-    _layout(fig, title=title, y_title="USD billion", integer_x=all(isinstance(v, int) for v in x))
+    layout(fig, title=title, y_title="USD billion", integer_x=all(isinstance(v, int) for v in x))
     fig.update_yaxes(rangemode="normal")
     return fig
 
@@ -313,7 +211,7 @@ def out_of_cash(run: Run) -> go.Figure | None:
     if within:
         fig.add_trace(go.Scatter(x=period_x(list(within)), y=list(within.values()), name="cash below 0 in that year",
                                  mode="lines+markers", line=dict(color="#111"), hovertemplate=hover("pct")))
-    _layout(fig, title="Probability of running out of cash", y_title="probability", y_format=".0%",
+    layout(fig, title="Probability of running out of cash", y_title="probability", y_format=".0%",
             integer_x=all(isinstance(v, int) for v in period_x(list(ever or within))))
     fig.update_yaxes(range=[0, 1.05])
     return fig
@@ -354,7 +252,7 @@ def share_targets(run: Run) -> go.Figure | None:
                                          hovertemplate=hover("pct")))
                 if len(active):
                     fig.add_hline(y=float(active[col].iloc[0]), line=dict(color=c, dash="dash", width=1))
-    _layout(fig, title="Shares against policy targets", y_title="share of delivered compute", y_format=".0%",
+    layout(fig, title="Shares against policy targets", y_title="share of delivered compute", y_format=".0%",
             integer_x=all(isinstance(v, (int, np.integer)) for v in t["x"]))
     fig.update_yaxes(range=[0, 1.05])
     return fig
@@ -369,8 +267,8 @@ def marginal_cost(run: Run) -> go.Figure | None:
     for c in t.columns:
         fig.add_trace(go.Scatter(x=list(t.index), y=t[c].to_numpy(dtype=float), name=str(c), mode="lines+markers",
                                  line=dict(color=cmap[str(c)], width=2), hovertemplate=hover("usd_per_h100_hour")))
-    _layout(fig, title="Marginal cost of compute (dual of the demand balance)", y_title="USD per H100-hour",
-            y_prefix="$", integer_x=_int_x(t))
+    layout(fig, title="Marginal cost of compute (dual of the demand balance)", y_title="USD per H100-hour",
+            y_prefix="$", integer_x=int_x(t))
     fig.update_yaxes(rangemode="normal")
     return fig
 
@@ -384,8 +282,8 @@ def unmet_demand(run: Run) -> go.Figure | None:
     for c in t.columns:
         fig.add_trace(go.Bar(x=list(t.index), y=t[c].to_numpy(dtype=float), name=str(c), marker_color=cmap[str(c)],
                              hovertemplate=hover("pct")))
-    _layout(fig, title="Unmet demand by workload", y_title="share of demand not served", y_format=".0%",
-            barmode="group", integer_x=_int_x(t))
+    layout(fig, title="Unmet demand by workload", y_title="share of demand not served", y_format=".0%",
+            barmode="group", integer_x=int_x(t))
     if not np.nan_to_num(t.to_numpy(dtype=float)).any():
         fig.add_annotation(text="all demand served in every period", x=0.5, y=0.5, xref="paper", yref="paper",
                            showarrow=False, font=dict(size=14, color="#2ca02c"))
@@ -402,7 +300,7 @@ def binding_value(run: Run, *, top: int = 12) -> go.Figure | None:
     fig = go.Figure(go.Bar(x=t["pv_usd"] * 1e-6, y=labels, orientation="h", name="present value of relaxing",
                            marker_color="#ff7f0e", customdata=t.get("unit", pd.Series([""] * len(t))).astype(str),
                            hovertemplate="<b>%{y}</b><br>present value: $%{x:,.1f}M per %{customdata}<extra></extra>"))
-    _layout(fig, title=f"What relaxing each binding constraint is worth (top {len(t)})",
+    layout(fig, title=f"What relaxing each binding constraint is worth (top {len(t)})",
             y_title="", hovermode="closest", integer_x=False)
     fig.update_xaxes(title_text="USD million (present value) per unit relaxed", tickprefix="$")
     fig.update_yaxes(automargin=True, tickfont=dict(size=11))
@@ -485,78 +383,6 @@ def build_charts(run: Run, published=None) -> list[Chart]:
                             f"{published.vintage} vintage [{published.cash_flow_source}], {published.cash_flow_date}; "
                             "orange: this run's cash flow before financing, the basis of the published burn.")
             charts.append(Chart(id=cid, title=title, caption=caption, section=section, figure=fig))
-    return charts
-
-
-# --- comparison (overlays across runs) ---------------------------------------------------------------------
-
-
-def _overlay(runs: list[Run], series: Callable[[Run], pd.Series | None], *, unit: str, scale: float, title: str,
-             y_title: str, y_format: str | None = None) -> go.Figure | None:
-    cmap = {r.label: PALETTE[i % len(PALETTE)] for i, r in enumerate(runs)}
-    fig = go.Figure()
-    for r in runs:
-        s = series(r)
-        if s is None or s.dropna().empty:
-            continue
-        fig.add_trace(go.Scatter(x=list(s.index), y=s.to_numpy(dtype=float) * scale, name=r.label,
-                                 mode="lines+markers", line=dict(color=cmap[r.label], width=2.5),
-                                 hovertemplate=hover(unit)))
-    if not fig.data:
-        return None
-    _layout(fig, title=title, y_title=y_title, y_format=y_format)
-    fig.update_yaxes(rangemode="normal")
-    return fig
-
-
-def _cash_series(run: Run) -> pd.Series | None:
-    fin = run.finance
-    if fin is not None:
-        for key in ("cash_usd", "cumulative_cash_flow_usd"):
-            if key in fin:
-                return fin[key]
-    return None
-
-
-def _cost_total(run: Run) -> pd.Series | None:
-    t = run.yearly_nested("cost_usd_by_category")
-    if t.empty:
-        return None
-    cols = [c for c in ("capex", "lease", "energy", "other") if c in t]
-    return t[cols].sum(axis=1, min_count=1)
-
-
-def _target_share(run: Run) -> pd.Series | None:
-    t = run.share_targets()
-    if t is None:
-        return None
-    first = t["target"].iloc[0]
-    g = t[t["target"] == first]
-    return pd.Series(g["share"].to_numpy(dtype=float), index=list(g["x"]))
-
-
-COMPARE: list[tuple[str, str, Callable, dict]] = [
-    ("cmp-cash", "Cash position", _cash_series, dict(unit="USDbn", scale=1e-9, y_title="USD billion")),
-    ("cmp-power", "Power in service", lambda r: r.yearly("power_gw"), dict(unit="GW", scale=1.0, y_title="GW")),
-    ("cmp-chips", "Chips in service", lambda r: r.yearly("chips"), dict(unit="Mchips", scale=1e-6,
-                                                                        y_title="million chips")),
-    ("cmp-cost", "Cost per year", _cost_total, dict(unit="USDbn", scale=1e-9, y_title="USD billion")),
-    ("cmp-revenue", "Revenue", lambda r: (r.finance["revenue_usd"] if r.finance is not None and
-                                          "revenue_usd" in r.finance else None),
-     dict(unit="USDbn", scale=1e-9, y_title="USD billion")),
-    ("cmp-target-share", "Share of the first policy target's group", _target_share,
-     dict(unit="pct", scale=1.0, y_title="share", y_format=".0%")),
-    ("cmp-unmet", "Unmet demand", lambda r: r.yearly("unmet_demand_fraction"),
-     dict(unit="pct", scale=1.0, y_title="share of demand", y_format=".0%")),
-]
-
-
-def compare_charts(runs: list[Run]) -> list[Chart]:
-    charts = []
-    for cid, title, series, kw in COMPARE:
-        fig = _overlay(runs, series, title=title, **kw)
-        if fig is not None:
-            charts.append(Chart(id=cid, title=title, caption="", section="compare", figure=fig))
     return charts
 
 
