@@ -15,7 +15,8 @@ def event_effects(plan, portfolio, o: PlanOptions):
     (P,), and energy saved per site [(site position, (P,))]."""
     ds = plan.ds
     supply, kind, site_of, contract_of, accel_of = o.supply, o.kind, o.site_of, o.contract_of, o.accel_of
-    chips, cap_chips, fixed_pay, bought, energy_per_chip = o.chips, o.cap_chips, o.fixed_pay, o.bought, o.energy_per_chip
+    chips, cap_chips, fixed_pay, bought = o.chips, o.cap_chips, o.fixed_pay, o.bought
+    energy_per_chip = o.energy_per_chip
     P = chips.shape[1]
     loss_chips: dict[str, np.ndarray] = {}
     event_cash: dict[str, dict[str, np.ndarray]] = {}
