@@ -70,6 +70,51 @@ def summary(plan: Plan, finance: xr.Dataset | None = None, *, scenario_name: str
             commitments_usd_total: float | None = None) -> dict:
     """The summary.json dict: headline figures per year and for the whole horizon."""
     st = plan.stats
+    fin_y = _finance_by_year(finance)
+    years, cost_kind, demand, unmet = _years(plan, fin_y)
+    inf_year, first_pos = _first_years(cost_kind, fin_y)
+    binding = st.binding(top=15)
+    out = {
+        "summary_version": SUMMARY_VERSION,
+        "status": plan.status,
+        "scenario": scenario_name,
+        "variant": variant,
+        "objective_usd": plan.objective_usd,
+        "periods": plan.periods,
+        "years": years,
+        "commitments_usd_total": commitments_usd_total,
+        "first_cash_flow_positive_year": first_pos,
+        "inference_exceeds_training_year": inf_year,
+        "unmet_demand_fraction_total": float(unmet.sum() / demand.sum()) if demand.sum() > 0 else 0.0,
+        "binding_constraints": binding[["constraint", "relaxation", "unit", "value_usd", "pv_usd"]].to_dict("records"),
+        "timings_s": {k: plan.ds.attrs.get(k) for k in ("build_seconds", "solve_seconds", "highs_run_seconds",
+                                                        "extract_seconds")},
+        "model": {"variables": plan.ds.attrs.get("n_variables"), "constraints": plan.ds.attrs.get("n_constraints"),
+                  "method": plan.ds.attrs.get("method")},
+    }
+    if finance is not None:
+        for key in ("min_cash_usd", "funding_gap_usd", "min_cash_year", "cash_floor_usd"):
+            if key in finance.attrs:
+                out[key] = finance.attrs[key]
+    return _clean(out)
+
+
+def _finance_by_year(finance: xr.Dataset | None) -> pd.DataFrame | None:
+    """The finance lines per calendar year: flows summed, stocks at the year's end."""
+    if finance is None:
+        return None
+    fin = finance_frame(finance)
+    stocks = [c for c in fin.columns if _is_stock(finance, c)]
+    fin_y = _by_year(fin[[c for c in fin.columns if c not in stocks]], "sum")
+    for c in stocks:
+        fin_y[c] = _by_year(fin[c], "last")
+    return fin_y
+
+
+def _years(plan: Plan, fin_y: pd.DataFrame | None) -> tuple[dict, pd.DataFrame, pd.Series, pd.Series]:
+    """summary.json's ``years``: one entry per calendar year; also the yearly cost by workload kind, demand
+    and unmet demand the horizon's figures are drawn from."""
+    st = plan.stats
     power = _by_year(st.power_gw(), "last")
     chips = _by_year(st.capacity("provider", "chips").sum(axis=1), "last")
     delivered_p = _by_year(st.delivered("provider"), "sum")
@@ -84,13 +129,6 @@ def summary(plan: Plan, finance: xr.Dataset | None = None, *, scenario_name: str
     mc = st.marginal_cost()
     dem_w = plan.ds["demand_h100e_hours"].transpose("period", "workload").to_pandas()
     mc_year = (_by_year(mc * dem_w, "sum") / _by_year(dem_w, "sum").where(lambda d: d > 0)) if not mc.empty else None
-    fin = finance_frame(finance) if finance is not None else None
-    fin_y = None
-    if fin is not None:
-        stocks = [c for c in fin.columns if _is_stock(finance, c)]
-        fin_y = _by_year(fin[[c for c in fin.columns if c not in stocks]], "sum")
-        for c in stocks:
-            fin_y[c] = _by_year(fin[c], "last")
     years = {}
     for y in power.index:
         cats = cost_cat.loc[y]
@@ -124,6 +162,11 @@ def summary(plan: Plan, finance: xr.Dataset | None = None, *, scenario_name: str
                 if key in fin_y:
                     entry[key] = fin_y.loc[y, key]
         years[str(y)] = entry
+    return years, cost_kind, demand, unmet
+
+
+def _first_years(cost_kind: pd.DataFrame, fin_y: pd.DataFrame | None) -> tuple[int | None, int | None]:
+    """The first year inference costs more than training, and the first year cash flow is positive."""
     inf_year = None
     kinds = cost_kind
     if "inference" in kinds and "training" in kinds:
@@ -136,30 +179,7 @@ def summary(plan: Plan, finance: xr.Dataset | None = None, *, scenario_name: str
     if fin_y is not None and flow_key in fin_y:
         pos = fin_y.index[fin_y[flow_key] > 0]
         first_pos = int(pos[0]) if len(pos) else None
-    binding = st.binding(top=15)
-    out = {
-        "summary_version": SUMMARY_VERSION,
-        "status": plan.status,
-        "scenario": scenario_name,
-        "variant": variant,
-        "objective_usd": plan.objective_usd,
-        "periods": plan.periods,
-        "years": years,
-        "commitments_usd_total": commitments_usd_total,
-        "first_cash_flow_positive_year": first_pos,
-        "inference_exceeds_training_year": inf_year,
-        "unmet_demand_fraction_total": float(unmet.sum() / demand.sum()) if demand.sum() > 0 else 0.0,
-        "binding_constraints": binding[["constraint", "relaxation", "unit", "value_usd", "pv_usd"]].to_dict("records"),
-        "timings_s": {k: plan.ds.attrs.get(k) for k in ("build_seconds", "solve_seconds", "highs_run_seconds",
-                                                        "extract_seconds")},
-        "model": {"variables": plan.ds.attrs.get("n_variables"), "constraints": plan.ds.attrs.get("n_constraints"),
-                  "method": plan.ds.attrs.get("method")},
-    }
-    if finance is not None:
-        for key in ("min_cash_usd", "funding_gap_usd", "min_cash_year", "cash_floor_usd"):
-            if key in finance.attrs:
-                out[key] = finance.attrs[key]
-    return _clean(out)
+    return inf_year, first_pos
 
 
 def tables(plan: Plan, finance: xr.Dataset | None = None) -> dict[str, pd.DataFrame]:
