@@ -9,11 +9,14 @@ its docstring).
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src"
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
 PACKAGE = "gigawatt"
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 80
@@ -115,6 +118,59 @@ def module_is_long_without_reason(path: Path) -> bool:
     return not has_reason(docstring.splitlines() + source.splitlines()[:15])
 
 
+def room_of(module: str) -> str:
+    """gigawatt.risk.build -> risk; gigawatt.cli -> cli; gigawatt -> gigawatt."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def documented_rooms(text: str) -> dict[str, set[str]]:
+    """docs/architecture.md's table: room -> the rooms it may import."""
+    rooms = {}
+    for line in text.splitlines():
+        m = re.match(r"^\| `(\w+)` \|[^|]*\|([^|]*)\|\s*$", line)
+        if m:
+            rooms[m.group(1)] = set(re.findall(r"`(\w+)`", m.group(2)))
+    return rooms
+
+
+def room_violations(graph: dict[str, set[str]], allowed: dict[str, set[str]]) -> list[str]:
+    """Imports between rooms that the table does not allow, and modules in no documented room."""
+    out = []
+    for module, deps in sorted(graph.items()):
+        room = room_of(module)
+        if room not in allowed:
+            out.append(f"{module}: room '{room}' is not in docs/architecture.md")
+            continue
+        for dep in sorted(deps):
+            if room_of(dep) != room and room_of(dep) not in allowed[room]:
+                out.append(f"{module} imports {dep}: '{room}' may not import '{room_of(dep)}'")
+    return out
+
+
+# which rooms may import each library (docs/architecture.md, "Libraries")
+LIBRARIES = {"linopy": {"optimize"}, "highspy": {"optimize"}, "numba": {"risk"}, "ray": {"sweep"},
+             "pyarrow": {"sweep"}, "plotly": {"report"}, "pint": {"units"}, "pydantic": {"scenario"},
+             "typer": {"cli", "commands"}, "rich": {"cli", "commands"}, "duckdb": {"runs", "sweep"}}
+
+
+def library_violations() -> list[str]:
+    out = []
+    for module, path in module_files().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                lib = name.split(".")[0]
+                if lib in LIBRARIES and room_of(module) not in LIBRARIES[lib]:
+                    out.append(f"{module} imports {lib} (only {', '.join(sorted(LIBRARIES[lib]))} may)")
+    return out
+
+
 # --- the checks' own tests: each can fail --------------------------------------------------------------
 
 
@@ -149,12 +205,32 @@ def test_a_long_function_needs_a_reason_at_its_top(tmp_path):
     assert long_functions(reasoned, tmp_path) == []
 
 
+def test_the_rooms_table_is_read_and_enforced():
+    table = "| `a` | x | |\n| `b` | y | `a` |\n"
+    assert documented_rooms(table) == {"a": set(), "b": {"a"}}
+    graph = {"pkg.b.m": {"pkg.a.n"}, "pkg.a.n": {"pkg.b.m"}, "pkg.c": set()}
+    assert room_violations(graph, documented_rooms(table)) == [
+        "pkg.a.n imports pkg.b.m: 'a' may not import 'b'", "pkg.c: room 'c' is not in docs/architecture.md"]
+
+
 # --- the source tree -----------------------------------------------------------------------------------
 
 
 def test_no_import_cycle():
     cycle = find_cycle(import_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def test_imports_follow_the_rooms_of_docs_architecture():
+    allowed = documented_rooms(ARCHITECTURE.read_text())
+    assert len(allowed) > 10, "the rooms table of docs/architecture.md was not found"
+    violations = room_violations(import_graph(), allowed)
+    assert not violations, "\n".join(violations)
+
+
+def test_libraries_stay_in_their_rooms():
+    violations = library_violations()
+    assert not violations, "\n".join(violations)
 
 
 @pytest.mark.parametrize("name", sorted(module_files()))
