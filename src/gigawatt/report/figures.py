@@ -33,15 +33,16 @@ def _white_template() -> go.layout.Template:
 
 TEMPLATE = _white_template()
 
-# hover formats by unit: the value part of a hovertemplate
+# hover formats by unit: the value part of a hovertemplate. Money uses d3's currency format ("$,.1f"), so a
+# negative reads -$43.3B as in gigawatt.fmt.usd (not $-43.29B).
 UNITS = {
     "GW": "%{y:,.2f} GW",
     "MW": "%{y:,.0f} MW",
     "Mchips": "%{y:,.3f}M chips",
-    "USDbn": "$%{y:,.2f}B",
+    "USDbn": "%{y:$,.1f}B",
     "pct": "%{y:.1%}",
-    "usd_per_h100_hour": "$%{y:,.3f} per H100-hour",
-    "USDm": "$%{x:,.1f}M",
+    "usd_per_h100_hour": "%{y:$,.3f} per H100-hour",
+    "USDm": "%{x:$,.1f}M",
 }
 
 
@@ -436,7 +437,7 @@ def binding_value(run: Run, *, top: int = 12) -> go.Figure | None:
     labels = [str(r) for r in t.get("relaxation", t["constraint"])]
     fig = go.Figure(go.Bar(x=t["pv_usd"] * 1e-6, y=labels, orientation="h", name="present value of relaxing",
                            marker_color="#ff7f0e", customdata=t.get("unit", pd.Series([""] * len(t))).astype(str),
-                           hovertemplate="<b>%{y}</b><br>present value: $%{x:,.1f}M per %{customdata}<extra></extra>"))
+                           hovertemplate="<b>%{y}</b><br>present value: %{x:$,.1f}M per %{customdata}<extra></extra>"))
     _layout(fig, title=f"What relaxing each binding constraint is worth (top {len(t)})",
             y_title="", hovermode="closest", integer_x=False)
     fig.update_xaxes(title_text="USD million (present value) per unit relaxed", tickprefix="$")
