@@ -192,3 +192,16 @@ def test_validate_unknown_scenario_exits_1():
     result = run("validate", str(ROOT / "examples" / "minimal.yaml"), "--scenario", "delayd")
     assert result.exit_code == 1 and "unknown scenario 'delayd'" in result.output
     assert "Did you mean 'delayed'?" in result.output and "Traceback" not in result.output
+
+
+def test_version_names_gigawatt_and_its_solver_stack():
+    from importlib import metadata
+
+    from typer.testing import CliRunner
+
+    from gigawatt.cli import app
+
+    r = CliRunner().invoke(app, ["--version"])
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith(f"gigawatt {metadata.version('gigawatt')} (")
+    assert f"highspy {metadata.version('highspy')}" in r.output and "linopy" in r.output

@@ -24,8 +24,19 @@ err = Console(stderr=True)
 STATE = {"debug": False, "quiet": False}
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from gigawatt.results import versions
+
+        v = versions()
+        print(f"gigawatt {v.pop('gigawatt')} (" + ", ".join(f"{k} {x}" for k, x in v.items()) + ")")
+        raise typer.Exit(0)
+
+
 @app.callback()
-def _main(debug: bool = typer.Option(False, "--debug", help="Show full tracebacks."),
+def _main(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                       help="Print gigawatt's version and those of its solver stack, then exit."),
+          debug: bool = typer.Option(False, "--debug", help="Show full tracebacks."),
           quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
           log_file: Optional[Path] = typer.Option(None, "--log-file", help="Also write the log here.")) -> None:
     STATE["debug"], STATE["quiet"] = debug, quiet
