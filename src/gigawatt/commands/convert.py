@@ -24,8 +24,27 @@ def convert(quantity: str, *, accelerator: str, to: str, price: str | None = Non
     """Return (value, unit, assumptions) converting ``quantity`` for ``accelerator``.
 
     Money and chip-hours convert into each other at a price per chip-hour (``price``, default the
-    catalog's committed, else on-demand, price); chips and chip-hours into each other over ``term``.
+    catalog's committed, else on-demand, price); chips and chip-hours into each other over ``term``. Money
+    with a ``term`` means renting: the chips the amount keeps running over the term at the price; money
+    without one means buying: chips at the catalog's purchase price. A ``price`` or ``term`` that the
+    conversion would not use is refused (exit 1), never ignored.
     """
+    used: set[str] = set()
+    value, unit, notes = _convert(quantity, accelerator=accelerator, to=to, price=price, utilisation=utilisation,
+                                  term=term, used=used)
+    for flag, given in (("--price", price), ("--term", term)):
+        if given is not None and flag not in used:
+            raise _bad(f"{flag} is not used by this conversion", flag, given,
+                       "--price for money ↔ chip-hours (and money → chips over a --term); --term for chips ↔ "
+                       "chip-hours and for money → chips rented over the term",
+                       f"drop {flag}" + (", or add --term to rent chips over a term instead of buying them"
+                                        if flag == "--price" and to in ("chips", "power", "flops") else "") + ".")
+    return value, unit, notes
+
+
+def _convert(quantity: str, *, accelerator: str, to: str, price: str | None, utilisation: float | None,
+             term: str | None, used: set[str]) -> tuple[float, str, list[str]]:
+    """The conversion itself; ``used`` collects the flags (--price, --term) it took."""
     from gigawatt.catalog import PUE_REFERENCE, load_catalog
 
     cat = load_catalog()
@@ -54,6 +73,7 @@ def convert(quantity: str, *, accelerator: str, to: str, price: str | None = Non
                    "(16 billion chip-hours)", str(exc)) from None
 
     def price_per_chip_hour() -> float:
+        used.add("--price")
         if price is not None:
             try:
                 p = units.parse(price, "USD/hour")
@@ -72,6 +92,7 @@ def convert(quantity: str, *, accelerator: str, to: str, price: str | None = Non
         return p
 
     def term_hours(why: str) -> float:
+        used.add("--term")
         if term is None:
             raise _bad(f"{why} needs a term", "--term", None, "a duration such as '7 years'",
                        "add --term, e.g. --term '7 years'")
@@ -117,6 +138,11 @@ def convert(quantity: str, *, accelerator: str, to: str, price: str | None = Non
     def chips_from() -> float:
         if unit == "chip":
             return value
+        if unit == "USD" and term is not None:  # renting: the chips the amount keeps running over the term
+            chips = value / price_per_chip_hour() / term_hours("money → chips")
+            notes.append("chips rented over the term, not bought (without --term the amount buys chips at the purchase "
+                         "price)")
+            return chips
         if unit == "MW":
             kw = figure("all_in_power_w", "all-in power") / 1e3
             notes.append(f"all-in power {kw:.3g} kW per {aid} (chip, host, network, cooling at PUE {PUE_REFERENCE})")
