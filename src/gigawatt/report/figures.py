@@ -149,36 +149,32 @@ def stacked_bars(frame: pd.DataFrame, *, unit: str, scale: float, title: str, y_
 # --- capacity ----------------------------------------------------------------------------------------------
 
 
-def capacity_gw_by_provider(run: Run) -> go.Figure | None:
-    t = run.by_period("capacity_mw_by_provider")
+def _party_area(t: pd.DataFrame | None, run: Run, *, unit: str, scale: float, title: str,
+                y_title: str) -> go.Figure | None:
+    """A stacked area by provider or vendor, in the run's one colour per party."""
     if t is None:
         return None
-    return stacked_area(t, unit="GW", scale=1e-3, title="Installed power by provider", y_title="GW (all-in)",
-                        cmap=party_colors(run))
+    return stacked_area(t, unit=unit, scale=scale, title=title, y_title=y_title, cmap=party_colors(run))
+
+
+def capacity_gw_by_provider(run: Run) -> go.Figure | None:
+    return _party_area(run.by_period("capacity_mw_by_provider"), run, unit="GW", scale=1e-3,
+                       title="Installed power by provider", y_title="GW (all-in)")
 
 
 def capacity_chips_by_provider(run: Run) -> go.Figure | None:
-    t = run.by_period("capacity_chips_by_provider")
-    if t is None:
-        return None
-    return stacked_area(t, unit="Mchips", scale=1e-6, title="Chips by provider", y_title="million chips",
-                        cmap=party_colors(run))
+    return _party_area(run.by_period("capacity_chips_by_provider"), run, unit="Mchips", scale=1e-6,
+                       title="Chips by provider", y_title="million chips")
 
 
 def capacity_gw_by_vendor(run: Run) -> go.Figure | None:
-    t = run.plan_by("power_mw", "supply_vendor")
-    if t is None:
-        return None
-    return stacked_area(t, unit="GW", scale=1e-3, title="Installed power by chip vendor",
-                        y_title="GW (all-in)", cmap=party_colors(run))
+    return _party_area(run.plan_by("power_mw", "supply_vendor"), run, unit="GW", scale=1e-3,
+                       title="Installed power by chip vendor", y_title="GW (all-in)")
 
 
 def capacity_chips_by_vendor(run: Run) -> go.Figure | None:
-    t = run.by_period("capacity_chips_by_vendor")
-    if t is None:
-        return None
-    return stacked_area(t, unit="Mchips", scale=1e-6, title="Chips by vendor", y_title="million chips",
-                        cmap=party_colors(run))
+    return _party_area(run.by_period("capacity_chips_by_vendor"), run, unit="Mchips", scale=1e-6,
+                       title="Chips by vendor", y_title="million chips")
 
 
 def accelerator_mix(run: Run) -> go.Figure | None:
