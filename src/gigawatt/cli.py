@@ -19,8 +19,19 @@ app = typer.Typer(help="Plan and stress-test the compute portfolio of an AI lab.
                   pretty_exceptions_enable=False, add_completion=False)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from gigawatt.results import versions
+
+        v = versions()
+        print(f"gigawatt {v.pop('gigawatt')} (" + ", ".join(f"{k} {x}" for k, x in v.items()) + ")")
+        raise typer.Exit(0)
+
+
 @app.callback()
-def _main(debug: bool = typer.Option(False, "--debug", help="Show full tracebacks."),
+def _main(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                       help="Print gigawatt's version and those of its solver stack, then exit."),
+          debug: bool = typer.Option(False, "--debug", help="Show full tracebacks."),
           quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
           log_file: Optional[Path] = typer.Option(None, "--log-file", help="Also write the log here.")) -> None:
     STATE["debug"], STATE["quiet"] = debug, quiet

@@ -25,8 +25,27 @@ def convert(quantity: str, *, accelerator: str, to: str, price: str | None = Non
     """Return (value, unit, assumptions) converting ``quantity`` for ``accelerator``.
 
     Money and chip-hours convert into each other at a price per chip-hour (``price``, default the
-    catalog's committed, else on-demand, price); chips and chip-hours into each other over ``term``.
+    catalog's committed, else on-demand, price); chips and chip-hours into each other over ``term``. Money
+    with a ``term`` means renting: the chips the amount keeps running over the term at the price; money
+    without one means buying: chips at the catalog's purchase price. A ``price`` or ``term`` that the
+    conversion would not use is refused (exit 1), never ignored.
     """
+    used: set[str] = set()
+    value, unit, notes = _convert(quantity, accelerator=accelerator, to=to, price=price, utilisation=utilisation,
+                                  term=term, used=used)
+    for flag, given in (("--price", price), ("--term", term)):
+        if given is not None and flag not in used:
+            raise _bad(f"{flag} is not used by this conversion", flag, given,
+                       "--price for money ↔ chip-hours (and money → chips over a --term); --term for chips ↔ "
+                       "chip-hours and for money → chips rented over the term",
+                       f"drop {flag}" + (", or add --term to rent chips over a term instead of buying them"
+                                        if flag == "--price" and to in ("chips", "power", "flops") else "") + ".")
+    return value, unit, notes
+
+
+def _convert(quantity: str, *, accelerator: str, to: str, price: str | None, utilisation: float | None,
+             term: str | None, used: set[str]) -> tuple[float, str, list[str]]:
+    """The conversion itself; ``used`` collects the flags (--price, --term) it took."""
     from gigawatt.catalog import load_catalog
 
     cat = load_catalog()
@@ -36,7 +55,7 @@ def convert(quantity: str, *, accelerator: str, to: str, price: str | None = Non
                    "a catalog id: " + ", ".join(cat.index), "use `gigawatt catalog` to list them." + did_you_mean(aid, cat.index))
     if to not in TARGETS:
         raise _bad("unknown target", "--to", to, ", ".join(TARGETS), "pick one." + did_you_mean(to, TARGETS))
-    c = _Conversion(cat.loc[aid], aid, quantity, to, price=price, utilisation=utilisation, term=term)
+    c = _Conversion(cat.loc[aid], aid, quantity, to, price=price, utilisation=utilisation, term=term, used=used)
     text = re.sub(r"\bchip[- ]hours?\b", "chip_hours", quantity, flags=re.IGNORECASE)
     try:
         c.value, c.unit = units.try_parse(text, ["MW", "chip", "USD", "FLOP/s", "chip_hour"], plain_ok=False)
@@ -50,13 +69,13 @@ def convert(quantity: str, *, accelerator: str, to: str, price: str | None = Non
 
 
 class _Conversion:
-    """One conversion for one accelerator: its catalog row, the options given, and the assumptions made
-    (``notes``, in the order they were needed)."""
+    """One conversion for one accelerator: its catalog row, the options given, the assumptions made
+    (``notes``, in the order they were needed) and the flags used (``used``)."""
 
     def __init__(self, row: pd.Series, aid: str, quantity: str, to: str, *, price: str | None,
-                 utilisation: float | None, term: str | None):
+                 utilisation: float | None, term: str | None, used: set[str]):
         self.row, self.aid, self.quantity, self.to = row, aid, quantity, to
-        self.price, self.utilisation, self.term = price, utilisation, term
+        self.price, self.utilisation, self.term, self.used = price, utilisation, term, used
         self.value, self.unit = 0.0, ""
         self.notes: list[str] = []
 
@@ -69,7 +88,8 @@ class _Conversion:
 
     def price_per_chip_hour(self) -> float:
         """--price, else the catalog's committed, else on-demand, price per chip-hour."""
-        price, row, notes = self.price, self.row, self.notes
+        price, row, notes, used = self.price, self.row, self.notes, self.used
+        used.add("--price")
         if price is not None:
             try:
                 p = units.parse(price, "USD/hour")
@@ -89,7 +109,8 @@ class _Conversion:
 
     def term_hours(self, why: str) -> float:
         """Hours per chip over --term (``why`` names the conversion that needs it)."""
-        term, notes = self.term, self.notes
+        term, notes, used = self.term, self.notes, self.used
+        used.add("--term")
         if term is None:
             raise _bad(f"{why} needs a term", "--term", None, "a duration such as '7 years'",
                        "add --term, e.g. --term '7 years'")
@@ -134,10 +155,17 @@ class _Conversion:
                        "chips, usd", "convert to chips with --term first")
 
     def chips(self) -> float:
-        """The quantity as chips: from power, FLOP/s or money (at the purchase price)."""
-        value, unit, notes, aid, utilisation = self.value, self.unit, self.notes, self.aid, self.utilisation
+        """The quantity as chips: from power, FLOP/s, or money (bought at the purchase price, or rented over
+        --term)."""
+        value, unit, notes, aid, utilisation, term = (self.value, self.unit, self.notes, self.aid, self.utilisation,
+                                                      self.term)
         if unit == "chip":
             return value
+        if unit == "USD" and term is not None:  # renting: the chips the amount keeps running over the term
+            chips = value / self.price_per_chip_hour() / self.term_hours("money → chips")
+            notes.append("chips rented over the term, not bought (without --term the amount buys chips at the purchase "
+                         "price)")
+            return chips
         if unit == "MW":
             kw = self.figure("all_in_power_w", "all-in power") / 1e3
             notes.append(f"all-in power {kw:.3g} kW per {aid} (chip, host, network, cooling at PUE {PUE_REFERENCE})")

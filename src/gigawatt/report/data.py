@@ -328,13 +328,69 @@ def headline(run: Run) -> list[Fact]:
     unmet = _finite(s.get("unmet_demand_fraction_total"))
     facts.append(Fact("unmet_demand_fraction_total", "unmet demand", unmet, f"{unmet:.1%}" if unmet is not None else "–"))
     if run.risk:
-        prob = run.risk.get("probability_cash_below_zero_by_year") or {}
-        if prob:
-            last = list(prob)[-1]
+        facts.extend(_risk_facts(run.risk))
+    return facts
+
+
+def _risk_facts(risk: dict) -> list[Fact]:
+    """The Monte Carlo headline: the funding gap's median and p95 beside the plan's own, where the plan's
+    tightest year sits in the simulated cash fan, and the probability of needing funding *earlier* than the
+    plan itself does (when the plan runs out of cash on its own, P(out of cash by the end) is ~100% and says
+    nothing)."""
+    draws = f"{risk.get('draws', 0):,} draws"
+    det = risk.get("deterministic") or {}
+    det_cash = {str(k): _finite(v) for k, v in (det.get("cash_usd") or {}).items()}
+    facts = []
+    gap = risk.get("funding_gap_usd") or {}
+    if gap.get("p50") is not None:
+        plan_gap = _finite(det.get("funding_gap_usd"))
+        facts.append(Fact("funding_gap_usd_p50", "funding gap under uncertainty", _finite(gap.get("p50")),
+                          f"{usd(_finite(gap.get('p50')))} median · {usd(_finite(gap.get('p95')))} p95",
+                          f"the plan's own path: {usd(plan_gap)}; {draws}"))
+    band = _plan_band(risk, det_cash)
+    if band is not None:
+        facts.append(band)
+    prob = risk.get("probability_cash_below_zero_by_year") or {}
+    if prob:
+        negative = [y for y, c in det_cash.items() if c is not None and c < 0]
+        years = list(prob)
+        if negative and negative[0] in years and years.index(negative[0]) > 0:
+            before = years[years.index(negative[0]) - 1]
+            p = _finite(prob[before])
+            facts.append(Fact("probability_out_of_cash", f"P(funding needed by {before})", p,
+                              f"{p:.0%}" if p is not None else "–",
+                              f"the plan itself needs funding from {negative[0]}; {draws}"))
+        else:
+            last = years[-1]
             p = _finite(prob[last])
             facts.append(Fact("probability_out_of_cash", f"P(out of cash by {last})", p,
-                              f"{p:.0%}" if p is not None else "–", f"{run.risk.get('draws', 0):,} draws"))
+                              f"{p:.0%}" if p is not None else "–", draws))
     return facts
+
+
+def _plan_band(risk: dict, det_cash: dict[str, float | None]) -> Fact | None:
+    """Where the plan's cash sits among the simulated cash percentiles, in the plan's tightest year."""
+    pct = risk.get("cash_usd_percentiles") or {}
+    known = {y: c for y, c in det_cash.items() if c is not None}
+    if not pct or not known:
+        return None
+    year = min(known, key=known.get)
+    levels = sorted((int(k[1:]), _finite(v.get(year))) for k, v in pct.items() if k.startswith("p") and year in v)
+    levels = [(q, v) for q, v in levels if v is not None]
+    if not levels:
+        return None
+    cash = known[year]
+    below = [q for q, v in levels if v <= cash]
+    if len(below) == len(levels):
+        text, where = f"above p{levels[-1][0]}", "at the optimistic edge of its fan"
+    elif not below:
+        text, where = f"below p{levels[0][0]}", "at the pessimistic edge of its fan"
+    else:
+        lo, hi = below[-1], next(q for q, v in levels if v > cash)
+        side = "on the optimistic side" if lo >= 50 else "on the pessimistic side" if hi <= 50 else "mid-fan"
+        text, where = f"between p{lo} and p{hi}", f"{side} of its fan"
+    return Fact("plan_in_fan", f"the plan's cash in {year}", cash, text,
+                f"{usd(cash)} in its tightest year: {where} (simulated cash percentiles)")
 
 
 __all__ = ["Run", "Fact", "load_run", "headline", "period_x", "usd", "run_label", "FINANCE_KEYS"]

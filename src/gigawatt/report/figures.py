@@ -15,39 +15,39 @@ import plotly.graph_objects as go
 
 from gigawatt.report.compare import compare_charts
 from gigawatt.report.data import Run
-from gigawatt.report.plotting import (HEIGHT, UNITS, Chart, colors, hover, int_x, layout, mark_year, stacked_area,
-                                      stacked_bars)
+from gigawatt.report.plotting import (HEIGHT, UNITS, Chart, colors, hover, int_x, layout, mark_year, party_colors,
+                                      stacked_area, stacked_bars)
 
 
 # --- capacity ----------------------------------------------------------------------------------------------
 
 
-def capacity_gw_by_provider(run: Run) -> go.Figure | None:
-    t = run.by_period("capacity_mw_by_provider")
+def _party_area(t: pd.DataFrame | None, run: Run, *, unit: str, scale: float, title: str,
+                y_title: str) -> go.Figure | None:
+    """A stacked area by provider or vendor, in the run's one colour per party."""
     if t is None:
         return None
-    return stacked_area(t, unit="GW", scale=1e-3, title="Installed power by provider", y_title="GW (all-in)")
+    return stacked_area(t, unit=unit, scale=scale, title=title, y_title=y_title, cmap=party_colors(run))
+
+
+def capacity_gw_by_provider(run: Run) -> go.Figure | None:
+    return _party_area(run.by_period("capacity_mw_by_provider"), run, unit="GW", scale=1e-3,
+                       title="Installed power by provider", y_title="GW (all-in)")
 
 
 def capacity_chips_by_provider(run: Run) -> go.Figure | None:
-    t = run.by_period("capacity_chips_by_provider")
-    if t is None:
-        return None
-    return stacked_area(t, unit="Mchips", scale=1e-6, title="Chips by provider", y_title="million chips")
+    return _party_area(run.by_period("capacity_chips_by_provider"), run, unit="Mchips", scale=1e-6,
+                       title="Chips by provider", y_title="million chips")
 
 
 def capacity_gw_by_vendor(run: Run) -> go.Figure | None:
-    t = run.plan_by("power_mw", "supply_vendor")
-    if t is None:
-        return None
-    return stacked_area(t, unit="GW", scale=1e-3, title="Installed power by chip vendor", y_title="GW (all-in)")
+    return _party_area(run.plan_by("power_mw", "supply_vendor"), run, unit="GW", scale=1e-3,
+                       title="Installed power by chip vendor", y_title="GW (all-in)")
 
 
 def capacity_chips_by_vendor(run: Run) -> go.Figure | None:
-    t = run.by_period("capacity_chips_by_vendor")
-    if t is None:
-        return None
-    return stacked_area(t, unit="Mchips", scale=1e-6, title="Chips by vendor", y_title="million chips")
+    return _party_area(run.by_period("capacity_chips_by_vendor"), run, unit="Mchips", scale=1e-6,
+                       title="Chips by vendor", y_title="million chips")
 
 
 def accelerator_mix(run: Run) -> go.Figure | None:
@@ -224,7 +224,8 @@ def share_by_provider(run: Run) -> go.Figure | None:
     t = run.by_period("share_by_provider")
     if t is None:
         return None
-    fig = stacked_area(t, unit="pct", title="Share of delivered compute by provider", y_title="share")
+    fig = stacked_area(t, unit="pct", title="Share of delivered compute by provider", y_title="share",
+                       cmap=party_colors(run))
     fig.update_yaxes(tickformat=".0%", range=[0, 1])
     return fig
 
@@ -299,7 +300,7 @@ def binding_value(run: Run, *, top: int = 12) -> go.Figure | None:
     labels = [str(r) for r in t.get("relaxation", t["constraint"])]
     fig = go.Figure(go.Bar(x=t["pv_usd"] * 1e-6, y=labels, orientation="h", name="present value of relaxing",
                            marker_color="#ff7f0e", customdata=t.get("unit", pd.Series([""] * len(t))).astype(str),
-                           hovertemplate="<b>%{y}</b><br>present value: $%{x:,.1f}M per %{customdata}<extra></extra>"))
+                           hovertemplate="<b>%{y}</b><br>present value: %{x:$,.1f}M per %{customdata}<extra></extra>"))
     layout(fig, title=f"What relaxing each binding constraint is worth (top {len(t)})",
             y_title="", hovermode="closest", integer_x=False)
     fig.update_xaxes(title_text="USD million (present value) per unit relaxed", tickprefix="$")
@@ -386,4 +387,4 @@ def build_charts(run: Run, published=None) -> list[Chart]:
     return charts
 
 
-__all__ = ["Chart", "BUILDERS", "build_charts", "compare_charts", "hover", "UNITS"]
+__all__ = ["Chart", "BUILDERS", "build_charts", "compare_charts", "hover", "party_colors", "UNITS"]
