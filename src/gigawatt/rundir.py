@@ -139,12 +139,12 @@ def check_target(path: Path, *, kind: str, overwrite: bool = False, option: str 
         return None
     if marker is None:
         raise _refuse("the folder is not empty and gigawatt did not write it", path, option,
-                      value=f"{path} holds {_listing(foreign)}", expected="a new or empty folder",
+                      value=_listing(foreign), expected="a new or empty folder",
                       fix=f"choose a new or empty folder, e.g. {option} {path / kind}; gigawatt never replaces a "
                           "folder it did not write" + (", even with --overwrite" if kind == "solve" else ""))
     if foreign:
         raise _refuse("the run folder holds files gigawatt did not write", path, option,
-                      value=f"{path} holds {_listing(foreign)}", expected="only the files of a gigawatt run",
+                      value=_listing(foreign), expected="only the files of a gigawatt run",
                       fix="move those files out of the folder, or choose another --out")
     if marker.get("kind") != kind:
         raise _refuse(f"the folder holds a gigawatt {marker.get('kind')} output, not a {kind} run", path, option,
@@ -153,7 +153,7 @@ def check_target(path: Path, *, kind: str, overwrite: bool = False, option: str 
         kept = sorted(n for n, f in marker["files"].items() if f.get("by") != kind)
         also = f" (and its {', '.join(kept)})" if kept else ""
         raise _refuse(f"the folder already holds a gigawatt {kind} run", path, option,
-                      value=f"{path}, written {marker.get('created_at')}", expected="a new or empty folder",
+                      value=f"written {marker.get('created_at')}", expected="a new or empty folder",
                       fix=f"pass --overwrite to replace it: the run there{also} is kept in "
                           f"{path / PREVIOUS}/; or choose another --out")
     return marker
@@ -264,7 +264,7 @@ def prepare_output(path: Path, *, kind: str, option: str = "--out", into: tuple[
         foreign = foreign_entries(path, None) if path.exists() else []
         if foreign:
             raise _refuse("the folder is not empty and gigawatt did not write it", path, option,
-                          value=f"{path} holds {_listing(foreign)}",
+                          value=_listing(foreign),
                           expected="a run directory, or a new or empty folder",
                           fix=f"choose a new or empty folder, e.g. {option} {path / kind}")
         return _new_marker(kind, {})
