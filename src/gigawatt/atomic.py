@@ -48,9 +48,9 @@ def pid_alive(pid: int | None) -> bool:
     """Is the process still running? Unknown (no pid, or no way to ask) counts as alive: never clean up
     after a writer that may still be writing."""
     if pid is None or pid == os.getpid():
-        return pid is not None
-    if sys.platform == "win32":
         return True
+    if sys.platform == "win32":
+        return _windows_pid_alive(pid)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -58,6 +58,23 @@ def pid_alive(pid: int | None) -> bool:
     except OSError:  # it exists but belongs to someone else
         return True
     return True
+
+
+def _windows_pid_alive(pid: int) -> bool:
+    try:
+        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return kernel32.GetLastError() != 87  # ERROR_INVALID_PARAMETER: no such process
+        try:
+            code = ctypes.c_ulong()
+            if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+                return True
+            return code.value == 259  # STILL_ACTIVE
+        finally:
+            kernel32.CloseHandle(handle)
+    except Exception:  # noqa: BLE001 - cannot tell: count it as alive
+        return True
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -114,7 +131,8 @@ def recover_files(directory: Path) -> None:
     if not directory.is_dir():
         return
     for journal in sorted(directory.glob(f"{JOURNAL_PREFIX}*.json")):
-        if pid_alive(pid_of(journal.name, JOURNAL_PREFIX)) and pid_of(journal.name, JOURNAL_PREFIX) != os.getpid():
+        pid = pid_of(journal.name, JOURNAL_PREFIX)
+        if pid != os.getpid() and pid_alive(pid):
             continue  # another process is committing it right now
         try:
             _apply_journal(journal)

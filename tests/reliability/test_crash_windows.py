@@ -152,3 +152,16 @@ def test_kill_9_during_sweep_registers_nothing_and_resumes(tmp_path):
     (row,) = RunsCatalog(db).list()
     assert row["kind"] == "sweep" and row["status"] == "ok"
     assert MARKER in {p.name for p in out.iterdir()}
+
+
+def test_recovery_leaves_the_work_of_a_live_or_unknown_process_alone(tmp_path):
+    import os
+
+    run = tmp_path / "run"
+    live = tmp_path / f".run.new-{os.getppid()}-abc"  # pytest's parent: alive, maybe still writing
+    unknown = tmp_path / ".run.new-notapid"
+    for d in (live, unknown):
+        d.mkdir()
+        (d / MARKER).write_text(json.dumps({"id": "x", "files": {}}))
+    recover(run)
+    assert live.is_dir() and unknown.is_dir() and not run.exists()
