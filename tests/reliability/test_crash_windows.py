@@ -25,8 +25,9 @@ KILLED = -signal.SIGKILL
 def child(point: str, mode: str, *args, env: dict | None = None) -> int:
     import os
 
+    # a guard, not a measurement: a child left behind by the kill (a sweep's pool worker) would hold the pipes
     proc = subprocess.run([sys.executable, str(DRIVER), point, mode, *map(str, args)], capture_output=True,
-                          text=True, env={**os.environ, **(env or {})})
+                          text=True, env={**os.environ, **(env or {})}, timeout=600)
     assert proc.returncode in (0, KILLED), proc.stderr[-3000:]
     return proc.returncode
 
@@ -137,6 +138,27 @@ def test_kill_9_during_simulate_leaves_one_seeds_pair(tmp_path, minimal_run):
     assert read_marker(run)["files"]["risk.json"]["write"] != row["files"]["write_id"]  # since rewritten
 
 
+def _processes_with(text: str, polls: int = 50) -> list[int]:
+    """Processes whose command line holds ``text`` (Linux /proc), after letting the dying ones go."""
+    import time
+
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    for _ in range(polls):
+        found = []
+        for entry in proc.iterdir():
+            try:
+                if entry.name.isdigit() and text in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+        if not found:
+            return []
+        time.sleep(0.1)
+    return found
+
+
 @pytest.mark.slow
 def test_kill_9_during_sweep_registers_nothing_and_resumes(tmp_path):
     import pyarrow.parquet as pq
@@ -144,6 +166,7 @@ def test_kill_9_during_sweep_registers_nothing_and_resumes(tmp_path):
     db, out = tmp_path / "runs.duckdb", tmp_path / "sweep"
     args = ["sweep", ROOT / "examples" / "minimal.yaml", "--vary", "horizon.discount_rate=5%,8%,11%", "--out", out]
     assert _cli("sweep-after-first-task", *args, db=db) == KILLED
+    assert _processes_with(str(out)) == []  # its pool workers died with it (not left waiting for work)
     tasks = sorted((out / "tasks").glob("*.parquet"))
     assert len(tasks) == 1 and pq.read_table(tasks[0]).column("status")[0].as_py() == "ok"
     assert RunsCatalog(db).list() == []  # a half sweep is never listed
