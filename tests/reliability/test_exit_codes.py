@@ -43,18 +43,21 @@ def test_main_exits_4_on_a_usage_error(monkeypatch, capsys):
 
 
 def test_ctrl_c_after_the_work_is_done_exits_130_with_a_message(tmp_path, monkeypatch, capsys):
-    """The interrupt lands after the command's work and outside its error handling (cli.guarded)."""
+    """The interrupt lands after the command's work, outside its own error handling (cli.guarded)."""
+    import functools
+
+    from gigawatt.commands.runs import app as runs_app
+
     monkeypatch.setenv("GIGAWATT_RUNS_DB", str(tmp_path / "runs.duckdb"))
-    real_guarded = cli.guarded
+    (info,) = [c for c in runs_app.registered_commands if c.name == "list"]
+    work = info.callback
 
-    def guarded_then_interrupted(fn):
-        def run(*args, **kwargs):
-            real_guarded(fn)(*args, **kwargs)  # the listing is printed: the work is done
-            raise KeyboardInterrupt
+    @functools.wraps(work)
+    def work_then_interrupted(*args, **kwargs):
+        work(*args, **kwargs)  # the listing is printed: the work is done
+        raise KeyboardInterrupt
 
-        return run
-
-    monkeypatch.setattr(cli, "guarded", guarded_then_interrupted)  # runs list looks it up at call time
+    monkeypatch.setattr(info, "callback", work_then_interrupted)
     code, output = _main(monkeypatch, capsys, "runs", "list")
     assert code == 130
     assert "0 runs in" in " ".join(output.split()) and "interrupted" in output

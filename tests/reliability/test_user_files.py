@@ -188,3 +188,21 @@ def test_rm_delete_files_of_a_run_registered_before_file_lists_refuses(tmp_path,
     assert (d / "summary.json").exists() and len(RunsCatalog(db).list()) == 2
     assert gw("runs", "rm", "20250101-000000-abcdef").exit_code == 0
     assert (d / "summary.json").exists() and len(RunsCatalog(db).list()) == 1
+
+
+def test_a_run_from_before_markers_is_recognised_only_when_it_holds_gigawatts_files_alone(tmp_path):
+    from gigawatt.errors import ScenarioError
+    from gigawatt.rundir import check_target, marker_of
+
+    legacy = tmp_path / "legacy"
+    legacy.mkdir()
+    for name in ("summary.json", "plan.nc", "scenario.resolved.yaml", "risk.json"):
+        (legacy / name).write_text("{}")
+    (legacy / "tables").mkdir()
+    marker = marker_of(legacy)
+    assert marker["kind"] == "solve" and marker["files"]["risk.json"]["by"] == "simulate"
+    assert check_target(legacy, kind="solve", overwrite=True) is not None
+    (legacy / "notes.txt").write_text("mine")
+    assert marker_of(legacy) is None
+    with pytest.raises(ScenarioError, match="gigawatt did not write it"):
+        check_target(legacy, kind="solve", overwrite=True)
