@@ -200,7 +200,7 @@ def test_schema_prints_json_schema_and_markdown():
 
 def test_schema_bad_option_is_a_usage_error():
     result = run("schema", "--markdwn")
-    assert result.exit_code == 2 and "No such option" in result.output
+    assert result.exit_code == 4 and "No such option" in result.output  # 2 means infeasible
 
 
 def test_validate_example_and_named_scenarios():

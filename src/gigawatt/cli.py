@@ -1,4 +1,5 @@
-"""The `gigawatt` command (typer + rich). Exit codes: 0 ok, 1 bad input, 2 infeasible, 3 solver/internal."""
+"""The `gigawatt` command (typer + rich). Exit codes: 0 ok, 1 bad input, 2 infeasible, 3 solver/internal,
+4 usage error, 130 interrupted (gigawatt.exitcodes)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ import typer
 from rich.table import Table
 
 from gigawatt.commands.common import STATE, err, guarded, load_portfolio, out, say
+from gigawatt.exitcodes import GigawattGroup
 
 app = typer.Typer(help="Plan and stress-test the compute portfolio of an AI lab.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+                  pretty_exceptions_enable=False, add_completion=False, cls=GigawattGroup)
 
 
 def _print_version(value: bool) -> None:
@@ -124,12 +126,16 @@ def solve(path: Path = ScenarioArg, out_dir: Path = typer.Option(..., "--out", "
           method: Optional[str] = typer.Option(None, "--method", help="HiGHS method: auto, simplex, ipm, pdlp."),
           save_lp: Optional[Path] = typer.Option(None, "--save-lp", help="Also write the model as an LP file."),
           verbose: bool = typer.Option(False, "--verbose", "-v", help="Show HiGHS's log."),
-          register: bool = typer.Option(True, "--register/--no-register", help="Record the run in the runs catalog.")) -> None:
+          register: bool = typer.Option(True, "--register/--no-register", help="Record the run in the runs catalog."),
+          overwrite: bool = typer.Option(False, "--overwrite", help="Replace the gigawatt run already in DIR (it is "
+                                         "kept in DIR/previous/). A folder gigawatt did not write is never replaced.")
+          ) -> None:
     """Find the least-cost plan and write DIR/summary.json, DIR/plan.nc and CSV tables."""
     from gigawatt.commands.solve import run_solve
 
     run_solve(path, out_dir=out_dir, scenario=scenario, sets=set_ or [], allow_unmet=allow_unmet, method=method,
-              save_lp=save_lp, verbose=verbose, register=register, console=out, quiet=STATE["quiet"])
+              save_lp=save_lp, verbose=verbose, register=register, console=out, quiet=STATE["quiet"],
+              overwrite=overwrite)
 
 
 def _register_subapps() -> None:
@@ -173,7 +179,10 @@ def hoist_global_flags(argv: list[str]) -> list[str]:
 
 
 def main() -> None:
-    app(args=hoist_global_flags(sys.argv[1:]), prog_name="gigawatt")
+    """The `gigawatt` console script: usage errors exit 4, a Ctrl-C at any point exits 130 with a message."""
+    from gigawatt.exitcodes import run
+
+    run(app, hoist_global_flags(sys.argv[1:]))
 
 
 __all__ = ["app", "main", "guarded", "say", "out", "err", "STATE", "load_portfolio", "time"]

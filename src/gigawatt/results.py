@@ -213,10 +213,26 @@ def tables(plan: Plan, finance: xr.Dataset | None = None) -> dict[str, pd.DataFr
 
 def write_run(plan: Plan, out_dir: Path, *, resolved_yaml: str, finance: xr.Dataset | None = None,
               scenario_name: str = "", variant: str | None = None, commitments_usd_total: float | None = None,
-              extra_attrs: dict | None = None) -> dict:
-    """Write the run atomically (a temporary directory renamed into place); return summary.json's dict."""
-    from gigawatt.runs import atomic_dir
+              extra_attrs: dict | None = None, overwrite: bool = False) -> dict:
+    """Write the run atomically (a temporary directory renamed into place); return summary.json's dict.
 
+    See :func:`write_run_dir` for which ``out_dir`` may be written and what ``overwrite`` does."""
+    summ, _ = write_run_dir(plan, out_dir, resolved_yaml=resolved_yaml, finance=finance, scenario_name=scenario_name,
+                            variant=variant, commitments_usd_total=commitments_usd_total, extra_attrs=extra_attrs,
+                            overwrite=overwrite)
+    return summ
+
+
+def write_run_dir(plan: Plan, out_dir: Path, *, resolved_yaml: str, finance: xr.Dataset | None = None,
+                  scenario_name: str = "", variant: str | None = None, commitments_usd_total: float | None = None,
+                  extra_attrs: dict | None = None, overwrite: bool = False):
+    """Write the run directory all at once; return (summary.json's dict, what was written).
+
+    ``out_dir`` must be new, empty, or a run directory gigawatt wrote; replacing a run needs ``overwrite``,
+    and the replaced run is kept in ``out_dir/previous/`` (gigawatt.rundir). Raises ScenarioError otherwise."""
+    from gigawatt.rundir import check_target, replace_run_dir
+
+    check_target(Path(out_dir), kind="solve", overwrite=overwrite)
     summ = summary(plan, finance, scenario_name=scenario_name, variant=variant,
                    commitments_usd_total=commitments_usd_total)
     ds = plan.ds.copy()
@@ -228,7 +244,7 @@ def write_run(plan: Plan, out_dir: Path, *, resolved_yaml: str, finance: xr.Data
         ds.attrs["finance_attrs"] = json.dumps(_clean(dict(finance.attrs)))
     ds.attrs = {k: (json.dumps(_clean(v)) if isinstance(v, (dict, list)) else v) for k, v in ds.attrs.items()
                 if v is not None}
-    with atomic_dir(Path(out_dir)) as tmp:
+    with replace_run_dir(Path(out_dir), kind="solve", overwrite=overwrite) as (tmp, written):
         (tmp / "summary.json").write_text(json.dumps(summ, indent=2, allow_nan=False) + "\n")
         (tmp / "scenario.resolved.yaml").write_text(resolved_yaml)
         with warnings.catch_warnings():  # bools and variable-length strings: h5netcdf says so, xarray reads them
@@ -238,7 +254,7 @@ def write_run(plan: Plan, out_dir: Path, *, resolved_yaml: str, finance: xr.Data
         tdir.mkdir()
         for stem, frame in tables(plan, finance).items():
             frame.to_csv(tdir / f"{stem}.csv")
-    return summ
+    return summ, written
 
 
 def read_plan(run_dir: Path) -> Plan:

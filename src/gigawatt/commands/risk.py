@@ -26,11 +26,12 @@ def _progress(console: Console, quiet: bool) -> Progress:
 def run_simulate(run_dir: Path, *, draws: int | None, seed: int | None, out_dir: Path | None,
                  chunk_size: int | None, workers: int, register: bool, console: Console, quiet: bool,
                  sets: list[str] | None = None) -> dict:
-    from gigawatt.risk.io import load_run, write_results
+    from gigawatt.risk.io import check_results_dir, load_run, write_results
     from gigawatt.risk.simulate import build_model, simulate
 
     t0 = time.perf_counter()
     plan, portfolio = load_run(run_dir, sets=sets)
+    check_results_dir(Path(out_dir) if out_dir else Path(run_dir), run_dir)  # before the work, not after it
     unc = portfolio.scenario.uncertainty
     model = build_model(plan, portfolio)
     n = int(unc.draws if draws is None else draws)
@@ -57,22 +58,24 @@ def run_simulate(run_dir: Path, *, draws: int | None, seed: int | None, out_dir:
     out = Path(out_dir) if out_dir else Path(run_dir)
     doc = result.to_dict()
     doc["run_dir"] = str(Path(run_dir))
-    write_results(result, out, extra={"run_dir": str(Path(run_dir)), "elapsed_s": time.perf_counter() - t0})
+    written = write_results(result, out, extra={"run_dir": str(Path(run_dir)), "elapsed_s": time.perf_counter() - t0},
+                            run_dir=run_dir)
     if register:
-        _register(out, portfolio, result)
+        _register(out, portfolio, result, written)
     if not quiet:
         print_risk(doc, out, console, elapsed=time.perf_counter() - t0)
     return doc
 
 
-def _register(out: Path, portfolio, result) -> None:
+def _register(out: Path, portfolio, result, written) -> None:
     """Record the simulation in the runs catalog (a catalog problem is logged, never fatal)."""
     from gigawatt.results import versions
     from gigawatt.runs import inputs_hash, register_quietly
 
     register_quietly(kind="simulate", path=Path(out).resolve(), scenario=portfolio.scenario.meta.name, variant=None,
                      inputs_hash=inputs_hash(portfolio.resolved.data if portfolio.resolved else {}), status="ok",
-                     objective_usd=result.net_present_cost["mean"], timings=result.timings, versions=versions())
+                     objective_usd=result.net_present_cost["mean"], timings=result.timings, versions=versions(),
+                     files=written.to_json())
 
 
 def print_risk(doc: dict, out: Path, console: Console, *, elapsed: float) -> None:
@@ -150,7 +153,8 @@ def _register_sweep(out_dir: Path, manifest, result, variant: str | None) -> Non
     name = (yaml.safe_load(manifest.base_yaml) or {}).get("meta", {}).get("name")
     register_quietly(kind="sweep", path=Path(out_dir).resolve(), scenario=name, variant=variant,
                      inputs_hash=manifest.fingerprint(), status=status,
-                     timings=dict(result.timings), versions=versions())
+                     timings=dict(result.timings), versions=versions(),
+                     files=result.written.to_json() if result.written else None)
 
 
 # outputs a sweep table may show, in order of interest; it shows the objective and those that change

@@ -83,7 +83,8 @@ def _show(run_id: str) -> None:
 
 @app.command("rm")
 def rm(run_id: str = typer.Argument(..., help="A run id (a unique prefix is enough)."),
-       delete_files: bool = typer.Option(False, "--delete-files", help="Also delete the run's directory.")) -> None:
+       delete_files: bool = typer.Option(False, "--delete-files", help="Also delete the files this run wrote "
+                                         "(only those: a simulation's risk files, not the run they sit in).")) -> None:
     """Forget a run (its files stay unless --delete-files)."""
     from gigawatt.commands.common import guarded
 
@@ -95,5 +96,10 @@ def _rm(run_id: str, delete_files: bool) -> None:
     from gigawatt.runs import RunsCatalog
 
     rec = RunsCatalog().remove(run_id, delete_files=delete_files)
-    gone = " and deleted its directory" if delete_files and rec["exists"] else ""
-    say(f"removed run {rec['id']} ({rec['kind']} of {rec['scenario']}){gone}", highlight=False)
+    gone = f"; deleted {', '.join(rec['deleted'])} in {rec['deleted_in']}" if rec["deleted"] else ""
+    say(f"removed run {rec['id']} ({rec['kind']} of {rec['scenario']}){gone}", highlight=False, soft_wrap=True)
+    if rec["kept"]:
+        say(f"kept {', '.join(rec['kept'])}: a later command rewrote them since this run", highlight=False,
+            soft_wrap=True)
+    if delete_files and not rec["exists"]:
+        say("its files were already gone", highlight=False)

@@ -12,11 +12,13 @@ from rich.table import Table
 
 def run_solve(path: Path, *, out_dir: Path, scenario: str | None, sets: list[str], allow_unmet: bool,
               method: str | None, save_lp: Path | None, verbose: bool, register: bool, console: Console,
-              quiet: bool) -> dict:
+              quiet: bool, overwrite: bool = False) -> dict:
     from gigawatt.commands.common import load_portfolio
     from gigawatt.optimize import optimize
-    from gigawatt.results import write_run
+    from gigawatt.results import write_run_dir
+    from gigawatt.rundir import check_target
 
+    check_target(Path(out_dir), kind="solve", overwrite=overwrite)  # before the work, not after it
     t0 = time.perf_counter()
     portfolio, resolved = load_portfolio(path, scenario, sets)
     load_s = time.perf_counter() - t0
@@ -32,12 +34,19 @@ def run_solve(path: Path, *, out_dir: Path, scenario: str | None, sets: list[str
         fin = finance_mod.compute(plan, portfolio)
         commitments = finance_mod.commitments_usd_total(portfolio)
     resolved_yaml = yaml.safe_dump(resolved.data, sort_keys=False, allow_unicode=True)
-    summ = write_run(plan, out_dir, resolved_yaml=resolved_yaml, finance=fin, scenario_name=portfolio.scenario.meta.name,
-                     variant=scenario, commitments_usd_total=commitments, extra_attrs={"load_seconds": load_s})
+    summ, written = write_run_dir(plan, out_dir, resolved_yaml=resolved_yaml, finance=fin,
+                                  scenario_name=portfolio.scenario.meta.name, variant=scenario,
+                                  commitments_usd_total=commitments, extra_attrs={"load_seconds": load_s},
+                                  overwrite=overwrite)
     if register:
-        _register(out_dir, portfolio, scenario, resolved.data, summ)
+        _register(out_dir, portfolio, scenario, resolved.data, summ, written)
     if not quiet:
         print_headline(summ, out_dir, console)
+        if written.kept_previous:
+            console.print(f"  replaced the run in {out_dir}/; the previous one (with its risk results and report, "
+                          f"if any) is in {Path(out_dir) / 'previous'}/"
+                          + (" (the run kept there before was deleted)" if written.dropped_previous else ""),
+                          highlight=False)
     return summ
 
 
@@ -49,13 +58,14 @@ class _Null:
         return False
 
 
-def _register(out_dir: Path, portfolio, scenario, data, summ) -> None:
+def _register(out_dir: Path, portfolio, scenario, data, summ, written) -> None:
     from gigawatt.results import versions
     from gigawatt.runs import inputs_hash, register_quietly
 
     register_quietly(kind="solve", path=Path(out_dir).resolve(), scenario=portfolio.scenario.meta.name,
                      variant=scenario, inputs_hash=inputs_hash(data), status=summ["status"],
-                     objective_usd=summ["objective_usd"], timings=summ["timings_s"], versions=versions())
+                     objective_usd=summ["objective_usd"], timings=summ["timings_s"], versions=versions(),
+                     files=written.to_json())
 
 
 def print_headline(summ: dict, out_dir: Path, console: Console) -> None:

@@ -43,8 +43,10 @@ def iis_rows(ctx: Context, limit: int = 12) -> list[str]:
 
 def elastic_explanation(portfolio: Portfolio) -> list[str]:
     """Solve with slacks and describe every non-zero one in the scenario's terms."""
+    from gigawatt.optimize.solve import solve_in_scratch
+
     ctx = create_model(portfolio, allow_unmet=True, elastic=True)
-    status, _ = ctx.model.solve(solver_name="highs", io_api="direct", progress=False, output_flag=False)
+    status, _ = solve_in_scratch(ctx.model, solver_name="highs", io_api="direct", progress=False, output_flag=False)
     if status != "ok":
         return [f"the elastic re-solve did not finish ({status}); save the model with --save-lp to inspect it"]
     sol = {name: ctx.model.variables[name].solution for name in ctx.model.variables}
