@@ -1,5 +1,5 @@
 """The `gigawatt` command (typer + rich). Exit codes: 0 ok, 1 bad input, 2 infeasible, 3 solver/internal,
-4 usage error, 130 interrupted (gigawatt.exitcodes)."""
+4 usage error, 130 interrupted (gigawatt.commands.exitcodes)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from gigawatt.commands.common import STATE, err, guarded, load_portfolio, out, say
-from gigawatt.exitcodes import GigawattGroup
+from gigawatt.commands.exitcodes import GigawattGroup
 
 app = typer.Typer(help="Plan and stress-test the compute portfolio of an AI lab.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False, cls=GigawattGroup)
@@ -180,7 +180,7 @@ def hoist_global_flags(argv: list[str]) -> list[str]:
 
 def main() -> None:
     """The `gigawatt` console script: usage errors exit 4, a Ctrl-C at any point exits 130 with a message."""
-    from gigawatt.exitcodes import run
+    from gigawatt.commands.exitcodes import run
 
     run(app, hoist_global_flags(sys.argv[1:]))
 

@@ -64,7 +64,7 @@ def test_ctrl_c_after_the_work_is_done_exits_130_with_a_message(tmp_path, monkey
 
 
 def test_ctrl_c_that_typer_turns_into_a_silent_130_still_gets_a_message(monkeypatch, capsys):
-    from gigawatt import exitcodes
+    from gigawatt.commands import exitcodes
 
     def typer_app(args, prog_name):  # what typer does with an interrupt outside the command: exit 130, no word
         raise SystemExit(130)
