@@ -98,14 +98,51 @@ class PlanStatistics:
         return self._ds["power_mw"].sum("supply").to_pandas() / 1e3
 
     def delivered(self, by: str = "provider") -> pd.DataFrame:
-        """Useful compute delivered, H100e-hours per period."""
+        """Useful compute delivered, H100e-hours per period, as attributed to the options by the stated rule
+        (gigawatt.attribution: the used share of each option's chips; it does not depend on which of
+        several equally cheap dispatches the solver returned). Plans saved before the rule: the dispatch."""
+        name = "attributed_h100e_hours" if "attributed_h100e_hours" in self._ds else "delivered_h100e_hours"
+        da = self._ds[name]
+        return self._by(da.sum("workload") if "workload" in da.dims else da, by)
+
+    def dispatched(self, by: str = "provider") -> pd.DataFrame:
+        """The LP's own dispatch, H100e-hours per period (one of possibly many optimal dispatches)."""
         return self._by(self._ds["delivered_h100e_hours"].sum("workload"), by)
 
-    def shares(self, by: str = "provider") -> pd.DataFrame:
-        """Share of delivered compute per period (rows sum to 1 where anything is delivered)."""
-        d = self.delivered(by)
+    def spend(self, by: str = "provider") -> pd.DataFrame:
+        """Cash spent per period on each option's capacity: chips bought, their energy, rentals and contract
+        payments (USD; the sites' facility capex serves every option and is left out)."""
+        ds = self._ds
+        total = xr.zeros_like(ds["chips"])
+        for k in ("capex_chips", "energy", "lease", "contract"):
+            if f"cost_{k}_usd" in ds:
+                total = total + ds[f"cost_{k}_usd"].reindex(supply=ds["supply"].values, fill_value=0.0)
+        return self._by(total, by)
+
+    def shares(self, by: str = "provider", basis: str = "compute") -> pd.DataFrame:
+        """Share per period (rows sum to 1 where the total is positive) on a basis: ``compute`` (attributed
+        delivered compute, H100e-hours), ``power`` (MW of chips in service) or ``spend`` (:meth:`spend`)."""
+        if basis == "compute":
+            d = self.delivered(by)
+        elif basis == "power":
+            d = self.capacity(by, "mw")
+        elif basis == "spend":
+            d = self.spend(by)
+        else:
+            raise ValueError(f"basis must be compute, power or spend, not {basis!r}")
         total = d.sum(axis=1)
         return d.div(total.where(total > 0), axis=0).fillna(0.0)
+
+    def idle(self) -> pd.DataFrame:
+        """Idle capacity per period (gigawatt.attribution): ``fraction`` of chips in service, ``power_fraction``,
+        ``chips``, ``cost_usd`` and ``cost_fraction`` (of the fleet's economic cost)."""
+        ds = self._ds
+        if "idle_fraction" not in ds:
+            return pd.DataFrame(index=self._plan.periods, columns=["fraction", "power_fraction", "chips",
+                                                                   "cost_usd", "cost_fraction"], dtype=float)
+        cols = {"fraction": "idle_fraction", "power_fraction": "idle_power_fraction", "chips": "idle_chips",
+                "cost_usd": "cost_idle_usd", "cost_fraction": "idle_cost_fraction"}
+        return pd.DataFrame({k: ds[v].to_pandas() for k, v in cols.items() if v in ds})
 
     def cost(self, by: str = "category") -> pd.DataFrame:
         """Cash cost per period by category (capex_chips, capex_sites, lease, contract, energy), or the

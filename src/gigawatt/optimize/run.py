@@ -212,12 +212,21 @@ def _costs(ctx: Context, ds: xr.Dataset, x: xr.DataArray) -> None:
             old = capex.shift(period=int(lag)).fillna(0.0).cumsum("period")
             dep = dep - old.where(life_periods == lag, 0.0)
         ds["depreciation_sites_usd"] = (dep / life_periods).transpose("site", "period")
-    # allocate each option's economic cost to workloads in proportion to the chips serving them
-    used = x.sum("workload")
-    share = (x / used.where(used > 0)).fillna(0.0)
-    ds["cost_by_workload_usd"] = (economic * share).sum("supply")
-    ds["cost_idle_usd"] = (economic * (used <= 0)).sum("supply")
-    _ = supply
+    # cost by workload and idle by a rule that does not depend on the LP's (degenerate) dispatch
+    from gigawatt.attribution import attribute
+
+    kind = xr.DataArray(p.supply["kind"].to_numpy(), coords={"supply": p.supply.index}).reindex(supply=supply)
+    pool = kind == "own"
+    if len(ctx.contract):
+        pool = pool | ((kind == "contract") & (d["contract_firm"].reindex(supply=supply, fill_value=0.0)
+                                               .max("period") > 0))
+    eff = d["efficiency_h100e_hours_per_chip"].where(d["eligible"], 0.0).reindex(supply=supply, fill_value=0.0)
+    att = attribute(chips=ds["chips"], efficiency=eff, served=ds["delivered_h100e_hours"].sum("supply"),
+                    cost=economic, pool=pool, power=ds["power_mw"],
+                    u_ref=xr.DataArray(p.workloads["utilisation_h100"].to_numpy(dtype=float),
+                                       coords={"workload": p.workloads.index}).reindex(workload=ds["workload"].values))
+    for name, da in att.data_vars.items():
+        ds[name] = da
 
 
 def _duals(ctx: Context, ds: xr.Dataset) -> None:
