@@ -63,6 +63,10 @@ def test_headline_tells_the_reference_story(openai_run):
     assert "target ≥ 75%" in target.text and target.label.startswith("stargate+oracle share in 2030")
     assert facts["commitments_usd_total"].value == summ["commitments_usd_total"]
     assert facts["inference_exceeds_training_year"].value == summ["inference_exceeds_training_year"]
+    idle = facts["idle_capacity_fraction_max"]
+    worst = max(summ["years"], key=lambda y: summ["years"][y]["idle_capacity_fraction"])
+    assert idle.value == pytest.approx(summ["years"][worst]["idle_capacity_fraction"])
+    assert idle.text == f"{idle.value:.0%} of chips in {worst}" and "over the horizon" in idle.note
     assert facts["probability_out_of_cash"].note == "512 draws"
 
 

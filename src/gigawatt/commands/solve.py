@@ -117,8 +117,30 @@ def print_headline(summ: dict, out_dir: Path, console: Console) -> None:
         facts.append("cash flow not computed (no finance)")
     console.print("  " + " · ".join(facts), highlight=False)
     over = summ.get("inference_exceeds_training_year")
-    console.print(f"  inference costs more than training from {over}" if over
-                  else "  inference costs less than training throughout", highlight=False)
+    first = summ.get("inference_first_exceeds_training_year")
+    if over:
+        line = f"  inference costs more than training from {over} on" + (
+            f" (first in {first})" if first and first != over else "")
+    elif first:
+        line = f"  inference costs more than training in {first}, but not to the horizon's end"
+    else:
+        line = "  inference costs less than training throughout"
+    console.print(line, highlight=False)
+    idle = [(y, e.get("idle_capacity_fraction") or 0.0, e.get("idle_cost_usd")) for y, e in years.items()]
+    idle = [(y, f, c) for y, f, c in idle if f >= 0.005]
+    if idle:
+        parts = [f"{y} {f:.0%} {money(c)}" for y, f, c in idle]
+        lines, cur = [], "  idle paid-for capacity (chips, cost):"
+        for part in parts:
+            if len(cur) + len(part) + 2 > 78:
+                lines.append(cur + ",")
+                cur = "   "
+            cur += (" " if cur.endswith(":") or cur == "   " else ", ") + part
+        lines.append(cur)
+        for ln in lines:
+            console.print(ln, highlight=False)
+    elif any("idle_capacity_fraction" in e for e in years.values()):
+        console.print("  no paid-for capacity idle", highlight=False)
     if (summ.get("unmet_demand_fraction_total") or 0) > 0:
         parts = []
         path = Path(out_dir) / "tables" / "unmet_fraction.csv"

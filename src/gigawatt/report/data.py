@@ -323,8 +323,19 @@ def headline(run: Run) -> list[Fact]:
     else:
         facts.append(Fact("funding_gap_usd", "funding gap", gap, usd(gap)))
     inf = s.get("inference_exceeds_training_year")
-    facts.append(Fact("inference_exceeds_training_year", "inference cost overtakes training", inf,
-                      str(inf) if inf is not None else "not in the horizon"))
+    first_inf = s.get("inference_first_exceeds_training_year")
+    facts.append(Fact("inference_exceeds_training_year", "inference cost overtakes training for good", inf,
+                      str(inf) if inf is not None else "not in the horizon",
+                      f"first above in {first_inf}" if first_inf is not None and first_inf != inf else ""))
+    idle = {int(y): (_finite(e.get("idle_capacity_fraction")), _finite(e.get("idle_cost_usd")))
+            for y, e in (s.get("years") or {}).items() if e.get("idle_capacity_fraction") is not None}
+    if idle:
+        y = max(idle, key=lambda k: idle[k][0] or 0.0)
+        frac, cost = idle[y]
+        total = _finite(s.get("idle_cost_usd_total"))
+        facts.append(Fact("idle_capacity_fraction_max", "idle paid-for capacity", frac,
+                          f"{frac:.0%} of chips in {y}" if frac else "none",
+                          f"{usd(cost)} idle cost that year; {usd(total)} over the horizon" if frac else ""))
     unmet = _finite(s.get("unmet_demand_fraction_total"))
     facts.append(Fact("unmet_demand_fraction_total", "unmet demand", unmet, f"{unmet:.1%}" if unmet is not None else "–"))
     if run.risk:
