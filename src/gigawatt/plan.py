@@ -198,38 +198,90 @@ class PlanStatistics:
         return df.merge(act, on=["target", "period"]).rename(columns={"target_active": "active"})
 
     def binding(self, top: int | None = None) -> pd.DataFrame:
-        """Constraints at their limit with what relaxing each is worth (USD in the period's money and present value)."""
+        """Constraints at their limit with what relaxing each is worth, in the period's money (``value_usd``)
+        and in present value (``pv_usd``), per unit of the sentence.
+
+        Where the plan was confirmed (``optimize(confirm_binding=k)``: the k most valuable relaxations
+        re-solved), the re-solve's saving replaces the dual's and rows that save nothing are dropped
+        (``confirmed``: True; the others: False, the dual's promise unchecked). Entries of one family and
+        period with the same value are one row naming every entity."""
         ds = self._ds
-        rows = []
+        cand = binding_candidates(ds)
+        cols = ["constraint", "relaxation", "unit", "value_usd", "pv_usd", "confirmed", "period"]
+        if cand.empty:
+            return pd.DataFrame(columns=cols)
+        import json
+
+        checked = {}
+        for r in json.loads(ds.attrs.get("binding_confirmed", "[]") or "[]"):
+            checked[(r["constraint"], tuple(sorted(r["coords"].items())))] = r["pv_usd"]
         df = ds["discount_factor"].to_pandas()
-        for family, (template, unit, scale) in RELAXABLE.items():
-            name = f"dual_{family}"
-            if name not in ds:
-                continue
-            s = ds[name].to_series().dropna()
-            s = s[s.abs() > 0]
-            if s.empty:
-                continue
-            frame = s.rename("dual").reset_index()
-            for _, r in frame.iterrows():
-                coords = {k: r[k] for k in frame.columns if k != "dual"}
-                period = coords.get("period")
-                if scale is None:  # share targets: per percentage point of total delivered compute
-                    total = float(ds["delivered_h100e_hours"].sum(("supply", "workload")).sel(period=period)) / 1e6
-                    pv = abs(r["dual"]) * total * 0.01 * 1e6
-                else:
-                    pv = abs(r["dual"]) * scale
-                if pv < BINDING_TOL_USD:
-                    continue
-                value = pv / float(df.loc[period]) if period is not None else pv
-                rows.append({"constraint": family, **{k: str(v) for k, v in coords.items()},
-                             "relaxation": template.format(**{k: str(v) for k, v in coords.items()}),
-                             "unit": unit, "value_usd": value, "pv_usd": pv})
+        rows = []
+        for _, r in cand.iterrows():
+            coords = {k: str(v) for k, v in r["coords"].items()}
+            key = (r["constraint"], tuple(sorted(coords.items())))
+            pv, confirmed = r["pv_usd"], False
+            if key in checked:
+                confirmed = True
+                pv = checked[key] if checked[key] is not None else np.nan
+                if not (pv >= BINDING_TOL_USD):
+                    continue  # the dual promised a saving the re-solve did not deliver
+            period = coords.get("period")
+            value = pv / float(df.loc[period]) if period is not None else pv
+            rows.append({"constraint": r["constraint"], **coords, "template": RELAXABLE[r["constraint"]][0],
+                         "unit": RELAXABLE[r["constraint"]][1], "value_usd": value, "pv_usd": pv,
+                         "confirmed": confirmed})
+        if not rows:
+            return pd.DataFrame(columns=cols)
         out = pd.DataFrame(rows)
-        if out.empty:
-            return pd.DataFrame(columns=["constraint", "relaxation", "unit", "value_usd", "pv_usd"])
-        out = out.sort_values("pv_usd", ascending=False).reset_index(drop=True)
+        # group identical entries: same family, period, confirmation and value (to 6 significant figures)
+        out["_v"] = out["pv_usd"].map(lambda v: float(f"{v:.6g}"))
+        coord_cols = [c for c in out.columns if c not in ("constraint", "template", "unit", "value_usd", "pv_usd",
+                                                          "confirmed", "_v", "period")]
+        groups = []
+        for _, g in out.groupby(["constraint", "period", "confirmed", "_v"], sort=False, dropna=False):
+            first = g.iloc[0].to_dict()
+            names = {}
+            for c in coord_cols:
+                vals = [str(v) for v in g[c] if isinstance(v, str) and v]
+                if vals:
+                    names[c] = ", ".join(dict.fromkeys(vals))
+            fmt = {c: names.get(c, "") for c in coord_cols}
+            fmt["period"] = first["period"]
+            first.update(names)
+            first["relaxation"] = first["template"].format(**fmt)
+            first["entries"] = len(g)
+            groups.append(first)
+        out = pd.DataFrame(groups).drop(columns=["template", "_v"])
+        out = out.sort_values(["confirmed", "pv_usd"], ascending=[False, False]).reset_index(drop=True)
         return out.head(top) if top else out
+
+
+def binding_candidates(ds: xr.Dataset) -> pd.DataFrame:
+    """Every non-zero dual of a relaxable family as (constraint, coords, dual, pv_usd per unit), by pv_usd."""
+    rows = []
+    for family, (_template, _unit, scale) in RELAXABLE.items():
+        name = f"dual_{family}"
+        if name not in ds:
+            continue
+        s = ds[name].to_series().dropna()
+        s = s[s.abs() > 0]
+        if s.empty:
+            continue
+        frame = s.rename("dual").reset_index()
+        for _, r in frame.iterrows():
+            coords = {k: r[k] for k in frame.columns if k != "dual"}
+            period = coords.get("period")
+            if scale is None:  # share targets: per percentage point of total delivered compute
+                total = float(ds["delivered_h100e_hours"].sum(("supply", "workload")).sel(period=period)) / 1e6
+                pv = abs(r["dual"]) * total * 0.01 * 1e6
+            else:
+                pv = abs(r["dual"]) * scale
+            if pv < BINDING_TOL_USD:
+                continue
+            rows.append({"constraint": family, "coords": coords, "dual": r["dual"], "pv_usd": pv})
+    out = pd.DataFrame(rows, columns=["constraint", "coords", "dual", "pv_usd"])
+    return out.sort_values("pv_usd", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def year_of(periods: list[str]) -> list[int]:

@@ -195,7 +195,9 @@ def summary(plan: Plan, finance: xr.Dataset | None = None, *, scenario_name: str
         "idle_capacity_fraction_max": float(idle_y["capacity_fraction"].max()) if idle_y is not None and len(idle_y) else None,
         "idle_cost_usd_total": float(idle_y["cost_usd"].sum()) if idle_y is not None and len(idle_y) else None,
         "unmet_demand_fraction_total": float(unmet.sum() / demand.sum()) if demand.sum() > 0 else 0.0,
-        "binding_constraints": binding[["constraint", "relaxation", "unit", "value_usd", "pv_usd"]].to_dict("records"),
+        # value_usd: in the period's money; pv_usd: present value; confirmed: saving checked by a re-solve
+        "binding_constraints": binding.reindex(columns=["constraint", "period", "relaxation", "unit", "value_usd",
+                                                        "pv_usd", "confirmed", "entries"]).to_dict("records"),
         "timings_s": {k: plan.ds.attrs.get(k) for k in ("build_seconds", "solve_seconds", "highs_run_seconds",
                                                         "extract_seconds")},
         "model": {"variables": plan.ds.attrs.get("n_variables"), "constraints": plan.ds.attrs.get("n_constraints"),

@@ -152,9 +152,10 @@ def print_headline(summ: dict, out_dir: Path, console: Console) -> None:
         console.print(f"  [bold yellow]not served:[/] {summ['unmet_demand_fraction_total']:.1%} of demand"
                       + (": " + ", ".join(parts[:6]) + (", …" if len(parts) > 6 else "") if parts else "")
                       + " (tables/unmet_fraction.csv)", highlight=False)
-    b = summ.get("binding_constraints") or []
+    b = [r for r in summ.get("binding_constraints") or [] if r.get("confirmed", True)]
     for r in b[:3]:
-        console.print(f"  binding: {r['relaxation']} would save {money(r['value_usd'])}", highlight=False)
+        when = f" ({r['period']} money)" if r.get("period") else " (present value)"
+        console.print(f"  binding: {r['relaxation']} would save {money(r['value_usd'])}{when}", highlight=False)
     tm = summ["timings_s"]
     console.print(f"  wrote {out_dir}/ (summary.json, plan.nc, tables/) · HiGHS {tm.get('solve_seconds') or 0:.2f} s, "
                   f"build {tm.get('build_seconds') or 0:.2f} s", highlight=False)
