@@ -187,13 +187,23 @@ class PlanStatistics:
         """Each share target's achieved share per period beside its bounds."""
         ds = self._ds
         if "target_group" not in ds or ds.sizes.get("target", 0) == 0:
-            return pd.DataFrame(columns=["target", "period", "share", "min_share", "max_share", "active"])
-        compute = ds["delivered_h100e_hours"].sum("workload")
-        total = compute.sum("supply")
-        share = (compute * ds["target_group"]).sum("supply") / total.where(total > 0)
+            return pd.DataFrame(columns=["target", "period", "share", "min_share", "max_share", "basis", "active"])
+        # each target on its basis; compute as its constraint holds it (the LP's dispatch)
+        basis = ds["target_basis"] if "target_basis" in ds else xr.full_like(ds["target_min_share"], "compute",
+                                                                               dtype=object)
+        spend = self.spend("supply")
+        measures = {"compute": ds["delivered_h100e_hours"].sum("workload"), "power": ds["power_mw"],
+                    "spend": xr.DataArray(spend.to_numpy().T, coords={"supply": spend.columns.to_numpy(),
+                                                                      "period": ds["period"].values})}
+        share = None
+        for b, meas in measures.items():
+            total = meas.sum("supply")
+            s_b = (meas * ds["target_group"]).sum("supply") / total.where(total > 0)
+            share = s_b.where(basis == b) if share is None else share.fillna(s_b.where(basis == b))
         df = share.rename("share").to_dataframe().reset_index()
         df["min_share"] = df["target"].map(ds["target_min_share"].to_pandas())
         df["max_share"] = df["target"].map(ds["target_max_share"].to_pandas())
+        df["basis"] = df["target"].map(basis.to_pandas())
         act = ds["target_active"].to_dataframe().reset_index()
         return df.merge(act, on=["target", "period"]).rename(columns={"target_active": "active"})
 

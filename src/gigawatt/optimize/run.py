@@ -166,6 +166,8 @@ def attach_inputs(ds: xr.Dataset, portfolio: Portfolio) -> None:
     t = portfolio.targets
     ds["target_min_share"] = ("target", t["min_share"].to_numpy(dtype=float))
     ds["target_max_share"] = ("target", t["max_share"].to_numpy(dtype=float))
+    if "basis" in t:
+        ds["target_basis"] = ("target", t["basis"].astype(str).to_numpy(dtype=object))
 
 
 def _sol(ctx: Context, name: str) -> xr.DataArray | None:
