@@ -322,12 +322,37 @@ def out_of_cash(run: Run) -> go.Figure | None:
 # --- shares, prices, unmet ---------------------------------------------------------------------------------
 
 
-def share_by_provider(run: Run) -> go.Figure | None:
-    t = run.by_period("share_by_provider")
+def share_by_provider(run: Run, basis: str = "compute") -> go.Figure | None:
+    stem = "share_by_provider" + ("" if basis == "compute" else f"_{basis}")
+    t = run.by_period(stem)
     if t is None:
         return None
-    fig = stacked_area(t, unit="pct", title="Share of delivered compute by provider", y_title="share")
+    what = {"compute": "delivered compute", "power": "power in service", "spend": "spend on capacity"}[basis]
+    fig = stacked_area(t, unit="pct", title=f"Share of {what} by provider", y_title="share")
     fig.update_yaxes(tickformat=".0%", range=[0, 1])
+    return fig
+
+
+def share_by_provider_power(run: Run) -> go.Figure | None:
+    return share_by_provider(run, "power")
+
+
+def share_by_provider_spend(run: Run) -> go.Figure | None:
+    return share_by_provider(run, "spend")
+
+
+def idle_capacity(run: Run) -> go.Figure | None:
+    t = run.by_period("idle_capacity")
+    if t is None or "cost_usd" not in t:
+        return None
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=list(t.index), y=t["cost_usd"], name="idle cost", yaxis="y",
+                         hovertemplate="%{y:$.3s}<extra>idle cost</extra>"))
+    fig.add_trace(go.Scatter(x=list(t.index), y=t["fraction"], name="idle share of chips", yaxis="y2",
+                             mode="lines+markers", hovertemplate="%{y:.0%}<extra>idle share of chips</extra>"))
+    fig.update_layout(title="Idle paid-for capacity", yaxis={"title": "USD", "tickformat": "$.2s"},
+                      yaxis2={"title": "share of chips", "overlaying": "y", "side": "right", "tickformat": ".0%",
+                              "range": [0, 1]})
     return fig
 
 
@@ -431,15 +456,22 @@ BUILDERS: list[tuple[str, str, str, Callable[[Run], go.Figure | None], str]] = [
      "Spending per year: chips bought, sites built, contract and lease payments, energy."),
     ("cost-workload", "cost", "Cost by workload", cost_by_workload,
      "The same spending allocated to workloads; the dotted line marks summary.json's "
-     "inference_exceeds_training_year (the first year inference costs more than training)."),
+     "inference_exceeds_training_year (the year from which inference costs more than training)."),
     ("cash-flow", "finance", "Revenue and cash", cash_flow,
      "Revenue, yearly cash flow (red when negative) and the cash position."),
     ("cash-fan", "finance", "Cash fan chart", cash_fan,
      "Cash position across Monte Carlo draws (risk.json): median, 25–75% and 5–95% bands, and the plan's path."),
     ("out-of-cash", "finance", "Out-of-cash probability", out_of_cash,
      "Share of Monte Carlo draws whose cash fell below zero by each year (bars) and within it (line)."),
+    ("idle-capacity", "cost", "Idle capacity", idle_capacity,
+     "Capacity paid whether used or not (owned chips, take-or-pay contracts) that served no workload: its cost "
+     "(bars) and its share of the chips in service (line), by the attribution rule of docs/finance.md."),
     ("share-provider", "shares", "Share by provider", share_by_provider,
-     "Share of delivered compute (H100-equivalent hours) by provider."),
+     "Share of delivered compute (H100-equivalent hours) by provider, as attributed by docs/finance.md's rule."),
+    ("share-provider-power", "shares", "Share by provider (power)", share_by_provider_power,
+     "Share of the power of chips in service (MW) by provider."),
+    ("share-provider-spend", "shares", "Share by provider (spend)", share_by_provider_spend,
+     "Share of cash spent on capacity (chips bought, energy, rentals, contract payments) by provider."),
     ("share-targets", "shares", "Shares against targets", share_targets,
      "Each policy target's group share over time; triangles mark the target in the periods it applies."),
     ("marginal-cost", "prices", "Marginal cost of compute", marginal_cost,
