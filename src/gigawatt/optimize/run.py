@@ -103,7 +103,8 @@ def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: s
 
 
 # The step each family's right-hand side is relaxed by to confirm a shadow price (in the sentence's unit;
-# large enough to stand clear of the solver's tolerance, small enough to stay local)
+# large enough to stand clear of the solver's tolerance, small enough to stay local), or 1% of the
+# right-hand side where that is smaller
 CONFIRM_STEP = {"MW": 10.0, "chip": 1000.0, "pp": 1.0, "USD": 1e6}
 # model units per sentence unit: MW, kchips, MUSD (a percentage point is 1% of the period's compute)
 _MODEL_PER_UNIT = {"MW": 1.0, "chip": 1e-3, "USD": 1e-6}
@@ -131,15 +132,19 @@ def confirm(ctx: Context, ds: xr.Dataset, *, top: int = 5, method: str = "simple
         coords = {k: v for k, v in r["coords"].items()}
         con = m.constraints[family]
         step = CONFIRM_STEP[unit]
+        rhs = con.rhs.copy()
+        old = rhs.loc[coords].copy()
         if unit == "pp":
             total = float(ds["delivered_h100e_hours"].sum(("supply", "workload")).sel(period=coords["period"])) / 1e6
             delta = 0.01 * step * total
         else:
+            # 1% of the right-hand side where that is smaller than the unit step (a small model's limits)
+            level = abs(float(old.values.flat[0])) * 0.01
             delta = step * _MODEL_PER_UNIT[unit]
+            if 0 < level < delta:
+                delta, step = level, level / _MODEL_PER_UNIT[unit]
         sign_da = con.sign
         sign = str((sign_da.sel({k: v for k, v in coords.items() if k in sign_da.dims})).values.flat[0])
-        rhs = con.rhs.copy()
-        old = rhs.loc[coords].copy()
         rhs.loc[coords] = old + (delta if sign.startswith("<") else -delta)
         con.update(rhs=rhs)
         try:

@@ -345,14 +345,13 @@ def idle_capacity(run: Run) -> go.Figure | None:
     t = run.by_period("idle_capacity")
     if t is None or "cost_usd" not in t:
         return None
-    fig = go.Figure()
-    fig.add_trace(go.Bar(x=list(t.index), y=t["cost_usd"], name="idle cost", yaxis="y",
-                         hovertemplate="%{y:$.3s}<extra>idle cost</extra>"))
-    fig.add_trace(go.Scatter(x=list(t.index), y=t["fraction"], name="idle share of chips", yaxis="y2",
-                             mode="lines+markers", hovertemplate="%{y:.0%}<extra>idle share of chips</extra>"))
-    fig.update_layout(title="Idle paid-for capacity", yaxis={"title": "USD", "tickformat": "$.2s"},
-                      yaxis2={"title": "share of chips", "overlaying": "y", "side": "right", "tickformat": ".0%",
-                              "range": [0, 1]})
+    frac = t["fraction"].fillna(0.0).to_numpy() if "fraction" in t else np.zeros(len(t))
+    fig = go.Figure(go.Bar(
+        x=list(t.index), y=t["cost_usd"].to_numpy() / 1e9, name="idle cost", customdata=frac,
+        text=[f"{f:.0%}" if f >= 0.005 else "" for f in frac], textposition="outside",
+        hovertemplate="%{x}: $%{y:.1f}B idle, %{customdata:.0%} of chips<extra></extra>"))
+    fig.update_layout(title="Idle paid-for capacity: cost (bars) and share of chips (labels)",
+                      yaxis={"title": "USD billions", "tickprefix": "$", "ticksuffix": "B"})
     return fig
 
 
