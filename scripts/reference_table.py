@@ -192,7 +192,10 @@ def build_rows(pub: dict) -> list[Row]:
         s["share"]["value"], [yr("default", 2030, "share_by_provider", "stargate"), yr("default", 2030, "share_by_provider", "oracle")],
         lambda v: f"{pct(_sum(v))} = {pct(v[0])} JV/OpenAI sites + {pct(v[1])} Oracle's Stargate sites",
         combine=_sum, diff_fmt=lambda d: f"{100 * d:+.1f} pp",
-        why="An input: the 75% share target (policy.share_targets.stargate_2030) binds; its shadow price is in summary.json.",
+        why=("An input: the 75% share target (policy.share_targets.stargate_2030) binds on the plan's dispatch "
+             "(tables/share_targets.csv: 75%); its shadow price is in summary.json. The share shown is summary.json's "
+             "share_by_provider, which credits each provider its used chips' compute (docs/finance.md, Attribution) "
+             "instead of the solver's arbitrary dispatch, so it can sit above the target."),
         section=sec))
     rows.append(Row(
         "Stargate share of compute, 2030 (Q1-2025 vintage)", f"{s['share']['text']} [{s['share']['source']}]",
@@ -264,15 +267,17 @@ def build_rows(pub: dict) -> list[Row]:
     it = P["inference_exceeds_training"][0]
     years = list(range(2025, 2034))
     for run in ("q1_2025", "default"):
-        refs = [Ref(run, ("inference_exceeds_training_year",))]
+        refs = [Ref(run, ("inference_first_exceeds_training_year",))]
         refs += [yr(run, y, "cost_usd_by_workload_kind", k) for y in years for k in ("inference", "training")]
         rows.append(Row(
             f"Inference cost exceeds training cost (`{run}`)", f"{it['text']} [{it['source']}], {it['date']}", it["value"],
             refs, lambda v: (f"first year: {year_fmt(v[0])}; above in every later year from: "
                              f"{year_fmt(_stays_above(v[1:], years))}; 2030: inference {usd(v[11])} vs training {usd(v[12])}"),
             combine=lambda v: _stays_above(v[1:], years), diff_fmt=lambda d: f"{d:+.0f} years",
-            why=("summary.json's `inference_exceeds_training_year` is the first year inference (serving) costs more "
-                 "than training (research excluded). Inference already cost more in 2024 (~$4B vs ~$3B [F9]) and "
+            why=("summary.json's `inference_first_exceeds_training_year` is the first year inference (serving) costs "
+                 "more than training (research excluded), `inference_exceeds_training_year` the year from which it "
+                 "does in every later year; compute cost is shared among workloads by the H100-hours each is served "
+                 "(docs/finance.md, Attribution). Inference already cost more in 2024 (~$4B vs ~$3B [F9]) and "
                  "does in the scenario's 2025, whose demand split follows the 2024-2025 figures; the published "
                  "claim is that inference overtakes training again after the training build-out, so the difference "
                  "is taken on the year from which inference stays above training (from the yearly "

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from gigawatt.errors import ScenarioError
-from gigawatt.report.data import headline, load_run, period_x
+from gigawatt.report.data import load_run, period_x
+from gigawatt.report.headline import headline
 
 
 def test_load_run_reads_every_file(openai_run):
@@ -63,6 +64,10 @@ def test_headline_tells_the_reference_story(openai_run):
     assert "target ≥ 75%" in target.text and target.label.startswith("stargate+oracle share in 2030")
     assert facts["commitments_usd_total"].value == summ["commitments_usd_total"]
     assert facts["inference_exceeds_training_year"].value == summ["inference_exceeds_training_year"]
+    idle = facts["idle_capacity_fraction_max"]
+    worst = max(summ["years"], key=lambda y: summ["years"][y]["idle_capacity_fraction"])
+    assert idle.value == pytest.approx(summ["years"][worst]["idle_capacity_fraction"])
+    assert idle.text == f"{idle.value:.0%} of chips in {worst}" and "over the horizon" in idle.note
     assert facts["probability_out_of_cash"].note.endswith("512 draws")
 
 
@@ -88,7 +93,7 @@ def test_risk_headline_places_the_plan_in_its_fan(openai_run):
 
 
 def test_risk_headline_of_a_plan_that_never_runs_out(openai_run):
-    from gigawatt.report.data import _risk_facts
+    from gigawatt.report.headline import _risk_facts
 
     risk = json.loads((openai_run / "risk.json").read_text())
     risk["deterministic"]["cash_usd"] = {y: 1e9 for y in risk["deterministic"]["cash_usd"]}

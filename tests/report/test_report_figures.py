@@ -18,6 +18,7 @@ UNIT = {
     "cost-category": "B", "cost-workload": "B", "cash-flow": "B", "cash-fan": "B",
     "out-of-cash": "%", "share-provider": "%", "share-targets": "%", "unmet-demand": "%",
     "marginal-cost": "per H100-hour", "binding-value": "M per",
+    "idle-capacity": "B", "share-provider-power": "%", "share-provider-spend": "%",
 }
 
 

@@ -25,6 +25,22 @@ def ramp_level(ctx: BuildContext, cname: str, c, cover: np.ndarray) -> np.ndarra
     return np.array([c.ramp.get(p, 0.0) for p in ctx.horizon.labels])
 
 
+def payment_weight(ctx: BuildContext, c, cover: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """Share of a contract's value paid in each period: its capacity-hours (hours × coverage × ramp level)
+    over those of the whole term, the hours past the horizon at the term's last ramp level. Weighting
+    each level by the time it covers makes the payments of the whole term sum to the value."""
+    used = ctx.hours * cover * level
+    t0 = label_start(c.start)
+    horizon_end = ctx.horizon.table["start"].iloc[-1] + pd.DateOffset(months=ctx.horizon.months_per_period())
+    beyond_h = max(0.0, (term_end(t0, c.term) - max(horizon_end, t0)) / pd.Timedelta(hours=1))
+    in_term = level[cover > 0]
+    total = float(used.sum()) + beyond_h * (float(in_term[-1]) if len(in_term) else 1.0)
+    if total > 0:
+        return used / total
+    term_h = float((ctx.hours * cover).sum()) + beyond_h  # a ramp of zeros: spread over time alone
+    return ctx.hours * cover / term_h if term_h > 0 else np.zeros_like(used)
+
+
 def contract_schedule(ctx: BuildContext, cname: str, c, accel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, float]:
     """Chips in service, payments owed whether used or not (USD), and price per chip-hour used."""
     cover = ctx.coverage(c.start, c.term)
@@ -43,11 +59,7 @@ def contract_schedule(ctx: BuildContext, cname: str, c, accel: pd.DataFrame) -> 
         cap = None
     hours_used = ctx.hours * cover * level
     if c.value is not None:
-        # payments spread over the whole term in proportion to capacity-hours (incl. beyond the horizon)
-        t0 = label_start(c.start)
-        term_hours = (term_end(t0, c.term) - t0) / pd.Timedelta(hours=1)
-        weight = hours_used / (term_hours * (level[cover > 0].mean() if (cover > 0).any() else 1.0))
-        payments = c.value * weight
+        payments = c.value * payment_weight(ctx, c, cover, level)
         if cap is None:
             cap = np.divide(payments, c.price * ctx.hours, out=np.zeros_like(payments), where=ctx.hours > 0)
     else:

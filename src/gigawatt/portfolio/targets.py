@@ -40,8 +40,8 @@ def build_targets(ctx: BuildContext, supply: pd.DataFrame):
         rows.append({"target": tname, "providers": ",".join(t.providers), "vendors": ",".join(t.vendors),
                      "min_share": t.min_share if t.min_share is not None else np.nan,
                      "max_share": t.max_share if t.max_share is not None else np.nan,
-                     "periods": ",".join(t.periods) if t.periods else "all"})
+                     "periods": ",".join(t.periods) if t.periods else "all", "basis": t.basis})
     targets = pd.DataFrame(rows, columns=["target", "providers", "vendors", "min_share", "max_share",
-                                          "periods"]).set_index("target")
+                                          "periods", "basis"]).set_index("target")
     return (targets, np.array(masks, dtype=bool).reshape(len(names), len(supply)),
             np.array(active, dtype=bool).reshape(len(names), ctx.horizon.n))

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from gigawatt.report.data import Run, headline, load_run
+from gigawatt.report.data import Run, load_run
+from gigawatt.report.headline import headline
 
 
 @dataclass(frozen=True)

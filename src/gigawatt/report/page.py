@@ -10,7 +10,8 @@ from typing import Any
 import plotly.io as pio
 
 from gigawatt.fmt import usd
-from gigawatt.report.data import Fact, Run, headline
+from gigawatt.report.data import Run
+from gigawatt.report.headline import Fact, headline
 from gigawatt.report.figures import Chart, build_charts, compare_charts
 from gigawatt.report.plotlyjs import script_tags
 

@@ -413,6 +413,9 @@ class ShareTarget(Base):
     max_share: Fraction | None = None
     periods: list[Period] | None = None
     """Periods it applies to (default: every period)."""
+    basis: Literal["compute", "power", "spend"] = "compute"
+    """What the share is of: delivered compute (H100e-hours, the default), power of the chips in service (MW),
+    or spend on capacity (chips bought and their energy, rentals, contract payments)."""
     source: str | None = None
     notes: str | None = None
 
