@@ -37,6 +37,7 @@ RUNS: dict[str, str | None] = {
     "nvidia_replaced": "nvidia_replaced",
     "nvidia_signed": "nvidia_signed",
     "broadcom_firm": "broadcom_firm",
+    "successors": "successors",
 }
 # the run whose output stands for each forecast vintage (default = the Q1-2026 information set)
 VINTAGE_RUN = {"q1_2025": "q1_2025", "q3_2025": "q3_2025", "q1_2026": "default"}

@@ -16,15 +16,16 @@ ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "reference-openai.md"
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("reference_table", ROOT / "scripts" / "reference_table.py")
+def _script(name: str = "reference_table"):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
-    sys.modules["reference_table"] = mod  # dataclasses look their module up
+    sys.modules[name] = mod  # dataclasses look their module up
     spec.loader.exec_module(mod)
     return mod
 
 
 rt = _script()
+rc = _script("reference_checks")
 
 
 def _same(a, b) -> bool:
@@ -126,3 +127,48 @@ def test_named_scenarios_are_the_documented_ones():
     names = set(data["scenarios"])
     assert {"q1_2025", "q3_2025", "q1_2026", "nvidia_signed", "nvidia_replaced"} <= names
     assert names == {v for v in rt.RUNS.values() if v}
+
+
+# --- issue 13: data checks on the reference's inputs ------------------------------------------------------------
+# Read from the merged scenario dict (imports and a variant's overrides applied), not the schema objects, so the
+# checks depend only on the scenario files.
+
+def _data(variant: str | None = None) -> dict:
+    from gigawatt.scenario.load import read
+
+    return read(ROOT / "scenarios" / "openai.yaml", scenario=variant, sets=[]).data
+
+
+# programme sizes in the record: Broadcom 10 GW by end-2029 [R16]; AMD 6 GW [R5]
+PROGRAMME_GW = {"custom_xpu": 10.0, "mi450": 6.0}
+
+
+def test_default_supply_is_only_the_sourced_programmes():
+    """No chip supply beyond what the record describes (issue 13, item 7): the chips the default lets the
+    planner buy under each programme fit the programme's GW (+3% for the calendar split noted in openai.yaml);
+    extrapolated successors live in the named variant `successors` only."""
+    d = _data()
+    for acc, gw in PROGRAMME_GW.items():
+        a = d["accelerators"][acc]
+        chips = sum(float(v) for v in a["purchase_max"].values())
+        kw = rc.quantity(a["all_in_power"], "kW")
+        assert chips * kw / 1e6 <= gw * 1.03, f"{acc}: {chips * kw / 1e6:.1f} GW buyable, programme is {gw} GW"
+    succ = _data("successors")["accelerators"]
+    for acc in PROGRAMME_GW:
+        assert sum(succ[acc]["purchase_max"].values()) > sum(d["accelerators"][acc]["purchase_max"].values())
+
+
+# deals.md rows 17-21 (Stargate abroad and other partner sites): in the reference, as the record describes them
+RECORD_DEALS = {"stargate_uae": "R59", "stargate_norway": "R62", "stargate_uk": "R64", "stargate_india": "R67",
+                "stargate_argentina": "R66"}
+
+
+def test_record_deals_are_in_the_reference():
+    """Issue 13, item 11: every compute deal of the record is in the reference, firm only where the record
+    says it binds. None of these has disclosed purchase terms, so each is an option, with its sources."""
+    contracts = _data()["contracts"]
+    for name, tag in RECORD_DEALS.items():
+        assert name in contracts, f"{name}: deal of the record missing from scenarios/openai.yaml"
+        c = contracts[name]
+        assert c.get("firm", True) is False, f"{name}: no binding terms in the record, must be an option"
+        assert tag in c["source"].split(), f"{name}: source {tag} not cited"
