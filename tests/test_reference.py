@@ -224,3 +224,28 @@ def test_2025_cash_flow_within_what_the_record_explains(default_run):
 
     fcf = json.loads((default_run / "default" / "summary.json").read_text())["years"]["2025"]["free_cash_flow_usd"]
     assert REPORTED_BURN_2025 - NON_CASH_2025 <= fcf <= REPORTED_BURN_2025 + 1e9, f"2025 cash flow {fcf / 1e9:.1f}B"
+
+
+# the rules-of-thumb page (docs/reference-openai-checks.md)
+
+def test_rules_of_thumb_hold_as_the_page_says():
+    """Every check of scripts/reference_checks.py still has the verdict the page explains ('outside' rows are
+    explained disagreements), and the page shows exactly the figures the script computes now."""
+    checks = rc.checks()
+    assert len(checks) >= 8
+    for c in checks:
+        assert c.verdict == c.expect, f"{c.key}: gigawatt {c.show(c.value)} is now {c.verdict} " \
+                                      f"[{c.show(c.low)}, {c.show(c.high)}]; update the page's explanation"
+    assert rc.DOC.read_text() == rc.render(), "docs/reference-openai-checks.md is stale: " \
+                                              "run .venv/bin/python scripts/reference_checks.py --write"
+
+
+def test_contract_margins_on_the_all_in_basis():
+    """Issue 13, item 2: on the all-in basis, the margin the Blackwell contract price implies is below what a
+    card/rack basis gave (≈60%); every Nvidia contract's margin is computed (no missing purchase price)."""
+    prices = {p.name: p for p in rc.contract_prices()}
+    assert prices["oracle_4_5gw"].price == pytest.approx(3.46, rel=0.01)  # P_bw is what the deal implies
+    assert prices["oracle_4_5gw"].margin < 0.58
+    for p in prices.values():
+        if p.accelerator in ("h100", "gb200", "gb300"):
+            assert p.margin is not None and 0 < p.margin < 1
