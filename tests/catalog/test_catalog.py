@@ -261,3 +261,13 @@ def test_purchase_price_is_an_all_in_system_cost(cat, src):
         assert cat.loc[r["accelerator"], "purchase_price_usd"] >= base * CLUSTER_FACTOR_LOW - 1
         basis = r["note"].split("Base figure")[0]  # the base figure's own note may say "card only"
         assert "CARD ONLY" not in basis and "excludes the server share" not in basis
+
+
+def test_catalog_doc_tags_resolve():
+    """docs/catalog.md cites sources by tag; every tag it cites is in references.csv (the doc stands alone)."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "catalog.md").read_text()
+    known = set(load_references()["tag"])
+    missing = set(re.findall(r"\[(S\d+[a-z]?)\]", doc)) - known
+    assert not missing, sorted(missing)
