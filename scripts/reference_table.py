@@ -332,8 +332,8 @@ def _cash_why(vin: str, y: int) -> str:
         "q1_2025": ("This vintage's fleet (Stargate ~8 GW = 75% in 2030) and the Azure path of that date ($82B "
                     "2025-2028 [R43]) are the inputs; the vintage's ~$320B compute plan 2025-2030 [R43] is priced "
                     "here at the 2026 chip and contract prices of the catalog and of openai.yaml."),
-        "q3_2025": ("The vintage predates the Oct-2025 deals, which stay options here; it serves the default's "
-                    "demand (its $350B + $100B of servers 2025-2030 [F6] is of that order) and buys chips where "
+        "q3_2025": ("The vintage predates the Oct-2025 deals, which stay options here; it serves the geometric "
+                    "fleet path before issue 13 (its $350B + $100B of servers 2025-2030 [F6] is of that order) and buys chips where "
                     "renting costs more, so capex moves burn into the years chips are bought."),
         "q1_2026": ("The firm contracts (Azure $250B from 2026, Oracle 4.5 GW and AWS $100B from 2027) are paid on "
                     "this file's assumed ramps, not on schedules the record gives, and revenue between the "
