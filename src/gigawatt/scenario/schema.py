@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 
 from gigawatt import units
 from gigawatt.periods import label_step, normalise_label
+from gigawatt.scenario import limits
 
 # --- field types ----------------------------------------------------------------------------------------
 
@@ -29,7 +30,16 @@ def _quantity(value: Any, *, unit: str, plain_ok: bool) -> float:
         raise PydanticCustomError("quantity", "{msg}", {
             "msg": "a quantity ≥ 0 (capacities, prices and times cannot be negative)",
             "fix": "drop the minus sign or use 0"})
+    _in_range(out, unit)
     return out
+
+
+def _in_range(value: float, unit: str) -> None:
+    """Refuse a quantity outside the plausible range of its kind (limits.RANGES)."""
+    expected = limits.out_of_range(value, unit)
+    if expected:
+        raise PydanticCustomError("quantity", "{msg}", {
+            "msg": expected, "fix": "check the figure and its unit (a typo in the exponent or the multiplier?)"})
 
 
 def Quantity(unit: str, *, plain_ok: bool = False, description: str = "") -> Any:
@@ -101,6 +111,7 @@ def _series(value: Any, *, units_allowed: tuple[str, ...], plain_ok: bool) -> Se
             raise PydanticCustomError("quantity", "{msg}", {
                 "msg": "a quantity ≥ 0 (capacities, prices and demands cannot be negative)",
                 "fix": "drop the minus sign or use 0"})
+        _in_range(x, u)
         return x, u
 
     def keyed(mapping: dict) -> tuple[tuple[tuple[str, float], ...], str]:
@@ -162,9 +173,13 @@ def _series(value: Any, *, units_allowed: tuple[str, ...], plain_ok: bool) -> Se
 
 def _fraction_signed(value: Any) -> float:
     try:
-        return units.parse(value, "", plain_ok=True)
+        out = units.parse(value, "", plain_ok=True)
     except units.UnitError as exc:
         raise PydanticCustomError("fraction", "{msg}", {"msg": f"a growth rate such as 0.4 or '40%' ({exc})"}) from None
+    expected = limits.growth_out_of_range(out)
+    if expected:
+        raise PydanticCustomError("fraction", "{msg}", {"msg": expected, "fix": "write a plausible rate ('40%')"})
+    return out
 
 
 def Series(*units_allowed: str, plain_ok: bool = False) -> Any:
@@ -182,6 +197,8 @@ def Series(*units_allowed: str, plain_ok: bool = False) -> Any:
 
 
 def _name_ok(names: dict) -> dict:
+    if not isinstance(names, dict):
+        return names  # pydantic says what type was expected
     for name in names:
         if "." in str(name) or not str(name).strip():
             raise PydanticCustomError("name", "{msg}", {
@@ -232,6 +249,10 @@ class HorizonSpec(Base):
         from gigawatt.periods import label_start
         if label_start(self.end) < label_start(self.start):
             raise PydanticCustomError("period", "{msg}", {"msg": f"end {self.end} before start {self.start}"})
+        if label_start(self.end).year - label_start(self.start).year >= limits.MAX_HORIZON_YEARS:
+            raise PydanticCustomError("period", "{msg}", {
+                "msg": f"a horizon of at most {limits.MAX_HORIZON_YEARS} years; {self.start}–{self.end} is longer",
+                "fix": "end the horizon earlier"})
         return self
 
 
@@ -445,7 +466,7 @@ class Driver(Base):
     sites. other_costs: entries of finance.other_costs."""
     distribution: Literal["normal", "lognormal", "triangular", "uniform", "empirical"]
     """Distribution of the factor; its parameters go in `params`."""
-    params: dict[str, float | list[float]]
+    params: dict[str, Annotated[float, Field(allow_inf_nan=False)] | list[Annotated[float, Field(allow_inf_nan=False)]]]
     """normal: mean, sd. lognormal: mean, sd of the log (factor = exp(N(mean, sd))). triangular: low, mode,
     high. uniform: low, high. empirical: values (equally likely). A factor below 0 counts as 0. Zero spread
     (sd 0, low = high, one value of 1) reproduces the deterministic plan exactly."""
@@ -497,9 +518,9 @@ class Uncertainty(Base):
     """Discrete events by name."""
     correlations: list[Correlation] = []
     """Pairwise correlations between drivers and events (the matrix must be positive semi-definite)."""
-    draws: Annotated[int, Field(ge=1)] = 10_000
+    draws: Annotated[int, Field(ge=1, le=100_000_000)] = 10_000
     """Default number of draws (`--draws` overrides)."""
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
     """Default root seed (`--seed` overrides)."""
 
 
@@ -511,7 +532,7 @@ class SolveConfig(Base):
     every real supply option is cheaper)."""
     method: Literal["auto", "simplex", "ipm", "pdlp"] = "auto"
     """HiGHS method; auto picks by size (see docs/performance.md)."""
-    threads: Annotated[int, Field(ge=1)] | None = None
+    threads: Annotated[int, Field(ge=1, le=4096)] | None = None
     time_limit: Quantity("second", plain_ok=True) | None = None
     """Seconds; a bare number is seconds."""
 
