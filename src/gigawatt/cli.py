@@ -27,8 +27,13 @@ STATE = {"debug": False, "quiet": False}
 @app.callback()
 def _main(debug: bool = typer.Option(False, "--debug", help="Show full tracebacks."),
           quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
-          log_file: Optional[Path] = typer.Option(None, "--log-file", help="Also write the log here.")) -> None:
+          log_file: Optional[Path] = typer.Option(None, "--log-file", help="Also write the log here."),
+          imports_outside: bool = typer.Option(False, "--allow-imports-outside",
+                                               help="Let a scenario's imports: name files outside its folder.")) -> None:
     STATE["debug"], STATE["quiet"] = debug, quiet
+    from gigawatt.scenario.limits import allow_imports_outside
+
+    allow_imports_outside(imports_outside)
     level = logging.DEBUG if debug else logging.WARNING
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file:
@@ -191,7 +196,7 @@ def _register_subapps() -> None:
 _register_subapps()
 
 
-GLOBAL_FLAGS = {"--debug": 0, "--quiet": 0, "-q": 0, "--log-file": 1}
+GLOBAL_FLAGS = {"--debug": 0, "--quiet": 0, "-q": 0, "--log-file": 1, "--allow-imports-outside": 0}
 
 
 def hoist_global_flags(argv: list[str]) -> list[str]:
