@@ -8,6 +8,7 @@ point at it.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,8 +79,8 @@ def load_yaml_text(text: str, *, name: str = "<string>") -> tuple[Any, dict[KeyP
         loader.dispose()
     lines: dict[KeyPath, str] = {}
     problems: list[Problem] = []
-    if node is None:
-        return {}, lines
+    if node is None:  # empty, or comments only: problems about missing keys point at line 1
+        return {}, {(): f"{name}:1"}
     yamlsafe.check_graph(node, name)
     constructor = yaml.SafeLoader("")
 
@@ -293,13 +294,16 @@ def parse_set(text: str) -> tuple[KeyPath, Any]:
                                     expected="e.g. --set horizon.discount_rate=0.08",
                                     fix="write the key path, '=', then the value"), title="bad --set")
     key, raw = text.split("=", 1)
-    yamlsafe.check_text(raw, "--set")
-    yamlsafe.check_nesting(raw, "--set")
+    if not _split_path(key):
+        raise ScenarioError(Problem("--set needs a key path before '='", path="--set", value=text,
+                                    expected="e.g. --set horizon.discount_rate=0.08",
+                                    fix="write the key path, '=', then the value"), title="bad --set")
     try:
         value, _ = load_yaml_text(raw, name="--set") if raw.strip() else ("", {})
     except ScenarioError as exc:
-        if not exc.problems[0].what.startswith("not valid YAML"):
-            raise
+        if not exc.problems[0].what.startswith("not valid YAML"):  # bounds, tags: name the key set
+            raise ScenarioError([dataclasses.replace(p, path=dotted(_split_path(key)) + (f".{p.path}" if p.path else ""),
+                                                     location="--set") for p in exc.problems], title="bad --set") from None
         value = raw
     if hasattr(value, "isoformat"):
         value = value.isoformat()
@@ -342,7 +346,7 @@ def read(path: str | Path, *, scenario: str | None = None, overrides: list[str] 
         if scenario not in defined_scenarios:
             raise ScenarioError(Problem(
                 f"unknown scenario '{scenario}'", path="scenarios", value=scenario,
-                location=lines.get(("scenarios",)),
+                location=lines.get(("scenarios",)) or "--scenario",
                 expected="one of: " + (", ".join(defined_scenarios) or "(none defined)"),
                 fix="pass a name defined under 'scenarios:'." + did_you_mean(scenario, defined_scenarios)),
                 title="cannot apply scenario")
@@ -356,7 +360,7 @@ def read(path: str | Path, *, scenario: str | None = None, overrides: list[str] 
         if name not in defined_overrides:
             problems.append(Problem(
                 f"unknown override '{name}'", path=f"scenarios.{scenario}" if scenario else "overrides",
-                value=name, location=lines.get(("scenarios", scenario)) if scenario else None,
+                value=name, location=lines.get(("scenarios", scenario)) if scenario else "read(overrides=...)",
                 expected="one of: " + (", ".join(defined_overrides) or "(none defined)"),
                 fix="define it under 'overrides:' or correct the name." + did_you_mean(name, defined_overrides)))
             continue

@@ -186,7 +186,7 @@ def scalar(constructor: yaml.SafeLoader, node: yaml.Node, *, path: str, name: st
     location = f"{name}:{node.start_mark.line + 1}"
     try:
         value = constructor.construct_object(node, deep=True)
-    except (yaml.YAMLError, ValueError, OverflowError) as exc:
+    except (yaml.YAMLError, ValueError, OverflowError, AttributeError, TypeError):  # an explicit tag's bad value
         raise _fail("value cannot be read", path=path, location=location,
                     expected=f"a valid {node.tag.removeprefix(_CORE)}", fix="correct the value") from None
     if isinstance(value, float) and not math.isfinite(value):
