@@ -123,9 +123,11 @@ def check_graph(root: yaml.Node, name: str) -> None:
     size: dict[int, int] = {}
     depth: dict[int, int] = {}
     on_path: set[int] = set()
-    stack: list[tuple[yaml.Node, bool, str]] = [(root, False, "")]
+    # (node, children done?, key path, line): an alias's target was written earlier, so a child that starts
+    # before its parent is an alias, and the line reported is the parent's (where the alias is used)
+    stack: list[tuple[yaml.Node, bool, str, int]] = [(root, False, "", root.start_mark.line + 1)]
     while stack:
-        node, done, path = stack.pop()
+        node, done, path, line = stack.pop()
         key = id(node)
         if done:
             kids = _children(node)
@@ -134,21 +136,23 @@ def check_graph(root: yaml.Node, name: str) -> None:
             on_path.discard(key)
             if size[key] > limits.MAX_NODES:
                 raise _fail("document too large once its aliases are expanded", path=path,
-                            location=f"{name}:{node.start_mark.line + 1}", value=f"over {limits.MAX_NODES:,} values",
+                            location=f"{name}:{line}", value=f"over {limits.MAX_NODES:,} values",
                             expected=f"at most {limits.MAX_NODES:,} values (anchors and aliases included)",
                             fix="write the values out, without aliases of aliases")
             if depth[key] > limits.MAX_DEPTH:
-                raise _fail("nesting too deep once aliases are expanded", path=path, location=f"{name}:{node.start_mark.line + 1}",
+                raise _fail("nesting too deep once aliases are expanded", path=path, location=f"{name}:{line}",
                             expected=f"at most {limits.MAX_DEPTH} levels", fix="flatten the structure")
             continue
         if key in size:
             continue
         if key in on_path:
-            raise _fail("recursive alias (a value that contains itself)", path=path, location=f"{name}:{node.start_mark.line + 1}",
+            raise _fail("recursive alias (a value that contains itself)", path=path, location=f"{name}:{line}",
                         fix="remove the alias")
         on_path.add(key)
-        stack.append((node, True, path))
-        stack.extend((k, False, _join(path, label)) for k, label in _labelled(node))
+        stack.append((node, True, path, line))
+        stack.extend((k, False, _join(path, label),
+                      line if k.start_mark.index < node.start_mark.index else k.start_mark.line + 1)
+                     for k, label in _labelled(node))
 
 
 def check_tag(node: yaml.Node, *, path: str, name: str) -> None:
