@@ -49,8 +49,9 @@ class Case:
     mutations: list[str] = field(default_factory=list)
 
 
-def make_case(rnd, base: str, folder: Path) -> Case:
-    """Copy ``base`` (and, for openai, its imported files) into ``folder`` and mutate it once or twice."""
+def make_case(rnd, base: str, folder: Path, *, mutations: list[str] | None = None) -> Case:
+    """Copy ``base`` (and, for openai, its imported files) into ``folder`` and mutate it once or twice
+    (with mutations drawn from ``mutations``, default all)."""
     src = BASES[base]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / src.name
@@ -62,7 +63,7 @@ def make_case(rnd, base: str, folder: Path) -> Case:
         target = path
         if base == "openai" and rnd.random() < 0.3:  # mutate an imported part instead
             target = rnd.choice(sorted((folder / "openai").glob("*.yaml")))
-        name = rnd.choice(sorted(MUTATIONS))
+        name = rnd.choice(sorted(mutations or MUTATIONS))
         MUTATIONS[name](rnd, target, case)
         case.mutations.append(f"{name}@{target.relative_to(folder)}")
     return case
@@ -139,6 +140,29 @@ def value_unit(rnd, path, case):
             return v
         return f"{m.group()} {rnd.choice(UNITS)}".strip()
     _replace_value(rnd, path, swap)
+
+
+def value_scale(rnd, path, case):
+    """Scale one figure by a factor that often stays plausible: valid inputs at the edges, for the solver."""
+    def scale(v: str) -> str:
+        m = NUM.search(v)
+        if not m:
+            return v
+        try:
+            x = float(m.group().replace(",", "").replace("_", ""))
+        except ValueError:
+            return v
+        return v[:m.start()] + repr(x * rnd.choice(SCALES)) + v[m.end():]
+    lines = _lines(path)
+    found = [i for i, line in enumerate(lines) if (m := KEYLINE.match(line)) and NUM.search(m["value"].split(" #")[0])]
+    if found:
+        i = rnd.choice(found)
+        head, sep, tail = lines[i].partition(": ")
+        lines[i] = head + sep + scale(tail)
+    _write(path, lines)
+
+
+SCALES = [0.0, 1e-9, 1e-3, 0.5, 2.0, 10.0, 1e3, 1e6]
 
 
 def _replace_value(rnd, path, fn):
@@ -271,7 +295,7 @@ def scenario_option(rnd, path, case):
 
 
 MUTATIONS = {f.__name__: f for f in (key_typo, key_drop, key_unknown_or_duplicate, value_type, value_number,
-                                     value_unit, encoding, alias, tag, imports, nesting, truncate, indentation,
+                                     value_unit, value_scale, encoding, alias, tag, imports, nesting, truncate, indentation,
                                      set_option, scenario_option)}
 
 
