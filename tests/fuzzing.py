@@ -162,7 +162,7 @@ def value_scale(rnd, path, case):
     _write(path, lines)
 
 
-SCALES = [0.0, 1e-9, 1e-3, 0.5, 2.0, 10.0, 1e3, 1e6]
+SCALES = [0.0, 1e-300, 1e-12, 1e-3, 0.5, 2.0, 10.0, 1e3, 1e6, 1e9]
 
 
 def _replace_value(rnd, path, fn):
