@@ -60,8 +60,7 @@ def load_yaml_text(text: str, *, name: str = "<string>") -> tuple[Any, dict[KeyP
     """Parse YAML safely; return the data and a key-path → "name:line" map. Duplicate keys are errors.
     Size, nesting, alias expansion, tags and control characters are bounded first (yamlsafe)."""
     yamlsafe.check_text(text, name)
-    yamlsafe.check_nesting(text, name)
-    loader = yaml.SafeLoader(text)
+    loader = yamlsafe.BoundedLoader(text, name=name)
     try:
         node = loader.get_single_node()
     except yaml.YAMLError as exc:

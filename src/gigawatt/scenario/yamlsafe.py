@@ -69,7 +69,7 @@ def read_text(path: Path, *, key: str = "", via: str | None = None) -> str:
 def check_text(text: str, name: str) -> None:
     """Refuse control characters (NUL and the like), located by line, without echoing the text."""
     if len(text) > limits.MAX_FILE_BYTES:
-        raise _fail("text too large", location=name, value=f"{len(text):,} characters",
+        raise _fail("text too large", location=f"{name}:1", value=f"{len(text):,} characters",
                     expected=f"at most {limits.MAX_FILE_BYTES:,}")
     m = _NON_PRINTABLE.search(text)
     if m:
@@ -79,42 +79,29 @@ def check_text(text: str, name: str) -> None:
                     fix="remove the character (a binary file, or text pasted with a stray control code?)")
 
 
-def check_nesting(text: str, name: str) -> None:
-    """Refuse nesting deeper than MAX_DEPTH before the (recursive) composer sees it. YAML syntax errors
-    are left to the caller's parse, which reports them."""
-    # one frame per open collection: [is_mapping, next item is a key, current key or index]
-    frames: list[list[Any]] = []
+class BoundedLoader(yaml.SafeLoader):
+    """The safe loader, refusing nesting deeper than MAX_DEPTH while it composes (the composer recurses
+    per level: 5,000 nested brackets were a RecursionError). Knows the key path it is at."""
 
-    def advance() -> None:  # a value (scalar, alias or a whole collection) was completed in the top frame
-        if frames:
-            top = frames[-1]
-            if top[0]:
-                top[1] = not top[1]
-            else:
-                top[2] += 1
+    def __init__(self, text: str, *, name: str = "<string>"):
+        super().__init__(text)
+        self._name = name
+        self._path: list[str] = []
 
-    try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
-                if frames and frames[-1][0] and frames[-1][1]:
-                    frames[-1][2] = getattr(event, "value", "*")
-                advance()
-            elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                if frames and frames[-1][0] and frames[-1][1]:
-                    frames[-1][2] = "?"
-                frames.append([isinstance(event, yaml.MappingStartEvent), True, 0 if isinstance(
-                    event, yaml.SequenceStartEvent) else ""])
-                if len(frames) > limits.MAX_DEPTH:
-                    path = ".".join(str(f[2]) for f in frames[:8]) + " …"
-                    raise _fail("nesting too deep", path=path, location=f"{name}:{event.start_mark.line + 1}",
-                                value=f"more than {limits.MAX_DEPTH} levels",
-                                expected=f"at most {limits.MAX_DEPTH} nested mappings or lists",
-                                fix="flatten the structure")
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                frames.pop()
-                advance()
-    except yaml.YAMLError:
-        return
+    def compose_node(self, parent, index):
+        label = str(index.value)[:40] if isinstance(index, yaml.ScalarNode) else "?" if index is None and \
+            isinstance(parent, yaml.MappingNode) else str(index) if index is not None else ""
+        self._path.append(label)
+        try:
+            if len(self._path) > limits.MAX_DEPTH + 1:  # the root is not a level of nesting
+                mark = self.peek_event().start_mark
+                raise _fail("nesting too deep", path=".".join(p for p in self._path[1:9] if p) + " …",
+                            location=f"{self._name}:{mark.line + 1}", value=f"more than {limits.MAX_DEPTH} levels",
+                            expected=f"at most {limits.MAX_DEPTH} nested mappings or lists",
+                            fix="flatten the structure")
+            return super().compose_node(parent, index)
+        finally:
+            self._path.pop()
 
 
 def check_graph(root: yaml.Node, name: str) -> None:
@@ -139,7 +126,7 @@ def check_graph(root: yaml.Node, name: str) -> None:
                             location=f"{name}:{line}", value=f"over {limits.MAX_NODES:,} values",
                             expected=f"at most {limits.MAX_NODES:,} values (anchors and aliases included)",
                             fix="write the values out, without aliases of aliases")
-            if depth[key] > limits.MAX_DEPTH:
+            if depth[key] > limits.MAX_DEPTH + 1:  # a subtree's height counts its leaves: one more than nesting
                 raise _fail("nesting too deep once aliases are expanded", path=path, location=f"{name}:{line}",
                             expected=f"at most {limits.MAX_DEPTH} levels", fix="flatten the structure")
             continue
