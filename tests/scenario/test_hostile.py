@@ -366,3 +366,17 @@ def test_quantity_parser_refuses_long_and_infinite_text():
         units.parse(10 ** 400, "chip", plain_ok=True)
     assert units.parse("$38B", "USD") == 38e9
 
+
+
+@pytest.mark.parametrize(("setting", "path", "expected"), [
+    ("contracts.cloudco_reserved.term=0 years", "contracts.cloudco_reserved.term", "a quantity > 0"),
+    ("accelerators.h100.utilisation_inference=0", "accelerators.h100.utilisation_inference", "above 0"),
+    ("accelerators.gb200.all_in_power=0 kW", "accelerators.gb200.all_in_power", "a quantity > 0"),
+    ("contracts.cloudco_reserved.ramp={2026: 0, 2027: 0}", "contracts.cloudco_reserved", "at least one period above 0"),
+])
+def test_zero_divisors_are_refused_not_turned_into_nan(tmp_path, setting, path, expected):
+    """Found by the fuzz run: each of these was a division by zero (exit 3, or NaN in a plan)."""
+    file = tmp_path / "s.yaml"
+    file.write_text(GOOD, encoding="utf-8")
+    r = cli("validate", str(file), "--set", setting)
+    assert_located(r.output, r.exit_code, f"{path} (", expected)

@@ -21,7 +21,7 @@ from gigawatt.scenario import limits
 # --- field types ----------------------------------------------------------------------------------------
 
 
-def _quantity(value: Any, *, unit: str, plain_ok: bool) -> float:
+def _quantity(value: Any, *, unit: str, plain_ok: bool, positive: bool = False) -> float:
     try:
         out = units.parse(value, unit, plain_ok=plain_ok)
     except units.UnitError as exc:
@@ -31,6 +31,9 @@ def _quantity(value: Any, *, unit: str, plain_ok: bool) -> float:
             "msg": "a quantity ≥ 0 (capacities, prices and times cannot be negative)",
             "fix": "drop the minus sign or use 0"})
     _in_range(out, unit)
+    if positive and out == 0:
+        raise PydanticCustomError("quantity", "{msg}", {
+            "msg": "a quantity > 0 (other figures are divided by it)", "fix": "write a positive value"})
     return out
 
 
@@ -42,14 +45,17 @@ def _in_range(value: float, unit: str) -> None:
             "msg": expected, "fix": "check the figure and its unit (a typo in the exponent or the multiplier?)"})
 
 
-def Quantity(unit: str, *, plain_ok: bool = False, description: str = "") -> Any:
-    """A float in ``unit``, read from a string with a unit (or a bare number when ``plain_ok``)."""
+def Quantity(unit: str, *, plain_ok: bool = False, positive: bool = False, description: str = "") -> Any:
+    """A float in ``unit``, read from a string with a unit (or a bare number when ``plain_ok``); > 0 when
+    ``positive``."""
     hint = f"Quantity of {units.describe(unit)}, e.g. \"{units.example(unit)}\"; stored in {unit}."
     if plain_ok:
         hint += f" A bare number is read as {unit}."
+    if positive:
+        hint += " Must be > 0."
     return Annotated[
         float,
-        BeforeValidator(partial(_quantity, unit=unit, plain_ok=plain_ok)),
+        BeforeValidator(partial(_quantity, unit=unit, plain_ok=plain_ok, positive=positive)),
         WithJsonSchema({"type": ["string", "number"] if plain_ok else "string", "description": hint}),
     ]
 
@@ -68,6 +74,22 @@ Fraction = Annotated[
     float,
     BeforeValidator(_fraction),
     WithJsonSchema({"type": ["number", "string"], "description": "A fraction: 0.75 or \"75%\"."}),
+]
+
+
+def _positive_fraction(value: Any) -> float:
+    out = _fraction(value)
+    if out == 0:
+        raise PydanticCustomError("fraction", "{msg}", {
+            "msg": "a fraction above 0 and at most 1 (revenue and demand in H100-hours are divided by it)",
+            "fix": "write a positive share, or exclude the accelerator with the workload's accelerators list"})
+    return out
+
+
+PositiveFraction = Annotated[
+    float,
+    BeforeValidator(_positive_fraction),
+    WithJsonSchema({"type": ["number", "string"], "description": "A fraction above 0: 0.75 or \"75%\"."}),
 ]
 
 
@@ -270,7 +292,7 @@ class Accelerator(Base):
     """Dense BF16 peak per chip."""
     fp8_flops: Quantity("FLOP/s") | None = None
     """Dense FP8 peak per chip."""
-    all_in_power: Quantity("kW") | None = None
+    all_in_power: Quantity("kW", positive=True) | None = None
     """Facility power per chip, host, network and cooling included, at the reference PUE 1.14."""
     purchase_price: Quantity("USD") | None = None
     """Price per chip installed (server share included)."""
@@ -278,9 +300,9 @@ class Accelerator(Base):
     """On-demand cloud price per chip-hour."""
     committed_price: Quantity("USD/hour") | None = None
     """Committed (reserved) cloud price per chip-hour."""
-    utilisation_training: Fraction | None = None
+    utilisation_training: PositiveFraction | None = None
     """Useful model FLOP/s delivered for training, as a fraction of the dense BF16 peak."""
-    utilisation_inference: Fraction | None = None
+    utilisation_inference: PositiveFraction | None = None
     """Useful model FLOP/s delivered for inference, as a fraction of the dense BF16 peak."""
     useful_life: Quantity("year") | None = None
     """Years a chip serves before it retires (also its depreciation life)."""
@@ -347,7 +369,7 @@ class Contract(Base):
     """Accelerator id delivered."""
     start: Period
     """First period of the contract."""
-    term: Quantity("year")
+    term: Quantity("year", positive=True)
     """Length of the contract."""
     value: Quantity("USD") | None = None
     """Total payments over the term (capacity), paid on the ramp's schedule."""
@@ -380,6 +402,10 @@ class Contract(Base):
                 "msg": "a capacity contract needs power, chips, or value together with price"})
         if self.kind == "supply" and not (self.power or self.chips):
             raise PydanticCustomError("contract", "{msg}", {"msg": "a supply contract needs power or chips"})
+        if isinstance(self.ramp, dict) and self.ramp and max(self.ramp.values()) == 0:
+            raise PydanticCustomError("contract", "{msg}", {
+                "msg": "a ramp with at least one period above 0 (payments are spread over the ramp)",
+                "fix": "give the ramp a positive share, or remove the contract"})
         return self
 
 
