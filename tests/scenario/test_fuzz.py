@@ -27,7 +27,7 @@ def describe(case: fuzzing.Case, outcomes: list[fuzzing.Outcome]) -> str:
                      for o in outcomes)
 
 
-@settings(BUDGET, max_examples=60)
+@settings(BUDGET, max_examples=40)
 @given(rnd=st.randoms(use_true_random=False), base=st.sampled_from(sorted(fuzzing.BASES)))
 def test_mutated_scenarios_validate_or_fail_located(rnd, base):
     with tempfile.TemporaryDirectory() as tmp:
@@ -36,7 +36,7 @@ def test_mutated_scenarios_validate_or_fail_located(rnd, base):
         assert not any(o.failures for o in outcomes), describe(case, outcomes)
 
 
-@settings(BUDGET, max_examples=5)
+@settings(BUDGET, max_examples=3)
 @given(rnd=st.randoms(use_true_random=False))
 def test_scaled_figures_that_validate_solve_to_finite_results(rnd):
     with tempfile.TemporaryDirectory() as tmp:
