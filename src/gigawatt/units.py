@@ -15,7 +15,9 @@ from functools import lru_cache
 
 import pint
 
-from gigawatt.scenario.limits import MAX_QUANTITY_CHARS
+MAX_QUANTITY_CHARS = 200
+"""Longest quantity string read ("11.7 million USD/MW" is 19): the preprocessing is not linear in length.
+Listed with the other input bounds in gigawatt.scenario.limits (units sits below the scenario package)."""
 
 # One hour of an H100 SXM at its dense BF16 peak (hardware.md §1: 989 TFLOP/s [S1][S2]).
 H100_PEAK_BF16_FLOP_PER_S = 989e12

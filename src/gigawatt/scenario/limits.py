@@ -11,6 +11,8 @@ import contextvars
 import math
 from dataclasses import dataclass
 
+from gigawatt import units
+
 # --- documents ------------------------------------------------------------------------------------------
 MAX_FILE_BYTES = 4 * 1024 * 1024
 """Largest scenario or imported file read (the reference scenario and its imports total about 120 kB)."""
@@ -20,8 +22,9 @@ MAX_DEPTH = 64
 """Deepest nesting of mappings and sequences (a scenario needs about 8)."""
 MAX_IMPORTS = 100
 """Most files read through `imports:` in total, nested imports included."""
-MAX_QUANTITY_CHARS = 200
-"""Longest quantity string ("11.7 million USD/MW" is 19); the unit parser is not linear in length."""
+MAX_QUANTITY_CHARS = units.MAX_QUANTITY_CHARS
+"""Longest quantity string ("11.7 million USD/MW" is 19); the unit parser is not linear in length.
+Defined in units.py, which reads quantities and must not import this package."""
 MAX_HORIZON_YEARS = 100
 """Longest horizon (1,200 periods at a monthly step): longer than any facility life or contract."""
 MAX_INT = 2**53
