@@ -35,8 +35,13 @@ def _main(version: bool = typer.Option(False, "--version", callback=_print_versi
                                        help="Print gigawatt's version and those of its solver stack, then exit."),
           debug: bool = typer.Option(False, "--debug", help="Show full tracebacks."),
           quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
-          log_file: Optional[Path] = typer.Option(None, "--log-file", help="Also write the log here.")) -> None:
+          log_file: Optional[Path] = typer.Option(None, "--log-file", help="Also write the log here."),
+          imports_outside: bool = typer.Option(False, "--allow-imports-outside",
+                                               help="Let a scenario's imports: name files outside its folder.")) -> None:
     STATE["debug"], STATE["quiet"] = debug, quiet
+    from gigawatt.scenario.limits import allow_imports_outside
+
+    allow_imports_outside(imports_outside)
     level = logging.DEBUG if debug else logging.WARNING
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file:
@@ -159,7 +164,7 @@ def _register_subapps() -> None:
 _register_subapps()
 
 
-GLOBAL_FLAGS = {"--debug": 0, "--quiet": 0, "-q": 0, "--log-file": 1}
+GLOBAL_FLAGS = {"--debug": 0, "--quiet": 0, "-q": 0, "--log-file": 1, "--allow-imports-outside": 0}
 
 
 def hoist_global_flags(argv: list[str]) -> list[str]:

@@ -6,6 +6,7 @@ import numpy as np
 
 from gigawatt.errors import Problem
 from gigawatt.periods import Horizon, label_start, label_step
+from gigawatt.scenario import limits
 from gigawatt.scenario.schema import SeriesSpec
 
 
@@ -24,7 +25,9 @@ def resolve(spec: SeriesSpec, horizon: Horizon, *, path: str, location: str | No
         return np.full(n, spec.value)
     if spec.kind == "growth":
         t0 = _years_from_start(spec.base_period, horizon)
-        return spec.value * (1.0 + spec.growth_per_year) ** (horizon.table["t_years"].to_numpy() - t0)
+        with np.errstate(over="ignore"):
+            out = spec.value * (1.0 + spec.growth_per_year) ** (horizon.table["t_years"].to_numpy() - t0)
+        return _plausible(out, spec, horizon, path=path, location=location, problems=problems)
     labels = [lab for lab, _ in spec.points]
     steps = {label_step(lab) for lab in labels}
     if steps != {horizon.step}:
@@ -74,3 +77,18 @@ def resolve(spec: SeriesSpec, horizon: Horizon, *, path: str, location: str | No
         return np.exp(np.interp(t, x, np.log(y)))
     idx = np.searchsorted(x, t + 1e-9, side="right") - 1
     return y[idx]
+
+
+def _plausible(values: np.ndarray, spec: SeriesSpec, horizon: Horizon, *, path: str, location: str | None,
+               problems: list[Problem]) -> np.ndarray:
+    """``values`` if every one is in the plausible range of the series' unit (a growth series compounds
+    past it when the rate is large for a long horizon); else a problem and zeros."""
+    bad = [(lab, v) for lab, v in zip(horizon.labels, values) if limits.out_of_range(float(v), spec.unit)]
+    if not bad:
+        return values
+    lab, v = bad[0]
+    problems.append(Problem(
+        "the series grows out of the plausible range", path=path, location=location,
+        value=f"{v:.3g} {spec.unit} in {lab}", expected=limits.out_of_range(float(v), spec.unit) or "",
+        fix="lower growth_per_year or the base value, or write the series as points"))
+    return np.zeros(horizon.n)

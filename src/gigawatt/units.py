@@ -15,6 +15,10 @@ from functools import lru_cache
 
 import pint
 
+MAX_QUANTITY_CHARS = 200
+"""Longest quantity string read ("11.7 million USD/MW" is 19): the preprocessing is not linear in length.
+Listed with the other input bounds in gigawatt.scenario.limits (units sits below the scenario package)."""
+
 # One hour of an H100 SXM at its dense BF16 peak (hardware.md §1: 989 TFLOP/s [S1][S2]).
 H100_PEAK_BF16_FLOP_PER_S = 989e12
 
@@ -92,6 +96,8 @@ def parse(value: str | float | int, unit: str, *, plain_ok: bool = False) -> flo
     if isinstance(value, (int, float)):
         if isinstance(value, float) and math.isnan(value):
             raise UnitError("a number, not NaN")
+        if not _finite(value):
+            raise UnitError("a finite number")
         if not plain_ok:
             raise UnitError(
                 f"a quantity with a unit of {describe(unit)}, e.g. {example(unit)!r}; "
@@ -100,6 +106,15 @@ def parse(value: str | float | int, unit: str, *, plain_ok: bool = False) -> flo
         return float(value)
     if not isinstance(value, str):
         raise UnitError(f"a quantity string such as {example(unit)!r}")
+    _check_length(value)
+    try:
+        return _parse_text(value, unit, plain_ok=plain_ok)
+    except OverflowError:
+        raise UnitError(f"a finite quantity, but {value!r} is too large for a number") from None
+
+
+def _parse_text(value: str, unit: str, *, plain_ok: bool) -> float:
+    ureg = registry()
     text = _normalise(value)
     try:
         q = ureg.Quantity(text)
@@ -110,16 +125,38 @@ def parse(value: str | float | int, unit: str, *, plain_ok: bool = False) -> flo
     if q.dimensionless and not ureg.Quantity(1, unit).dimensionless:
         if not plain_ok:
             raise UnitError(f"a quantity with a unit of {describe(unit)}, e.g. {example(unit)!r}")
-        return float(q.to("").magnitude)
+        out = float(q.to("").magnitude)
+    else:
+        out = _magnitude(q, unit, value)
+    if math.isnan(out):
+        raise UnitError("a number, not NaN")
+    if math.isinf(out):
+        raise UnitError(f"a finite quantity, but {value!r} is infinite (or too large for a number)")
+    return out
+
+
+def _magnitude(q: pint.Quantity, unit: str, value: str) -> float:
     try:
         out = float(q.to(unit).magnitude)
     except pint.DimensionalityError:
         raise UnitError(
             f"a quantity of {describe(unit)}, such as {example(unit)!r}, but {value!r} is {_dim_of(q)}"
         ) from None
-    if math.isnan(out):
-        raise UnitError("a number, not NaN")
     return out
+
+
+def _finite(value: int | float) -> bool:
+    """Whether a plain number is finite and converts to a float (a huge int does not)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
+def _check_length(text: str) -> None:
+    """Refuse a quantity string too long to be one: the parser's preprocessing is not linear in length."""
+    if len(text) > MAX_QUANTITY_CHARS:
+        raise UnitError(f"a quantity of at most {MAX_QUANTITY_CHARS} characters, not {len(text):,}")
 
 
 def try_parse(value: str | float | int, units: list[str], *, plain_ok: bool = False) -> tuple[float, str]:
@@ -142,6 +179,8 @@ def _what_is(value: str | float | int) -> str:
         return f"{value!r} is not a quantity"
     if isinstance(value, (int, float)):
         return f"{value!r} is a bare number, which is ambiguous here: write the unit"
+    if len(value) > MAX_QUANTITY_CHARS:
+        return f"a string of {len(value):,} characters is too long to be a quantity (at most {MAX_QUANTITY_CHARS})"
     try:
         q = registry().Quantity(_normalise(value))
     except Exception:  # pint raises several types for unparsable text

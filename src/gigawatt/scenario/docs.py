@@ -13,7 +13,10 @@ INTRO = """# The scenario format
 A scenario is a YAML file (read with a safe loader) whose top-level keys are the sections below; any other
 key is an error, with a "Did you mean …?". Quantities are strings with units, converted at load time into
 the canonical unit named in each field ("4.5 GW" → 4500 MW; "$38B" → 3.8e10 USD; "2.35 USD/h"); a bare
-number is accepted only where the field says so. Percentages are accepted for fractions ("75%").
+number is accepted only where the field says so. Percentages are accepted for fractions ("75%"). Every
+quantity must be finite and within the plausible range of its kind (at most 1,000 GW of power, 10,000 USD
+per chip-hour, 100 years of term, a horizon of at most 100 years, ...): the table of ranges, with the reason
+for each, and the limits on a file's size, nesting and aliases are in [reliability.md](reliability.md).
 
 **Series** (a value per period) take one of four forms: one quantity for every period (`"1 GW"`); a mapping
 that names every period of the horizon, and only those (`{2026: "1 GW", 2027: "2 GW"}`); interpolated
@@ -23,6 +26,9 @@ extrapolated: the points must cover the horizon, except that `step` holds the la
 step: `2027`, `2027Q3` or `2027-07`.
 
 **Imports, overrides and named scenarios.** `imports: [other.yaml]` merges other files under this one.
+An import resolves relative to the folder of the file that names it, must end in `.yaml` or `.yml`, and
+must stay inside the folder of the scenario given on the command line (subfolders included, symbolic links
+followed); a file elsewhere needs `--allow-imports-outside` (`read(..., allow_imports_outside=True)`).
 `overrides:` holds named sets of `key.path: value` changes (nested mappings work too); `scenarios:` names
 lists of overrides, applied in order by `--scenario NAME`; `--set key.path=value` applies last. Precedence:
 schema defaults < imported files < the file < the scenario's overrides < `--set`. Every key on an override's

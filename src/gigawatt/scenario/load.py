@@ -8,36 +8,32 @@ point at it.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from gigawatt.errors import Problem, ScenarioError, did_you_mean, short_repr
+from gigawatt.scenario import limits, yamlsafe
 from gigawatt.scenario.resolved import KeyPath, Resolved, dotted
 
 
 # --- YAML with line numbers ---------------------------------------------------------------------------
 
 
-def _load_yaml(path: Path) -> tuple[Any, dict[KeyPath, str]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(
-            Problem("file not found", path=str(path), expected="an existing YAML file",
-                    fix="check the path, relative to the current directory or to the importing file"),
-            title="cannot read scenario",
-        ) from None
-    except OSError as exc:
-        raise ScenarioError(Problem(f"cannot read file ({exc.strerror})", path=str(path)),
-                            title="cannot read scenario") from None
+def _load_yaml(path: Path, *, key: str = "", via: str | None = None) -> tuple[Any, dict[KeyPath, str]]:
+    """Read and parse one file (a regular file of bounded size, UTF-8). ``key`` and ``via`` (file:line)
+    say where an import named it."""
+    text = yamlsafe.read_text(path, key=key, via=via)
     return load_yaml_text(text, name=path.name)
 
 
 def load_yaml_text(text: str, *, name: str = "<string>") -> tuple[Any, dict[KeyPath, str]]:
-    """Parse YAML safely; return the data and a key-path → "name:line" map. Duplicate keys are errors."""
-    loader = yaml.SafeLoader(text)
+    """Parse YAML safely; return the data and a key-path → "name:line" map. Duplicate keys are errors.
+    Size, nesting, alias expansion, tags and control characters are bounded first (yamlsafe)."""
+    yamlsafe.check_text(text, name)
+    loader = yamlsafe.BoundedLoader(text, name=name)
     try:
         node = loader.get_single_node()
     except yaml.YAMLError as exc:
@@ -55,17 +51,25 @@ def load_yaml_text(text: str, *, name: str = "<string>") -> tuple[Any, dict[KeyP
         loader.dispose()
     lines: dict[KeyPath, str] = {}
     problems: list[Problem] = []
-    if node is None:
-        return {}, lines
+    if node is None:  # empty, or comments only: problems about missing keys point at line 1
+        return {}, {(): f"{name}:1"}
+    yamlsafe.check_graph(node, name)
     constructor = yaml.SafeLoader("")
 
     def build(n: yaml.Node, path: KeyPath) -> Any:
         lines[path] = f"{name}:{n.start_mark.line + 1}"
+        yamlsafe.check_tag(n, path=dotted(path), name=name)
         if isinstance(n, yaml.MappingNode):
-            constructor.flatten_mapping(n)
+            try:
+                constructor.flatten_mapping(n)
+            except yaml.YAMLError:
+                raise ScenarioError(Problem("a merge key (<<) that is not a mapping or a list of mappings",
+                                            path=dotted(path), location=lines[path], fix="merge mappings only"),
+                                    title="cannot read scenario") from None
             out: dict[str, Any] = {}
             for key_node, value_node in n.value:
-                key = constructor.construct_object(key_node, deep=True)
+                yamlsafe.check_tag(key_node, path=dotted(path), name=name)
+                key = yamlsafe.scalar(constructor, key_node, path=dotted(path), name=name)
                 key = str(key)
                 if key in out:
                     problems.append(Problem(
@@ -77,7 +81,7 @@ def load_yaml_text(text: str, *, name: str = "<string>") -> tuple[Any, dict[KeyP
             return out
         if isinstance(n, yaml.SequenceNode):
             return [build(item, path + (str(i),)) for i, item in enumerate(n.value)]
-        value = constructor.construct_object(n, deep=True)
+        value = yamlsafe.scalar(constructor, n, path=dotted(path), name=name)
         if hasattr(value, "isoformat"):  # YAML dates: keep as text, periods are parsed by the schema
             value = value.isoformat()
         return value
@@ -102,13 +106,20 @@ def deep_merge(base: dict, top: dict) -> dict:
     return out
 
 
-def _read_with_imports(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict, dict[KeyPath, str]]:
+def _read_with_imports(path: Path, seen: tuple[Path, ...] = (), *, root: Path | None = None,
+                       count: list[int] | None = None, key: str = "",
+                       via: str | None = None) -> tuple[dict, dict[KeyPath, str]]:
+    """Read ``path`` and, first, the files its ``imports:`` names (relative to ``path``'s folder), merged
+    under it. Imports must stay inside ``root`` (the top scenario's folder) unless allowed outside, end in
+    .yaml or .yml, and number at most MAX_IMPORTS in all."""
     path = path.resolve()
+    root = root or path.parent
+    count = count if count is not None else [0]
     if path in seen:
         chain = " → ".join(p.name for p in (*seen, path))
-        raise ScenarioError(Problem("circular import", path="imports", value=chain,
+        raise ScenarioError(Problem("circular import", path=key or "imports", value=chain, location=via,
                                     fix="remove one of the imports in the cycle"), title="cannot read scenario")
-    data, lines = _load_yaml(path)
+    data, lines = _load_yaml(path, key=key, via=via)
     if not isinstance(data, dict):
         raise ScenarioError(Problem("the top level must be a mapping of sections", path="", value=type(data).__name__,
                                     location=f"{path.name}:1", expected="keys such as meta, horizon, providers"),
@@ -121,14 +132,49 @@ def _read_with_imports(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict, d
                                     location=lines.get(("imports",))), title="cannot read scenario")
     merged: dict = {}
     merged_lines: dict[KeyPath, str] = {}
-    for rel in imports:
-        sub, sub_lines = _read_with_imports(path.parent / str(rel), (*seen, path))
+    for i, rel in enumerate(imports):
+        entry_key = f"imports.{i}"
+        entry_at = lines.get(("imports", str(i))) or lines.get(("imports",))
+        count[0] += 1
+        if count[0] > limits.MAX_IMPORTS:
+            raise ScenarioError(Problem("too many imports", path=entry_key, location=entry_at,
+                                        expected=f"at most {limits.MAX_IMPORTS} files read through imports in all",
+                                        fix="import each file once"), title="cannot read scenario")
+        target = _import_target(path, rel, root=root, key=entry_key, via=entry_at)
+        sub, sub_lines = _read_with_imports(target, (*seen, path), root=root, count=count, key=entry_key,
+                                            via=entry_at)
         merged = deep_merge(merged, sub)
         merged_lines.update(sub_lines)
     lines = {k: v for k, v in lines.items() if not (k and k[0] == "imports")}
     merged = deep_merge(merged, data)
     merged_lines.update(lines)
     return merged, merged_lines
+
+
+def _import_target(importer: Path, rel: Any, *, root: Path, key: str, via: str | None) -> Path:
+    """The file an ``imports:`` entry names, checked against the imports rule (docs/reliability.md)."""
+    def refuse(what: str, expected: str, fix: str, value: Any = rel) -> ScenarioError:
+        return ScenarioError(Problem(what, path=key, value=value, location=via, expected=expected, fix=fix),
+                             title="cannot read scenario")
+
+    if not isinstance(rel, str) or not rel.strip():
+        raise refuse("an import must be a file path", "a path such as 'parts/finance.yaml'",
+                     "write the path as text")
+    target = importer.parent / rel
+    if target.suffix.lower() not in limits.IMPORT_SUFFIXES:
+        raise refuse("an import must be a YAML file", "a path ending in .yaml or .yml",
+                     "import scenario parts only (other files are never read)")
+    if not limits.imports_outside_allowed():
+        resolved = target.resolve()
+        if resolved != root and root not in resolved.parents:
+            raise refuse("import outside the scenario's folder", f"a file inside {root}",
+                         f"move the file into {root}, or pass --allow-imports-outside "
+                         "(read(..., allow_imports_outside=True)) if you trust it")
+    if not target.exists():
+        raise refuse("imported file not found",
+                     f"a path relative to the importing file's folder ({importer.parent})",
+                     f"check the path; it resolves to {target}")
+    return target
 
 
 # --- overrides ----------------------------------------------------------------------------------------
@@ -220,9 +266,16 @@ def parse_set(text: str) -> tuple[KeyPath, Any]:
                                     expected="e.g. --set horizon.discount_rate=0.08",
                                     fix="write the key path, '=', then the value"), title="bad --set")
     key, raw = text.split("=", 1)
+    if not _split_path(key):
+        raise ScenarioError(Problem("--set needs a key path before '='", path="--set", value=text,
+                                    expected="e.g. --set horizon.discount_rate=0.08",
+                                    fix="write the key path, '=', then the value"), title="bad --set")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
+        value, _ = load_yaml_text(raw, name="--set") if raw.strip() else ("", {})
+    except ScenarioError as exc:
+        if not exc.problems[0].what.startswith("not valid YAML"):  # bounds, tags: name the key set
+            raise ScenarioError([dataclasses.replace(p, path=dotted(_split_path(key)) + (f".{p.path}" if p.path else ""),
+                                                     location="--set") for p in exc.problems], title="bad --set") from None
         value = raw
     if hasattr(value, "isoformat"):
         value = value.isoformat()
@@ -230,7 +283,7 @@ def parse_set(text: str) -> tuple[KeyPath, Any]:
 
 
 def read(path: str | Path, *, scenario: str | None = None, overrides: list[str] | None = None,
-         sets: list[str] | None = None) -> Resolved:
+         sets: list[str] | None = None, allow_imports_outside: bool | None = None) -> Resolved:
     """Read a scenario file: imports, then named scenario (or overrides), then ``--set`` values.
 
     Parameters
@@ -243,9 +296,19 @@ def read(path: str | Path, *, scenario: str | None = None, overrides: list[str] 
         Override names (under ``overrides:``) to apply after the scenario's own.
     sets
         ``key.path=value`` strings, applied last.
+    allow_imports_outside
+        Let ``imports:`` name files outside the scenario's folder (default: the CLI's
+        ``--allow-imports-outside``, else no).
     """
     path = Path(path)
-    data, lines = _read_with_imports(path)
+    if allow_imports_outside is None:
+        data, lines = _read_with_imports(path)
+    else:
+        token = limits.allow_imports_outside(allow_imports_outside)
+        try:
+            data, lines = _read_with_imports(path)
+        finally:
+            limits._imports_outside.reset(token)
     resolved = Resolved(data=data, lines=lines, path=path, scenario=scenario)
     defined_overrides = data.get("overrides") or {}
     defined_scenarios = data.get("scenarios") or {}
@@ -255,7 +318,7 @@ def read(path: str | Path, *, scenario: str | None = None, overrides: list[str] 
         if scenario not in defined_scenarios:
             raise ScenarioError(Problem(
                 f"unknown scenario '{scenario}'", path="scenarios", value=scenario,
-                location=lines.get(("scenarios",)),
+                location=lines.get(("scenarios",)) or "--scenario",
                 expected="one of: " + (", ".join(defined_scenarios) or "(none defined)"),
                 fix="pass a name defined under 'scenarios:'." + did_you_mean(scenario, defined_scenarios)),
                 title="cannot apply scenario")
@@ -269,7 +332,7 @@ def read(path: str | Path, *, scenario: str | None = None, overrides: list[str] 
         if name not in defined_overrides:
             problems.append(Problem(
                 f"unknown override '{name}'", path=f"scenarios.{scenario}" if scenario else "overrides",
-                value=name, location=lines.get(("scenarios", scenario)) if scenario else None,
+                value=name, location=lines.get(("scenarios", scenario)) if scenario else "read(overrides=...)",
                 expected="one of: " + (", ".join(defined_overrides) or "(none defined)"),
                 fix="define it under 'overrides:' or correct the name." + did_you_mean(name, defined_overrides)))
             continue

@@ -20,11 +20,12 @@ from pydantic_core import PydanticCustomError
 
 from gigawatt import units
 from gigawatt.periods import label_step, normalise_label
+from gigawatt.scenario import limits
 
 # --- field types ----------------------------------------------------------------------------------------
 
 
-def _quantity(value: Any, *, unit: str, plain_ok: bool) -> float:
+def _quantity(value: Any, *, unit: str, plain_ok: bool, positive: bool = False) -> float:
     try:
         out = units.parse(value, unit, plain_ok=plain_ok)
     except units.UnitError as exc:
@@ -33,17 +34,32 @@ def _quantity(value: Any, *, unit: str, plain_ok: bool) -> float:
         raise PydanticCustomError("quantity", "{msg}", {
             "msg": "a quantity ≥ 0 (capacities, prices and times cannot be negative)",
             "fix": "drop the minus sign or use 0"})
+    _in_range(out, unit)
+    if positive and out == 0:
+        raise PydanticCustomError("quantity", "{msg}", {
+            "msg": "a quantity > 0 (other figures are divided by it)", "fix": "write a positive value"})
     return out
 
 
-def Quantity(unit: str, *, plain_ok: bool = False, description: str = "") -> Any:
-    """A float in ``unit``, read from a string with a unit (or a bare number when ``plain_ok``)."""
+def _in_range(value: float, unit: str) -> None:
+    """Refuse a quantity outside the plausible range of its kind (limits.RANGES)."""
+    expected = limits.out_of_range(value, unit)
+    if expected:
+        raise PydanticCustomError("quantity", "{msg}", {
+            "msg": expected, "fix": "check the figure and its unit (a typo in the exponent or the multiplier?)"})
+
+
+def Quantity(unit: str, *, plain_ok: bool = False, positive: bool = False, description: str = "") -> Any:
+    """A float in ``unit``, read from a string with a unit (or a bare number when ``plain_ok``); > 0 when
+    ``positive``."""
     hint = f"Quantity of {units.describe(unit)}, e.g. \"{units.example(unit)}\"; stored in {unit}."
     if plain_ok:
         hint += f" A bare number is read as {unit}."
+    if positive:
+        hint += " Must be > 0."
     return Annotated[
         float,
-        BeforeValidator(partial(_quantity, unit=unit, plain_ok=plain_ok)),
+        BeforeValidator(partial(_quantity, unit=unit, plain_ok=plain_ok, positive=positive)),
         WithJsonSchema({"type": ["string", "number"] if plain_ok else "string", "description": hint}),
     ]
 
@@ -62,6 +78,22 @@ Fraction = Annotated[
     float,
     BeforeValidator(_fraction),
     WithJsonSchema({"type": ["number", "string"], "description": "A fraction: 0.75 or \"75%\"."}),
+]
+
+
+def _positive_fraction(value: Any) -> float:
+    out = _fraction(value)
+    if out == 0:
+        raise PydanticCustomError("fraction", "{msg}", {
+            "msg": "a fraction above 0 and at most 1 (revenue and demand in H100-hours are divided by it)",
+            "fix": "write a positive share, or exclude the accelerator with the workload's accelerators list"})
+    return out
+
+
+PositiveFraction = Annotated[
+    float,
+    BeforeValidator(_positive_fraction),
+    WithJsonSchema({"type": ["number", "string"], "description": "A fraction above 0: 0.75 or \"75%\"."}),
 ]
 
 
@@ -105,6 +137,7 @@ def _series(value: Any, *, units_allowed: tuple[str, ...], plain_ok: bool) -> Se
             raise PydanticCustomError("quantity", "{msg}", {
                 "msg": "a quantity ≥ 0 (capacities, prices and demands cannot be negative)",
                 "fix": "drop the minus sign or use 0"})
+        _in_range(x, u)
         return x, u
 
     def keyed(mapping: dict) -> tuple[tuple[tuple[str, float], ...], str]:
@@ -166,9 +199,13 @@ def _series(value: Any, *, units_allowed: tuple[str, ...], plain_ok: bool) -> Se
 
 def _fraction_signed(value: Any) -> float:
     try:
-        return units.parse(value, "", plain_ok=True)
+        out = units.parse(value, "", plain_ok=True)
     except units.UnitError as exc:
         raise PydanticCustomError("fraction", "{msg}", {"msg": f"a growth rate such as 0.4 or '40%' ({exc})"}) from None
+    expected = limits.growth_out_of_range(out)
+    if expected:
+        raise PydanticCustomError("fraction", "{msg}", {"msg": expected, "fix": "write a plausible rate ('40%')"})
+    return out
 
 
 def Series(*units_allowed: str, plain_ok: bool = False) -> Any:
@@ -186,6 +223,8 @@ def Series(*units_allowed: str, plain_ok: bool = False) -> Any:
 
 
 def _name_ok(names: dict) -> dict:
+    if not isinstance(names, dict):
+        return names  # pydantic says what type was expected
     for name in names:
         if "." in str(name) or not str(name).strip():
             raise PydanticCustomError("name", "{msg}", {
@@ -236,6 +275,10 @@ class HorizonSpec(Base):
         from gigawatt.periods import label_start
         if label_start(self.end) < label_start(self.start):
             raise PydanticCustomError("period", "{msg}", {"msg": f"end {self.end} before start {self.start}"})
+        if label_start(self.end).year - label_start(self.start).year >= limits.MAX_HORIZON_YEARS:
+            raise PydanticCustomError("period", "{msg}", {
+                "msg": f"a horizon of at most {limits.MAX_HORIZON_YEARS} years; {self.start}–{self.end} is longer",
+                "fix": "end the horizon earlier"})
         return self
 
 
@@ -253,7 +296,7 @@ class Accelerator(Base):
     """Dense BF16 peak per chip."""
     fp8_flops: Quantity("FLOP/s") | None = None
     """Dense FP8 peak per chip."""
-    all_in_power: Quantity("kW") | None = None
+    all_in_power: Quantity("kW", positive=True) | None = None
     """Facility power per chip, host, network and cooling included, at the reference PUE 1.14."""
     purchase_price: Quantity("USD") | None = None
     """Price per chip installed (server share included)."""
@@ -261,9 +304,9 @@ class Accelerator(Base):
     """On-demand cloud price per chip-hour."""
     committed_price: Quantity("USD/hour") | None = None
     """Committed (reserved) cloud price per chip-hour."""
-    utilisation_training: Fraction | None = None
+    utilisation_training: PositiveFraction | None = None
     """Useful model FLOP/s delivered for training, as a fraction of the dense BF16 peak."""
-    utilisation_inference: Fraction | None = None
+    utilisation_inference: PositiveFraction | None = None
     """Useful model FLOP/s delivered for inference, as a fraction of the dense BF16 peak."""
     useful_life: Quantity("year") | None = None
     """Years a chip serves before it retires (also its depreciation life)."""
@@ -330,7 +373,7 @@ class Contract(Base):
     """Accelerator id delivered."""
     start: Period
     """First period of the contract."""
-    term: Quantity("year")
+    term: Quantity("year", positive=True)
     """Length of the contract."""
     value: Quantity("USD") | None = None
     """Total payments over the term (capacity), paid on the ramp's schedule."""
@@ -363,6 +406,10 @@ class Contract(Base):
                 "msg": "a capacity contract needs power, chips, or value together with price"})
         if self.kind == "supply" and not (self.power or self.chips):
             raise PydanticCustomError("contract", "{msg}", {"msg": "a supply contract needs power or chips"})
+        if isinstance(self.ramp, dict) and self.ramp and max(self.ramp.values()) == 0:
+            raise PydanticCustomError("contract", "{msg}", {
+                "msg": "a ramp with at least one period above 0 (payments are spread over the ramp)",
+                "fix": "give the ramp a positive share, or remove the contract"})
         return self
 
 
@@ -452,7 +499,7 @@ class Driver(Base):
     sites. other_costs: entries of finance.other_costs."""
     distribution: Literal["normal", "lognormal", "triangular", "uniform", "empirical"]
     """Distribution of the factor; its parameters go in `params`."""
-    params: dict[str, float | list[float]]
+    params: dict[str, Annotated[float, Field(allow_inf_nan=False)] | list[Annotated[float, Field(allow_inf_nan=False)]]]
     """normal: mean, sd. lognormal: mean, sd of the log (factor = exp(N(mean, sd))). triangular: low, mode,
     high. uniform: low, high. empirical: values (equally likely). A factor below 0 counts as 0. Zero spread
     (sd 0, low = high, one value of 1) reproduces the deterministic plan exactly."""
@@ -504,9 +551,9 @@ class Uncertainty(Base):
     """Discrete events by name."""
     correlations: list[Correlation] = []
     """Pairwise correlations between drivers and events (the matrix must be positive semi-definite)."""
-    draws: Annotated[int, Field(ge=1)] = 10_000
+    draws: Annotated[int, Field(ge=1, le=100_000_000)] = 10_000
     """Default number of draws (`--draws` overrides)."""
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
     """Default root seed (`--seed` overrides)."""
 
 
@@ -518,7 +565,7 @@ class SolveConfig(Base):
     every real supply option is cheaper)."""
     method: Literal["auto", "simplex", "ipm", "pdlp"] = "auto"
     """HiGHS method; auto picks by size (see docs/performance.md)."""
-    threads: Annotated[int, Field(ge=1)] | None = None
+    threads: Annotated[int, Field(ge=1, le=4096)] | None = None
     time_limit: Quantity("second", plain_ok=True) | None = None
     """Seconds; a bare number is seconds."""
 

@@ -30,6 +30,12 @@ def problem_from_error(err: dict, resolved: Resolved) -> Problem:
         return Problem(f"unknown key '{loc[-1]}'", path=dotted(loc), location=where,
                        expected="one of: " + ", ".join(known) if known else "",
                        fix="remove it or correct the spelling." + did_you_mean(loc[-1], known))
+    if value is None and kind in ("dict_type", "model_type", "model_attributes_type", "list_type", "string_type",
+                                  "float_type", "int_type", "bool_type", "tuple_type"):
+        help_ = _field_help(loc)
+        return Problem("empty value (a key with nothing after the colon)", path=dotted(loc), location=where,
+                       expected=help_ or err["msg"].replace("Input should be ", ""),
+                       fix="write a value after the colon, or remove the key")
     if kind == "missing":
         help_ = _field_help(loc)
         return Problem(f"required key '{loc[-1]}' is missing", path=dotted(loc), location=resolved.where(loc[:-1]),
@@ -52,7 +58,8 @@ def problem_from_error(err: dict, resolved: Resolved) -> Problem:
             "name": "rename it",
             "empty": "add an entry",
         }[kind]
-        return Problem("invalid value", path=dotted(loc), value=value if kind not in ("contract", "share") else None,
+        return Problem("invalid value", path=dotted(loc),
+                       value=value if kind not in ("contract", "share") and not isinstance(value, dict) else None,
                        location=where, expected=msg, fix=fix)
     if kind.startswith(("greater_than", "less_than")):
         return Problem("out of range", path=dotted(loc), value=value, location=where,
