@@ -37,6 +37,7 @@ RUNS: dict[str, str | None] = {
     "nvidia_replaced": "nvidia_replaced",
     "nvidia_signed": "nvidia_signed",
     "broadcom_firm": "broadcom_firm",
+    "successors": "successors",
 }
 # the run whose output stands for each forecast vintage (default = the Q1-2026 information set)
 VINTAGE_RUN = {"q1_2025": "q1_2025", "q3_2025": "q3_2025", "q1_2026": "default"}
@@ -184,7 +185,7 @@ def build_rows(pub: dict) -> list[Row]:
         "Power, 2033 (the ~30 GW plan)", f"{t['text']} [{t['source']}]", t["value"],
         [yr("default", 2033, "power_gw"), yr("default", 2030, "power_gw")],
         lambda v: f"{gw(v[0])} in 2033 ({gw(v[1])} in 2030)", combine=_single, diff_fmt=lambda d: f"{d:+.2f} GW".replace("-", "−"),
-        why=("Demand is sized on a 30 GW year-end 2033 fleet (27.0 GW year average, demand.yaml); the planner "
+        why=("Demand is sized on a 30 GW year-end 2033 fleet (27.2 GW year average, demand.yaml); the planner "
              "serves it with what is cheapest, and newer chips need fewer GW for the same compute."), section=sec))
     s = P["stargate_2030"]
     rows.append(Row(
@@ -192,7 +193,11 @@ def build_rows(pub: dict) -> list[Row]:
         s["share"]["value"], [yr("default", 2030, "share_by_provider", "stargate"), yr("default", 2030, "share_by_provider", "oracle")],
         lambda v: f"{pct(_sum(v))} = {pct(v[0])} JV/OpenAI sites + {pct(v[1])} Oracle's Stargate sites",
         combine=_sum, diff_fmt=lambda d: f"{100 * d:+.1f} pp",
-        why="An input: the 75% share target (policy.share_targets.stargate_2030) binds; its shadow price is in summary.json.",
+        why=("The 75% share target (policy.share_targets.stargate_2030) is a lower bound and does not bind in 2030: "
+             "the fleet holds the Broadcom chips bought up to 2029 (the programme ends in 2029 [R16]; the cheapest "
+             "compute in the file) at OpenAI-built sites. The share shown is summary.json's share_by_provider, which "
+             "credits each provider the compute of its used chips (docs/finance.md, Attribution), so it does not "
+             "depend on which surplus capacity the solver leaves idle."),
         section=sec))
     rows.append(Row(
         "Stargate share of compute, 2030 (Q1-2025 vintage)", f"{s['share']['text']} [{s['share']['source']}]",
@@ -205,7 +210,9 @@ def build_rows(pub: dict) -> list[Row]:
         s["fleet_gw"]["value"], [yr("q1_2025", 2030, "power_gw")], lambda v: f"{gw(v[0])} in total",
         combine=_single, diff_fmt=lambda d: f"{d:+.2f} GW".replace("-", "−"),
         why=("The vintage's demand is sized on Stargate's ~8 GW being ~75% of a 10.67 GW year-end-2030 fleet "
-             "(9.11 GW year average); if the ~8 GW is the whole fleet, the scenario is ~14% above it."), section=sec))
+             "(9.11 GW year average); the fleet is larger than that because the planner buys the Broadcom chips "
+             "while the programme lasts (to end-2029 [R16]) for the demand of 2030-2033. If the ~8 GW is the whole "
+             "fleet, the gap is larger still."), section=sec))
 
     sec = "Cash flow by vintage"
     cf = P["cash_flow_usd"]
@@ -251,7 +258,8 @@ def build_rows(pub: dict) -> list[Row]:
                     why=("Cash spent on compute in the plan. The record's totals use different scopes ($600B "
                          "compute [F10], $665B to train and run models [F12]; deals.md open question 6); the "
                          "scenario pays its firm contracts in full on assumed ramps and buys the chips of the "
-                         "2031+ fleet in 2029-2030."), section=sec))
+                         "2030+ fleet in 2029-2030 (the whole last Broadcom tranche in 2029, the programme's end "
+                         "[R16])."), section=sec))
     fg = P["funding_gap_usd"][0]
     rows.append(Row("Funding gap (cash needed beyond cash and funding in hand)", f"{fg['text']} [{fg['source']}], {fg['date']}",
                     fg["value"], [Ref("default", ("funding_gap_usd",)), Ref("q3_2025", ("funding_gap_usd",))],
@@ -264,15 +272,16 @@ def build_rows(pub: dict) -> list[Row]:
     it = P["inference_exceeds_training"][0]
     years = list(range(2025, 2034))
     for run in ("q1_2025", "default"):
-        refs = [Ref(run, ("inference_exceeds_training_year",))]
+        refs = [Ref(run, ("inference_first_exceeds_training_year",))]
         refs += [yr(run, y, "cost_usd_by_workload_kind", k) for y in years for k in ("inference", "training")]
         rows.append(Row(
             f"Inference cost exceeds training cost (`{run}`)", f"{it['text']} [{it['source']}], {it['date']}", it["value"],
             refs, lambda v: (f"first year: {year_fmt(v[0])}; above in every later year from: "
                              f"{year_fmt(_stays_above(v[1:], years))}; 2030: inference {usd(v[11])} vs training {usd(v[12])}"),
             combine=lambda v: _stays_above(v[1:], years), diff_fmt=lambda d: f"{d:+.0f} years",
-            why=("summary.json's `inference_exceeds_training_year` is the first year inference (serving) costs more "
-                 "than training (research excluded). Inference already cost more in 2024 (~$4B vs ~$3B [F9]) and "
+            why=("summary.json's `inference_first_exceeds_training_year` is the first year inference (serving) costs "
+                 "more than training (research excluded); `inference_exceeds_training_year` the year from which it "
+                 "stays above, recomputed here from the yearly costs. Inference already cost more in 2024 (~$4B vs ~$3B [F9]) and "
                  "does in the scenario's 2025, whose demand split follows the 2024-2025 figures; the published "
                  "claim is that inference overtakes training again after the training build-out, so the difference "
                  "is taken on the year from which inference stays above training (from the yearly "
@@ -304,24 +313,34 @@ _rev_why = "An input (finance.revenue of the vintage); a difference would mean t
 
 def _cash_why(vin: str, y: int) -> str:
     if y == 2025:
+        if vin == "q1_2026":
+            return ("The scenario pays the 2025 contracts at face value (Azure ~$13B [R43], CoreWeave, Abilene from "
+                    "Q4, AWS from Nov) and on-demand GPUs for the rest of the 1.25 GW year-average fleet, and "
+                    "Microsoft the leaked net revenue share ($0.87B for Jan-Sep × 12/9 [R49b]). The residual is "
+                    "within what H1 2025 shows was not paid in cash: operating loss $7.8B − stock compensation "
+                    "$2.5B − burn $2.5B = $2.8B in H1 [F1] (credits, payables, prepaid subscriptions), ≈$5.6B "
+                    "for the year; the record does not split it, so it is not an input.")
         return ("The scenario pays the 2025 contracts at face value (Azure ~$13B [R43], CoreWeave, Abilene from Q4, "
-                "AWS from Nov) for the whole 1.25 GW year-average fleet, and the Microsoft revenue share at 20% of "
-                "revenue ($2.6B, [F22]) where leaked net payments were $0.87B for Jan-Sep [R49b]; the reported burn "
-                "nets credits and payment timing the record does not give.")
+                "AWS from Nov) for the whole 1.25 GW year-average fleet, and the Microsoft revenue share at the "
+                "gross 20% of this vintage's revenue (~$2.6B, [F22]) where leaked net payments were $0.87B for "
+                "Jan-Sep [R49b]; the reported burn nets credits and payment timing the record does not give.")
     if y == 2030:
         return ("Revenue is the vintage's projection; the compute bill is the planner's least-cost fleet, including "
                 "chips bought in 2030 for the fleet growth of 2031 (capex counted when paid).")
+    last_tranche = (" In 2029 the planner also buys the last Broadcom tranche (the programme ends in 2029 [R16] and "
+                    "no successor is in the record), the cheapest compute in the file, for the demand of 2030-2033; "
+                    "its capex lands in 2029.") if y == 2029 else ""
     return {
         "q1_2025": ("This vintage's fleet (Stargate ~8 GW = 75% in 2030) and the Azure path of that date ($82B "
                     "2025-2028 [R43]) are the inputs; the vintage's ~$320B compute plan 2025-2030 [R43] is priced "
                     "here at the 2026 chip and contract prices of the catalog and of openai.yaml."),
-        "q3_2025": ("The vintage predates the Oct-2025 deals, which stay options here; it serves the default's "
-                    "demand (its $350B + $100B of servers 2025-2030 [F6] is of that order) and buys chips where "
+        "q3_2025": ("The vintage predates the Oct-2025 deals, which stay options here; it serves the geometric "
+                    "fleet path before issue 13 (its $350B + $100B of servers 2025-2030 [F6] is of that order) and buys chips where "
                     "renting costs more, so capex moves burn into the years chips are bought."),
         "q1_2026": ("The firm contracts (Azure $250B from 2026, Oracle 4.5 GW and AWS $100B from 2027) are paid on "
                     "this file's assumed ramps, not on schedules the record gives, and revenue between the "
                     "published anchors is interpolated (finance.yaml), so the burn lands in different years."),
-    }[vin]
+    }[vin] + last_tranche
 
 
 def _fcf_refs(run: str, y: int) -> list[Ref]:
@@ -406,7 +425,8 @@ def render_doc(summaries: dict[str, dict], pub: dict) -> str:
     L.append("")
     L.append("Runs: `default` = the file as written (the Feb-2026 information set, Nvidia LOI replaced by equity); "
              "`q1_2025`, `q3_2025` = the earlier forecast vintages; `nvidia_signed` = the 10 GW LOI as a binding "
-             "deal. Money is nominal USD per calendar year. \"Cash flow\" is before financing, as the published burn "
+             "deal; `broadcom_firm` = the Broadcom programme binding; `successors` = extrapolated supply after the "
+             "sourced programmes (a Broadcom successor at 4 GW/yr, later AMD generations). Money is nominal USD per calendar year. \"Cash flow\" is before financing, as the published burn "
              "(summary.json `free_cash_flow_usd` = EBITDA − capex; funding rounds and vendor equity excluded); it is "
              "negative when cash is burned.")
     L.append("")

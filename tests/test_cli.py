@@ -91,6 +91,28 @@ def test_dollars_to_chip_hours_default_to_the_catalog_price():
     assert any("catalog committed price" in n for n in notes)
 
 
+def test_money_to_chips_over_a_term_rents_them_at_the_price():
+    rented, unit, notes = convert("$38B", accelerator="h100", to="chips", price="2.35 USD/h", term="7 years")
+    assert unit == "chips" and rented == pytest.approx(38e9 / 2.35 / (7 * HOURS_PER_YEAR), rel=1e-12)
+    assert any("rented over the term" in n for n in notes)
+    bought, _, _ = convert("$38B", accelerator="h100", to="chips")  # no term: bought at the purchase price
+    assert bought == pytest.approx(38e9 / load_catalog().at["h100", "purchase_price_usd"], rel=1e-12)
+    gw, unit, _ = convert("$38B", accelerator="h100", to="power", price="2.35 USD/h", term="7 years")
+    assert unit == "GW" and gw == pytest.approx(rented * load_catalog().at["h100", "all_in_power_w"] / 1e9, rel=1e-12)
+
+
+@pytest.mark.parametrize("args, flag", [
+    (("10 GW", "-a", "gb300", "--to", "chips", "--term", "5 years"), "--term"),
+    (("$38B", "-a", "h100", "--to", "chips", "--price", "2.35 USD/h"), "--price"),
+    (("1 million chips", "-a", "h100", "--to", "capex", "--price", "2 USD/h"), "--price"),
+    (("16 billion chip-hours", "-a", "h100", "--to", "chip-hours", "--term", "7 years"), "--term"),
+])
+def test_a_price_or_term_the_conversion_would_not_use_is_refused(args, flag):
+    result = run("convert", *args)
+    assert result.exit_code == 1, result.output
+    assert f"{flag} is not used by this conversion" in result.output and "Fix: drop" in result.output
+
+
 prices = st.floats(min_value=0.05, max_value=50, allow_nan=False)
 amounts = st.floats(min_value=1e3, max_value=1e13, allow_nan=False)
 terms = st.floats(min_value=0.25, max_value=15, allow_nan=False)
@@ -178,7 +200,7 @@ def test_schema_prints_json_schema_and_markdown():
 
 def test_schema_bad_option_is_a_usage_error():
     result = run("schema", "--markdwn")
-    assert result.exit_code == 2 and "No such option" in result.output
+    assert result.exit_code == 4 and "No such option" in result.output  # 2 means infeasible
 
 
 def test_validate_example_and_named_scenarios():
@@ -192,3 +214,16 @@ def test_validate_unknown_scenario_exits_1():
     result = run("validate", str(ROOT / "examples" / "minimal.yaml"), "--scenario", "delayd")
     assert result.exit_code == 1 and "unknown scenario 'delayd'" in result.output
     assert "Did you mean 'delayed'?" in result.output and "Traceback" not in result.output
+
+
+def test_version_names_gigawatt_and_its_solver_stack():
+    from importlib import metadata
+
+    from typer.testing import CliRunner
+
+    from gigawatt.cli import app
+
+    r = CliRunner().invoke(app, ["--version"])
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith(f"gigawatt {metadata.version('gigawatt')} (")
+    assert f"highspy {metadata.version('highspy')}" in r.output and "linopy" in r.output

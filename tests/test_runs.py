@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gigawatt.cli import app
+from gigawatt.rundir import replace_run_dir
 from gigawatt.runs import RunsCatalog, atomic_dir, atomic_write, inputs_hash
 
 
@@ -129,9 +130,11 @@ def test_runs_cli_lists_filters_and_removes_with_files(tmp_path, monkeypatch):
     monkeypatch.setenv("GIGAWATT_RUNS_DB", str(db))
     cat = RunsCatalog(db)
     a, b = tmp_path / "a", tmp_path / "b"
-    a.mkdir()
+    with replace_run_dir(a, kind="solve") as (tmp, written):
+        (tmp / "summary.json").write_text("{}")
     b.mkdir()
-    id_a = cat.register(kind="solve", path=a, scenario="lab", variant=None, inputs_hash="1", status="optimal")
+    id_a = cat.register(kind="solve", path=a, scenario="lab", variant=None, inputs_hash="1", status="optimal",
+                        files=written.to_json())
     cat.register(kind="sweep", path=b, scenario="lab", variant=None, inputs_hash="2", status="ok")
     runner = CliRunner()
     res = runner.invoke(app, ["runs", "list", "--kind", "solve", "--json"])

@@ -1,31 +1,39 @@
-"""The `gigawatt` command (typer + rich). Exit codes: 0 ok, 1 bad input, 2 infeasible, 3 solver/internal."""
+"""The `gigawatt` command (typer + rich). Exit codes: 0 ok, 1 bad input, 2 infeasible, 3 solver/internal,
+4 usage error, 130 interrupted (gigawatt.commands.exitcodes)."""
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import logging
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from gigawatt.errors import GigawattError
+from gigawatt.commands.common import STATE, err, guarded, load_portfolio, out, say
+from gigawatt.commands.exitcodes import GigawattGroup
 
 app = typer.Typer(help="Plan and stress-test the compute portfolio of an AI lab.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
-out = Console()
-err = Console(stderr=True)
-STATE = {"debug": False, "quiet": False}
+                  pretty_exceptions_enable=False, add_completion=False, cls=GigawattGroup)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from gigawatt.results import versions
+
+        v = versions()
+        print(f"gigawatt {v.pop('gigawatt')} (" + ", ".join(f"{k} {x}" for k, x in v.items()) + ")")
+        raise typer.Exit(0)
 
 
 @app.callback()
-def _main(debug: bool = typer.Option(False, "--debug", help="Show full tracebacks."),
+def _main(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                       help="Print gigawatt's version and those of its solver stack, then exit."),
+          debug: bool = typer.Option(False, "--debug", help="Show full tracebacks."),
           quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
           log_file: Optional[Path] = typer.Option(None, "--log-file", help="Also write the log here."),
           imports_outside: bool = typer.Option(False, "--allow-imports-outside",
@@ -43,53 +51,9 @@ def _main(debug: bool = typer.Option(False, "--debug", help="Show full traceback
         logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.ERROR)
 
 
-def guarded(fn: Callable) -> Callable:
-    """Turn gigawatt errors into a clear message and an exit code; never a traceback unless --debug."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except typer.Exit:
-            raise
-        except GigawattError as exc:
-            if STATE["debug"]:
-                err.print_exception()
-            label = {1: "error", 2: "infeasible", 3: "solver error"}.get(exc.exit_code, "error")
-            err.print(f"[bold red]{label}:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            err.print("[red]interrupted[/]; nothing was written half (outputs are renamed into place at the end)")
-            raise typer.Exit(130) from None
-        except Exception as exc:  # a bug: say so, point at --debug
-            if STATE["debug"]:
-                err.print_exception()
-            err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
-                      "This is a bug in gigawatt. Run again with --debug for the traceback and report it.",
-                      highlight=False, soft_wrap=True)
-            raise typer.Exit(3) from None
-
-    return wrapper
-
-
-def say(*args, **kwargs) -> None:
-    if not STATE["quiet"]:
-        out.print(*args, **kwargs)
-
-
 ScenarioArg = typer.Argument(..., help="Scenario YAML file.", show_default=False)
 ScenarioOpt = typer.Option(None, "--scenario", "-s", help="Named scenario (a list of overrides) to apply.")
 SetOpt = typer.Option(None, "--set", help="Override a value: key.path=value (repeatable).")
-
-
-def load_portfolio(path: Path, scenario: str | None, sets: list[str] | None):
-    from gigawatt.portfolio import Portfolio
-    from gigawatt.scenario.load import read
-    from gigawatt.scenario.validate import validate
-
-    resolved = read(path, scenario=scenario, sets=sets or [])
-    sc = validate(resolved)
-    return Portfolio.from_scenario(sc, resolved), resolved
 
 
 @app.command()
@@ -167,12 +131,16 @@ def solve(path: Path = ScenarioArg, out_dir: Path = typer.Option(..., "--out", "
           method: Optional[str] = typer.Option(None, "--method", help="HiGHS method: auto, simplex, ipm, pdlp."),
           save_lp: Optional[Path] = typer.Option(None, "--save-lp", help="Also write the model as an LP file."),
           verbose: bool = typer.Option(False, "--verbose", "-v", help="Show HiGHS's log."),
-          register: bool = typer.Option(True, "--register/--no-register", help="Record the run in the runs catalog.")) -> None:
+          register: bool = typer.Option(True, "--register/--no-register", help="Record the run in the runs catalog."),
+          overwrite: bool = typer.Option(False, "--overwrite", help="Replace the gigawatt run already in DIR (it is "
+                                         "kept in DIR/previous/). A folder gigawatt did not write is never replaced.")
+          ) -> None:
     """Find the least-cost plan and write DIR/summary.json, DIR/plan.nc and CSV tables."""
     from gigawatt.commands.solve import run_solve
 
     run_solve(path, out_dir=out_dir, scenario=scenario, sets=set_ or [], allow_unmet=allow_unmet, method=method,
-              save_lp=save_lp, verbose=verbose, register=register, console=out, quiet=STATE["quiet"])
+              save_lp=save_lp, verbose=verbose, register=register, console=out, quiet=STATE["quiet"],
+              overwrite=overwrite)
 
 
 def _register_subapps() -> None:
@@ -216,7 +184,10 @@ def hoist_global_flags(argv: list[str]) -> list[str]:
 
 
 def main() -> None:
-    app(args=hoist_global_flags(sys.argv[1:]), prog_name="gigawatt")
+    """The `gigawatt` console script: usage errors exit 4, a Ctrl-C at any point exits 130 with a message."""
+    from gigawatt.commands.exitcodes import run
+
+    run(app, hoist_global_flags(sys.argv[1:]))
 
 
-__all__ = ["app", "main", "guarded", "say", "time"]
+__all__ = ["app", "main", "guarded", "say", "out", "err", "STATE", "load_portfolio", "time"]

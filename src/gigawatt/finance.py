@@ -7,6 +7,8 @@ NaN in an input stays NaN in every figure that depends on it; it is never read a
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -102,11 +104,30 @@ def compute(plan: Plan, portfolio: Portfolio) -> xr.Dataset:
     periods = ds["period"]
     out = xr.Dataset(coords={"period": periods.values, "workload": ds["workload"].values})
     zero = xr.DataArray(np.zeros(ds.sizes["period"]), coords={"period": periods.values})
+    per_period = functools.partial(_per_period, periods=periods)
+    _revenue(out, ds, portfolio, per_period)
+    _operating_costs(out, ds, d, zero, per_period)
+    _capex_and_depreciation(out, ds, portfolio, zero, per_period)
+    _compute_cost(out, ds, portfolio, per_period)
+    start = _financing_and_cash(out, d, portfolio, per_period)
 
-    def per_period(a: xr.DataArray) -> xr.DataArray:
-        return a.assign_coords(period=periods.values)
+    for name, (text, kind) in LINES.items():
+        out[name].attrs.update({"units": "USD", "kind": kind, "description": text})
+    for name, text in (("revenue_by_workload_usd", "revenue per unit served, by workload"),
+                       ("compute_cost_by_workload_usd", "compute cost allocated to each workload")):
+        out[name].attrs.update({"units": "USD", "kind": "flow", "description": text})
+    out = out[list(LINES) + ["revenue_by_workload_usd", "compute_cost_by_workload_usd"]]
+    out.attrs.update(_headline(out, portfolio, start))
+    return out
 
-    # revenue
+
+def _per_period(a: xr.DataArray, periods: xr.DataArray) -> xr.DataArray:
+    return a.assign_coords(period=periods.values)
+
+
+def _revenue(out: xr.Dataset, ds: xr.Dataset, portfolio: Portfolio, per_period) -> None:
+    """Revenue per workload served (at the planner's rates) and outside the plan."""
+    d = portfolio.data
     served = per_period(ds["delivered_h100e_hours"].sum("supply", skipna=False))  # (workload, period)
     rate = revenue_usd_per_h100e_hour(portfolio).sel(workload=ds["workload"].values)
     out["revenue_by_workload_usd"] = (served * rate).transpose("period", "workload")
@@ -114,7 +135,9 @@ def compute(plan: Plan, portfolio: Portfolio) -> xr.Dataset:
     out["revenue_per_unit_usd"] = out["revenue_by_workload_usd"].sum("workload", skipna=False)
     out["revenue_usd"] = out["revenue_exogenous_usd"] + out["revenue_per_unit_usd"]
 
-    # operating costs of compute, and the rest
+
+def _operating_costs(out: xr.Dataset, ds: xr.Dataset, d: xr.Dataset, zero: xr.DataArray, per_period) -> None:
+    """Operating costs of compute (leases, contracts split take-or-pay / use, energy), the rest, EBITDA."""
     fixed = d["contract_fixed_payment_usd"].sel(supply=ds["supply"].values).sum("supply", skipna=False)
     out["lease_usd"] = per_period(_total(ds, "cost_lease_usd", zero))
     out["contract_usd"] = per_period(_total(ds, "cost_contract_usd", zero))
@@ -125,7 +148,10 @@ def compute(plan: Plan, portfolio: Portfolio) -> xr.Dataset:
     out["ebitda_usd"] = (out["revenue_usd"] - out["lease_usd"] - out["contract_usd"] - out["energy_usd"]
                          - out["other_costs_usd"])
 
-    # capex and depreciation
+
+def _capex_and_depreciation(out: xr.Dataset, ds: xr.Dataset, portfolio: Portfolio, zero: xr.DataArray,
+                            per_period) -> None:
+    """Capex of chips and sites, straight-line depreciation over their lives, operating income."""
     out["capex_chips_usd"] = per_period(_total(ds, "cost_capex_chips_usd", zero))
     out["capex_sites_usd"] = per_period(_total(ds, "cost_capex_sites_usd", zero))
     out["capex_usd"] = out["capex_chips_usd"] + out["capex_sites_usd"]
@@ -147,7 +173,9 @@ def compute(plan: Plan, portfolio: Portfolio) -> xr.Dataset:
     out["depreciation_usd"] = out["depreciation_chips_usd"] + out["depreciation_sites_usd"]
     out["operating_income_usd"] = out["ebitda_usd"] - out["depreciation_usd"]
 
-    # compute cost in the P&L, split by workload (the plan's allocation by chips serving each workload)
+
+def _compute_cost(out: xr.Dataset, ds: xr.Dataset, portfolio: Portfolio, per_period) -> None:
+    """Compute cost in the P&L, split by workload (the plan's allocation by chips serving each)."""
     out["compute_cost_usd"] = out["lease_usd"] + out["contract_usd"] + out["energy_usd"] + out["depreciation_usd"]
     by_w = per_period(ds["cost_by_workload_usd"]).transpose("period", "workload")
     out["compute_cost_by_workload_usd"] = by_w
@@ -158,7 +186,9 @@ def compute(plan: Plan, portfolio: Portfolio) -> xr.Dataset:
     # what no workload used: idle capacity and the sites' depreciation (a site serves every workload)
     out["compute_cost_idle_usd"] = per_period(ds["cost_idle_usd"]) + out["depreciation_sites_usd"]
 
-    # financing and cash
+
+def _financing_and_cash(out: xr.Dataset, d: xr.Dataset, portfolio: Portfolio, per_period) -> float:
+    """Funding and vendor equity, free cash flow, cash flow and cash; returns the starting cash."""
     out["funding_usd"] = per_period(d["funding_usd"])
     equity = vendor_equity_by_deal_usd(portfolio).sum("deal")
     out["vendor_equity_usd"] = per_period(equity)
@@ -172,15 +202,7 @@ def compute(plan: Plan, portfolio: Portfolio) -> xr.Dataset:
     out["cumulative_cash_flow_usd"] = out["cash_flow_usd"].cumsum("period", skipna=False)
     out["cash_usd"] = start + out["cumulative_cash_flow_usd"]
     out["net_book_value_usd"] = (out["capex_usd"] - out["depreciation_usd"]).cumsum("period", skipna=False)
-
-    for name, (text, kind) in LINES.items():
-        out[name].attrs.update({"units": "USD", "kind": kind, "description": text})
-    for name, text in (("revenue_by_workload_usd", "revenue per unit served, by workload"),
-                       ("compute_cost_by_workload_usd", "compute cost allocated to each workload")):
-        out[name].attrs.update({"units": "USD", "kind": "flow", "description": text})
-    out = out[list(LINES) + ["revenue_by_workload_usd", "compute_cost_by_workload_usd"]]
-    out.attrs.update(_headline(out, portfolio, start))
-    return out
+    return start
 
 
 def _headline(out: xr.Dataset, portfolio: Portfolio, start: float) -> dict:

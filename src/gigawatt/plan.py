@@ -98,14 +98,51 @@ class PlanStatistics:
         return self._ds["power_mw"].sum("supply").to_pandas() / 1e3
 
     def delivered(self, by: str = "provider") -> pd.DataFrame:
-        """Useful compute delivered, H100e-hours per period."""
+        """Useful compute delivered, H100e-hours per period, as attributed to the options by the stated rule
+        (gigawatt.optimize.attribution: the used share of each option's chips; it does not depend on which of
+        several equally cheap dispatches the solver returned). Plans saved before the rule: the dispatch."""
+        name = "attributed_h100e_hours" if "attributed_h100e_hours" in self._ds else "delivered_h100e_hours"
+        da = self._ds[name]
+        return self._by(da.sum("workload") if "workload" in da.dims else da, by)
+
+    def dispatched(self, by: str = "provider") -> pd.DataFrame:
+        """The LP's own dispatch, H100e-hours per period (one of possibly many optimal dispatches)."""
         return self._by(self._ds["delivered_h100e_hours"].sum("workload"), by)
 
-    def shares(self, by: str = "provider") -> pd.DataFrame:
-        """Share of delivered compute per period (rows sum to 1 where anything is delivered)."""
-        d = self.delivered(by)
+    def spend(self, by: str = "provider") -> pd.DataFrame:
+        """Cash spent per period on each option's capacity: chips bought, their energy, rentals and contract
+        payments (USD; the sites' facility capex serves every option and is left out)."""
+        ds = self._ds
+        total = xr.zeros_like(ds["chips"])
+        for k in ("capex_chips", "energy", "lease", "contract"):
+            if f"cost_{k}_usd" in ds:
+                total = total + ds[f"cost_{k}_usd"].reindex(supply=ds["supply"].values, fill_value=0.0)
+        return self._by(total, by)
+
+    def shares(self, by: str = "provider", basis: str = "compute") -> pd.DataFrame:
+        """Share per period (rows sum to 1 where the total is positive) on a basis: ``compute`` (attributed
+        delivered compute, H100e-hours), ``power`` (MW of chips in service) or ``spend`` (:meth:`spend`)."""
+        if basis == "compute":
+            d = self.delivered(by)
+        elif basis == "power":
+            d = self.capacity(by, "mw")
+        elif basis == "spend":
+            d = self.spend(by)
+        else:
+            raise ValueError(f"basis must be compute, power or spend, not {basis!r}")
         total = d.sum(axis=1)
         return d.div(total.where(total > 0), axis=0).fillna(0.0)
+
+    def idle(self) -> pd.DataFrame:
+        """Idle capacity per period (gigawatt.optimize.attribution): ``fraction`` of chips in service, ``power_fraction``,
+        ``chips``, ``cost_usd`` and ``cost_fraction`` (of the fleet's economic cost)."""
+        ds = self._ds
+        if "idle_fraction" not in ds:
+            return pd.DataFrame(index=self._plan.periods, columns=["fraction", "power_fraction", "chips",
+                                                                   "cost_usd", "cost_fraction"], dtype=float)
+        cols = {"fraction": "idle_fraction", "power_fraction": "idle_power_fraction", "chips": "idle_chips",
+                "cost_usd": "cost_idle_usd", "cost_fraction": "idle_cost_fraction"}
+        return pd.DataFrame({k: ds[v].to_pandas() for k, v in cols.items() if v in ds})
 
     def cost(self, by: str = "category") -> pd.DataFrame:
         """Cash cost per period by category (capex_chips, capex_sites, lease, contract, energy), or the
@@ -150,49 +187,111 @@ class PlanStatistics:
         """Each share target's achieved share per period beside its bounds."""
         ds = self._ds
         if "target_group" not in ds or ds.sizes.get("target", 0) == 0:
-            return pd.DataFrame(columns=["target", "period", "share", "min_share", "max_share", "active"])
-        compute = ds["delivered_h100e_hours"].sum("workload")
-        total = compute.sum("supply")
-        share = (compute * ds["target_group"]).sum("supply") / total.where(total > 0)
+            return pd.DataFrame(columns=["target", "period", "share", "min_share", "max_share", "basis", "active"])
+        # each target on its basis; compute as its constraint holds it (the LP's dispatch)
+        basis = ds["target_basis"] if "target_basis" in ds else xr.full_like(ds["target_min_share"], "compute",
+                                                                               dtype=object)
+        spend = self.spend("supply")
+        measures = {"compute": ds["delivered_h100e_hours"].sum("workload"), "power": ds["power_mw"],
+                    "spend": xr.DataArray(spend.to_numpy().T, coords={"supply": spend.columns.to_numpy(),
+                                                                      "period": ds["period"].values})}
+        share = None
+        for b, meas in measures.items():
+            total = meas.sum("supply")
+            s_b = (meas * ds["target_group"]).sum("supply") / total.where(total > 0)
+            share = s_b.where(basis == b) if share is None else share.fillna(s_b.where(basis == b))
         df = share.rename("share").to_dataframe().reset_index()
         df["min_share"] = df["target"].map(ds["target_min_share"].to_pandas())
         df["max_share"] = df["target"].map(ds["target_max_share"].to_pandas())
+        df["basis"] = df["target"].map(basis.to_pandas())
         act = ds["target_active"].to_dataframe().reset_index()
         return df.merge(act, on=["target", "period"]).rename(columns={"target_active": "active"})
 
     def binding(self, top: int | None = None) -> pd.DataFrame:
-        """Constraints at their limit with what relaxing each is worth (USD in the period's money and present value)."""
+        """Constraints at their limit with what relaxing each is worth, in the period's money (``value_usd``)
+        and in present value (``pv_usd``), per unit of the sentence.
+
+        Where the plan was confirmed (``optimize(confirm_binding=k)``: the k most valuable relaxations
+        re-solved), the re-solve's saving replaces the dual's and rows that save nothing are dropped
+        (``confirmed``: True; the others: False, the dual's promise unchecked). Entries of one family and
+        period with the same value are one row naming every entity."""
         ds = self._ds
-        rows = []
+        cand = binding_candidates(ds)
+        cols = ["constraint", "relaxation", "unit", "value_usd", "pv_usd", "confirmed", "period"]
+        if cand.empty:
+            return pd.DataFrame(columns=cols)
+        import json
+
+        checked = {}
+        for r in json.loads(ds.attrs.get("binding_confirmed", "[]") or "[]"):
+            checked[(r["constraint"], tuple(sorted(r["coords"].items())))] = r["pv_usd"]
         df = ds["discount_factor"].to_pandas()
-        for family, (template, unit, scale) in RELAXABLE.items():
-            name = f"dual_{family}"
-            if name not in ds:
-                continue
-            s = ds[name].to_series().dropna()
-            s = s[s.abs() > 0]
-            if s.empty:
-                continue
-            frame = s.rename("dual").reset_index()
-            for _, r in frame.iterrows():
-                coords = {k: r[k] for k in frame.columns if k != "dual"}
-                period = coords.get("period")
-                if scale is None:  # share targets: per percentage point of total delivered compute
-                    total = float(ds["delivered_h100e_hours"].sum(("supply", "workload")).sel(period=period)) / 1e6
-                    pv = abs(r["dual"]) * total * 0.01 * 1e6
-                else:
-                    pv = abs(r["dual"]) * scale
-                if pv < BINDING_TOL_USD:
-                    continue
-                value = pv / float(df.loc[period]) if period is not None else pv
-                rows.append({"constraint": family, **{k: str(v) for k, v in coords.items()},
-                             "relaxation": template.format(**{k: str(v) for k, v in coords.items()}),
-                             "unit": unit, "value_usd": value, "pv_usd": pv})
+        rows = []
+        for _, r in cand.iterrows():
+            coords = {k: str(v) for k, v in r["coords"].items()}
+            key = (r["constraint"], tuple(sorted(coords.items())))
+            pv, confirmed = r["pv_usd"], False
+            if key in checked:
+                confirmed = True
+                pv = checked[key] if checked[key] is not None else np.nan
+                if not (pv >= BINDING_TOL_USD):
+                    continue  # the dual promised a saving the re-solve did not deliver
+            period = coords.get("period")
+            value = pv / float(df.loc[period]) if period is not None else pv
+            rows.append({"constraint": r["constraint"], **coords, "template": RELAXABLE[r["constraint"]][0],
+                         "unit": RELAXABLE[r["constraint"]][1], "value_usd": value, "pv_usd": pv,
+                         "confirmed": confirmed})
+        if not rows:
+            return pd.DataFrame(columns=cols)
         out = pd.DataFrame(rows)
-        if out.empty:
-            return pd.DataFrame(columns=["constraint", "relaxation", "unit", "value_usd", "pv_usd"])
-        out = out.sort_values("pv_usd", ascending=False).reset_index(drop=True)
+        # group identical entries: same family, period, confirmation and value (to 6 significant figures)
+        out["_v"] = out["pv_usd"].map(lambda v: float(f"{v:.6g}"))
+        coord_cols = [c for c in out.columns if c not in ("constraint", "template", "unit", "value_usd", "pv_usd",
+                                                          "confirmed", "_v", "period")]
+        groups = []
+        for _, g in out.groupby(["constraint", "period", "confirmed", "_v"], sort=False, dropna=False):
+            first = g.iloc[0].to_dict()
+            names = {}
+            for c in coord_cols:
+                vals = [str(v) for v in g[c] if isinstance(v, str) and v]
+                if vals:
+                    names[c] = ", ".join(dict.fromkeys(vals))
+            fmt = {c: names.get(c, "") for c in coord_cols}
+            fmt["period"] = first["period"]
+            first.update(names)
+            first["relaxation"] = first["template"].format(**fmt)
+            first["entries"] = len(g)
+            groups.append(first)
+        out = pd.DataFrame(groups).drop(columns=["template", "_v"])
+        out = out.sort_values(["confirmed", "pv_usd"], ascending=[False, False]).reset_index(drop=True)
         return out.head(top) if top else out
+
+
+def binding_candidates(ds: xr.Dataset) -> pd.DataFrame:
+    """Every non-zero dual of a relaxable family as (constraint, coords, dual, pv_usd per unit), by pv_usd."""
+    rows = []
+    for family, (_template, _unit, scale) in RELAXABLE.items():
+        name = f"dual_{family}"
+        if name not in ds:
+            continue
+        s = ds[name].to_series().dropna()
+        s = s[s.abs() > 0]
+        if s.empty:
+            continue
+        frame = s.rename("dual").reset_index()
+        for _, r in frame.iterrows():
+            coords = {k: r[k] for k in frame.columns if k != "dual"}
+            period = coords.get("period")
+            if scale is None:  # share targets: per percentage point of total delivered compute
+                total = float(ds["delivered_h100e_hours"].sum(("supply", "workload")).sel(period=period)) / 1e6
+                pv = abs(r["dual"]) * total * 0.01 * 1e6
+            else:
+                pv = abs(r["dual"]) * scale
+            if pv < BINDING_TOL_USD:
+                continue
+            rows.append({"constraint": family, "coords": coords, "dual": r["dual"], "pv_usd": pv})
+    out = pd.DataFrame(rows, columns=["constraint", "coords", "dual", "pv_usd"])
+    return out.sort_values("pv_usd", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def year_of(periods: list[str]) -> list[int]:

@@ -66,16 +66,110 @@ def finance_frame(finance: xr.Dataset) -> pd.DataFrame:
     return finance[names].to_dataframe()[names]
 
 
+def inference_overtakes(kinds: pd.DataFrame) -> tuple[int | None, int | None]:
+    """(the year from which inference costs more than training in every later year, the first year it
+    does): yearly cost by workload kind; (None, None) where the plan has no such kinds or it never does."""
+    if "inference" not in kinds or "training" not in kinds or kinds.empty:
+        return None, None
+    above = (kinds["inference"] > kinds["training"]).to_numpy()
+    if not above.any():
+        return None, None
+    first = int(kinds.index[above.argmax()])
+    # the last year it is not above; it stays above from the year after (None if the last year is not above)
+    below = np.flatnonzero(~above)
+    stays = int(kinds.index[0]) if not len(below) else (int(kinds.index[below[-1] + 1]) if below[-1] + 1 < len(above)
+                                                        else None)
+    return stays, first
+
+
+def _idle_by_year(plan: Plan) -> pd.DataFrame | None:
+    """Idle capacity per year: fractions weighted by chip-hours (power-hours), cost summed (USD)."""
+    ds = plan.ds
+    if "idle_fraction" not in ds:
+        return None
+    hours = ds["hours"].to_pandas()
+    chips_h = ds["chips"].sum("supply").to_pandas() * hours
+    power_h = ds["power_mw"].sum("supply").to_pandas() * hours
+    frame = pd.DataFrame({"idle_ch": ds["idle_fraction"].to_pandas() * chips_h, "ch": chips_h,
+                          "idle_ph": ds["idle_power_fraction"].to_pandas() * power_h, "ph": power_h,
+                          "cost": ds["cost_idle_usd"].to_pandas(),
+                          "fleet": ds["cost_economic_usd"].sum("supply").to_pandas()})
+    y = _by_year(frame, "sum")
+
+    def frac(a, b):
+        return (y[a] / y[b].where(y[b] > 0)).fillna(0.0)
+
+    return pd.DataFrame({"capacity_fraction": frac("idle_ch", "ch"), "power_fraction": frac("idle_ph", "ph"),
+                         "cost_usd": y["cost"], "cost_fraction": frac("cost", "fleet")})
+
+
 def summary(plan: Plan, finance: xr.Dataset | None = None, *, scenario_name: str = "", variant: str | None = None,
             commitments_usd_total: float | None = None) -> dict:
     """The summary.json dict: headline figures per year and for the whole horizon."""
     st = plan.stats
+    fin_y = _finance_by_year(finance)
+    years, cost_kind, demand, unmet = _years(plan, fin_y)
+    inf_year, inf_first, first_pos = _first_years(cost_kind, fin_y)
+    idle_y = _idle_by_year(plan)
+    binding = st.binding(top=15)
+    out = {
+        "summary_version": SUMMARY_VERSION,
+        "status": plan.status,
+        "scenario": scenario_name,
+        "variant": variant,
+        "objective_usd": plan.objective_usd,
+        "periods": plan.periods,
+        "years": years,
+        "commitments_usd_total": commitments_usd_total,
+        "first_cash_flow_positive_year": first_pos,
+        "inference_exceeds_training_year": inf_year,
+        "inference_first_exceeds_training_year": inf_first,
+        "idle_capacity_fraction_max": float(idle_y["capacity_fraction"].max()) if idle_y is not None and len(idle_y) else None,
+        "idle_cost_usd_total": float(idle_y["cost_usd"].sum()) if idle_y is not None and len(idle_y) else None,
+        "unmet_demand_fraction_total": float(unmet.sum() / demand.sum()) if demand.sum() > 0 else 0.0,
+        # value_usd: in the period's money; pv_usd: present value; confirmed: saving checked by a re-solve
+        "binding_constraints": binding.reindex(columns=["constraint", "period", "relaxation", "unit", "value_usd",
+                                                        "pv_usd", "confirmed", "entries"]).to_dict("records"),
+        "timings_s": {k: plan.ds.attrs.get(k) for k in ("build_seconds", "solve_seconds", "highs_run_seconds",
+                                                        "extract_seconds")},
+        "model": {"variables": plan.ds.attrs.get("n_variables"), "constraints": plan.ds.attrs.get("n_constraints"),
+                  "method": plan.ds.attrs.get("method")},
+    }
+    if finance is not None:
+        for key in ("min_cash_usd", "funding_gap_usd", "min_cash_year", "cash_floor_usd"):
+            if key in finance.attrs:
+                out[key] = finance.attrs[key]
+    return _clean(out)
+
+
+def _finance_by_year(finance: xr.Dataset | None) -> pd.DataFrame | None:
+    """The finance lines per calendar year: flows summed, stocks at the year's end."""
+    if finance is None:
+        return None
+    fin = finance_frame(finance)
+    stocks = [c for c in fin.columns if _is_stock(finance, c)]
+    fin_y = _by_year(fin[[c for c in fin.columns if c not in stocks]], "sum")
+    for c in stocks:
+        fin_y[c] = _by_year(fin[c], "last")
+    return fin_y
+
+
+def _years(plan: Plan, fin_y: pd.DataFrame | None) -> tuple[dict, pd.DataFrame, pd.Series, pd.Series]:
+    """summary.json's ``years``: one entry per calendar year; also the yearly cost by workload kind, demand
+    and unmet demand the horizon's figures are drawn from."""
+    st = plan.stats
     power = _by_year(st.power_gw(), "last")
     chips = _by_year(st.capacity("provider", "chips").sum(axis=1), "last")
-    delivered_p = _by_year(st.delivered("provider"), "sum")
-    delivered_v = _by_year(st.delivered("vendor"), "sum")
-    share_p = delivered_p.div(delivered_p.sum(axis=1).where(lambda s: s > 0), axis=0).fillna(0.0)
-    share_v = delivered_v.div(delivered_v.sum(axis=1).where(lambda s: s > 0), axis=0).fillna(0.0)
+
+    def yearly_share(frame: pd.DataFrame, how: str) -> pd.DataFrame:
+        y = _by_year(frame, how)
+        return y.div(y.sum(axis=1).where(lambda s: s > 0), axis=0).fillna(0.0)
+
+    # shares on three bases: attributed compute and spend summed over the year, power at its end
+    shares = {(by, basis): yearly_share(frame, how) for by in ("provider", "vendor")
+              for basis, frame, how in (("compute", st.delivered(by), "sum"), ("power", st.capacity(by, "mw"), "last"),
+                                        ("spend", st.spend(by), "sum"))}
+    idle_y = _idle_by_year(plan)
     cost_cat = _by_year(st.cost("category"), "sum")
     cost_wl = _by_year(st.cost("workload"), "sum")
     cost_kind = _by_year(st.cost("kind"), "sum")
@@ -84,21 +178,19 @@ def summary(plan: Plan, finance: xr.Dataset | None = None, *, scenario_name: str
     mc = st.marginal_cost()
     dem_w = plan.ds["demand_h100e_hours"].transpose("period", "workload").to_pandas()
     mc_year = (_by_year(mc * dem_w, "sum") / _by_year(dem_w, "sum").where(lambda d: d > 0)) if not mc.empty else None
-    fin = finance_frame(finance) if finance is not None else None
-    fin_y = None
-    if fin is not None:
-        stocks = [c for c in fin.columns if _is_stock(finance, c)]
-        fin_y = _by_year(fin[[c for c in fin.columns if c not in stocks]], "sum")
-        for c in stocks:
-            fin_y[c] = _by_year(fin[c], "last")
     years = {}
     for y in power.index:
         cats = cost_cat.loc[y]
         entry = {
             "power_gw": power.loc[y],
             "chips": chips.loc[y],
-            "share_by_provider": share_p.loc[y].to_dict(),
-            "share_by_vendor": share_v.loc[y].to_dict(),
+            "share_by_provider": shares["provider", "compute"].loc[y].to_dict(),
+            "share_by_vendor": shares["vendor", "compute"].loc[y].to_dict(),
+            "share_by_provider_power": shares["provider", "power"].loc[y].to_dict(),
+            "share_by_vendor_power": shares["vendor", "power"].loc[y].to_dict(),
+            "share_by_provider_spend": shares["provider", "spend"].loc[y].to_dict(),
+            "share_by_vendor_spend": shares["vendor", "spend"].loc[y].to_dict(),
+            **({f"idle_{k}": idle_y.loc[y, k] for k in idle_y.columns} if idle_y is not None else {}),
             "cost_usd_by_category": {
                 "capex": cats.get("capex_chips", 0.0) + cats.get("capex_sites", 0.0),
                 "lease": cats.get("lease", 0.0) + cats.get("contract", 0.0),
@@ -124,11 +216,13 @@ def summary(plan: Plan, finance: xr.Dataset | None = None, *, scenario_name: str
                 if key in fin_y:
                     entry[key] = fin_y.loc[y, key]
         years[str(y)] = entry
-    inf_year = None
-    kinds = cost_kind
-    if "inference" in kinds and "training" in kinds:
-        over = kinds.index[(kinds["inference"] > kinds["training"])]
-        inf_year = int(over[0]) if len(over) else None
+    return years, cost_kind, demand, unmet
+
+
+def _first_years(cost_kind: pd.DataFrame, fin_y: pd.DataFrame | None) -> tuple[int | None, int | None, int | None]:
+    """The year from which inference costs more than training, the first year it does, and the first
+    year cash flow is positive."""
+    inf_year, inf_first = inference_overtakes(cost_kind)
     first_pos = None
     # cash-flow positive as the lab's forecasts mean it: before financing (a funding round is not a
     # positive year), i.e. free cash flow = EBITDA − capex; the cash flow incl. financing where not given
@@ -136,30 +230,7 @@ def summary(plan: Plan, finance: xr.Dataset | None = None, *, scenario_name: str
     if fin_y is not None and flow_key in fin_y:
         pos = fin_y.index[fin_y[flow_key] > 0]
         first_pos = int(pos[0]) if len(pos) else None
-    binding = st.binding(top=15)
-    out = {
-        "summary_version": SUMMARY_VERSION,
-        "status": plan.status,
-        "scenario": scenario_name,
-        "variant": variant,
-        "objective_usd": plan.objective_usd,
-        "periods": plan.periods,
-        "years": years,
-        "commitments_usd_total": commitments_usd_total,
-        "first_cash_flow_positive_year": first_pos,
-        "inference_exceeds_training_year": inf_year,
-        "unmet_demand_fraction_total": float(unmet.sum() / demand.sum()) if demand.sum() > 0 else 0.0,
-        "binding_constraints": binding[["constraint", "relaxation", "unit", "value_usd", "pv_usd"]].to_dict("records"),
-        "timings_s": {k: plan.ds.attrs.get(k) for k in ("build_seconds", "solve_seconds", "highs_run_seconds",
-                                                        "extract_seconds")},
-        "model": {"variables": plan.ds.attrs.get("n_variables"), "constraints": plan.ds.attrs.get("n_constraints"),
-                  "method": plan.ds.attrs.get("method")},
-    }
-    if finance is not None:
-        for key in ("min_cash_usd", "funding_gap_usd", "min_cash_year", "cash_floor_usd"):
-            if key in finance.attrs:
-                out[key] = finance.attrs[key]
-    return _clean(out)
+    return inf_year, inf_first, first_pos
 
 
 def tables(plan: Plan, finance: xr.Dataset | None = None) -> dict[str, pd.DataFrame]:
@@ -174,6 +245,11 @@ def tables(plan: Plan, finance: xr.Dataset | None = None) -> dict[str, pd.DataFr
         "delivered_h100e_hours_by_provider": st.delivered("provider"),
         "share_by_provider": st.shares("provider"),
         "share_by_vendor": st.shares("vendor"),
+        "share_by_provider_power": st.shares("provider", "power"),
+        "share_by_vendor_power": st.shares("vendor", "power"),
+        "share_by_provider_spend": st.shares("provider", "spend"),
+        "share_by_vendor_spend": st.shares("vendor", "spend"),
+        "idle_capacity": st.idle(),
         "cost_usd_by_category": st.cost("category"),
         "cost_usd_by_workload": st.cost("workload"),
         "unmet_fraction": st.unmet(),
@@ -193,10 +269,26 @@ def tables(plan: Plan, finance: xr.Dataset | None = None) -> dict[str, pd.DataFr
 
 def write_run(plan: Plan, out_dir: Path, *, resolved_yaml: str, finance: xr.Dataset | None = None,
               scenario_name: str = "", variant: str | None = None, commitments_usd_total: float | None = None,
-              extra_attrs: dict | None = None) -> dict:
-    """Write the run atomically (a temporary directory renamed into place); return summary.json's dict."""
-    from gigawatt.runs import atomic_dir
+              extra_attrs: dict | None = None, overwrite: bool = False) -> dict:
+    """Write the run atomically (a temporary directory renamed into place); return summary.json's dict.
 
+    See :func:`write_run_dir` for which ``out_dir`` may be written and what ``overwrite`` does."""
+    summ, _ = write_run_dir(plan, out_dir, resolved_yaml=resolved_yaml, finance=finance, scenario_name=scenario_name,
+                            variant=variant, commitments_usd_total=commitments_usd_total, extra_attrs=extra_attrs,
+                            overwrite=overwrite)
+    return summ
+
+
+def write_run_dir(plan: Plan, out_dir: Path, *, resolved_yaml: str, finance: xr.Dataset | None = None,
+                  scenario_name: str = "", variant: str | None = None, commitments_usd_total: float | None = None,
+                  extra_attrs: dict | None = None, overwrite: bool = False):
+    """Write the run directory all at once; return (summary.json's dict, what was written).
+
+    ``out_dir`` must be new, empty, or a run directory gigawatt wrote; replacing a run needs ``overwrite``,
+    and the replaced run is kept in ``out_dir/previous/`` (gigawatt.rundir). Raises ScenarioError otherwise."""
+    from gigawatt.rundir import check_target, replace_run_dir
+
+    check_target(Path(out_dir), kind="solve", overwrite=overwrite)
     summ = summary(plan, finance, scenario_name=scenario_name, variant=variant,
                    commitments_usd_total=commitments_usd_total)
     ds = plan.ds.copy()
@@ -208,7 +300,7 @@ def write_run(plan: Plan, out_dir: Path, *, resolved_yaml: str, finance: xr.Data
         ds.attrs["finance_attrs"] = json.dumps(_clean(dict(finance.attrs)))
     ds.attrs = {k: (json.dumps(_clean(v)) if isinstance(v, (dict, list)) else v) for k, v in ds.attrs.items()
                 if v is not None}
-    with atomic_dir(Path(out_dir)) as tmp:
+    with replace_run_dir(Path(out_dir), kind="solve", overwrite=overwrite) as (tmp, written):
         (tmp / "summary.json").write_text(json.dumps(summ, indent=2, allow_nan=False) + "\n")
         (tmp / "scenario.resolved.yaml").write_text(resolved_yaml)
         with warnings.catch_warnings():  # bools and variable-length strings: h5netcdf says so, xarray reads them
@@ -218,7 +310,7 @@ def write_run(plan: Plan, out_dir: Path, *, resolved_yaml: str, finance: xr.Data
         tdir.mkdir()
         for stem, frame in tables(plan, finance).items():
             frame.to_csv(tdir / f"{stem}.csv")
-    return summ
+    return summ, written
 
 
 def read_plan(run_dir: Path) -> Plan:

@@ -1,35 +1,34 @@
-"""Atomic writes of run outputs, and the runs catalog: every solve, simulate and sweep, in DuckDB.
+"""The runs catalog: every solve, simulate and sweep, in DuckDB (atomic writes live in gigawatt.atomic).
 
-Writes are all or nothing: a file or a whole run directory is written under a temporary name in the same
-directory and renamed into place (``os.replace`` / ``rename`` are atomic on one filesystem). A run is
-registered only after its directory is in place, in one DuckDB transaction, so a crash between the two
-leaves an unregistered run on disk, never a registered half-run.
+A run is registered only after its files are in place, in one DuckDB transaction, so a crash between the
+two leaves an unregistered run on disk, never a registered half-run. Each row keeps the files its command
+wrote (``files_json``), so ``runs rm --delete-files`` deletes those and nothing else.
 
-DuckDB lets one process at a time open a database file for writing; registrations from several processes
-(a sweep's workers, two terminals) take an exclusive ``flock`` on a lock file beside the database first.
+DuckDB lets one process at a time open a database file for writing, and none may read it meanwhile.
+Every access (read or write) therefore holds a cross-platform lock on ``runs.duckdb.lock`` (the
+``filelock`` package: ``fcntl`` on POSIX, ``msvcrt`` on Windows) for the length of one short
+transaction; others wait for it, up to :data:`LOCK_TIMEOUT_S` (``$GIGAWATT_RUNS_LOCK_TIMEOUT``), then fail
+with a message saying so. Reads open the database read-only.
 The database path is ``$GIGAWATT_RUNS_DB``, else ``runs.duckdb`` in the user's data directory.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
-from gigawatt.errors import Problem, ScenarioError
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+from gigawatt.atomic import atomic_dir, atomic_write
+from gigawatt.errors import GigawattError, Problem, ScenarioError
 
 ENV_DB = "GIGAWATT_RUNS_DB"
+ENV_LOCK_TIMEOUT = "GIGAWATT_RUNS_LOCK_TIMEOUT"
+LOCK_TIMEOUT_S = 60.0
 KINDS = ("solve", "simulate", "sweep")
 
 _SCHEMA = """
@@ -44,52 +43,20 @@ CREATE TABLE IF NOT EXISTS runs (
     objective_usd DOUBLE,
     timings_json VARCHAR,
     versions_json VARCHAR,
-    created_at TIMESTAMP NOT NULL
+    created_at TIMESTAMP NOT NULL,
+    files_json VARCHAR
 )
 """
+# catalogs written before a column existed gain it on the next write; their rows keep NULL there
+_MIGRATIONS = ("ALTER TABLE runs ADD COLUMN IF NOT EXISTS files_json VARCHAR",)
 COLUMNS = ("id", "kind", "path", "scenario", "variant", "inputs_hash", "status", "objective_usd",
-           "timings_json", "versions_json", "created_at")
+           "timings_json", "versions_json", "created_at", "files_json")
 
 
-# --- atomic writes -----------------------------------------------------------------------------------------
+class CatalogBusy(GigawattError):
+    """The catalog's lock was held by another process for longer than the timeout."""
 
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-@contextlib.contextmanager
-def atomic_dir(path: Path) -> Iterator[Path]:
-    """Yield a temporary directory beside ``path``; on success it replaces ``path`` whole.
-
-    On an exception the temporary directory is removed and ``path`` is left as it was."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
-        yield tmp
-        os.chmod(tmp, 0o777 & ~_UMASK)
-        if path.exists():
-            old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
-            path.rename(old)
-            tmp.rename(path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    exit_code = 3
 
 
 # --- the catalog -----------------------------------------------------------------------------------------
@@ -116,31 +83,56 @@ class RunsCatalog:
     def __init__(self, db_path: Path | str | None = None):
         self.db_path = Path(db_path) if db_path is not None else default_db_path()
 
+    def _timeout(self) -> float:
+        try:
+            return float(os.environ.get(ENV_LOCK_TIMEOUT, LOCK_TIMEOUT_S))
+        except ValueError:
+            return LOCK_TIMEOUT_S
+
+    @contextlib.contextmanager
+    def _lock(self):
+        from filelock import FileLock, Timeout
+
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.db_path.with_name(self.db_path.name + ".lock")
+        timeout = self._timeout()
+        try:
+            lock = FileLock(lock_path, timeout=timeout)
+            lock.acquire()
+        except Timeout:
+            raise CatalogBusy(f"the runs catalog {self.db_path} is busy: another gigawatt process held its lock "
+                              f"({lock_path}) for more than {timeout:g} s. Wait and run the command again, or "
+                              f"raise ${ENV_LOCK_TIMEOUT} (seconds)") from None
+        try:
+            yield
+        finally:
+            lock.release()
+
     @contextlib.contextmanager
     def _connect(self, *, write: bool):
         import duckdb
 
-        self.db_path.parent.mkdir(parents=True, exist_ok=True)
-        lock_path = self.db_path.with_name(self.db_path.name + ".lock")
-        with open(lock_path, "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX if write else fcntl.LOCK_SH)
+        with self._lock():
+            if not write and not self.db_path.exists():
+                con = duckdb.connect(":memory:")
+                con.execute(_SCHEMA)
+            elif not write:
+                con = duckdb.connect(str(self.db_path), read_only=True)
+            else:
+                con = duckdb.connect(str(self.db_path))
+                con.execute(_SCHEMA)
+                for sql in _MIGRATIONS:
+                    con.execute(sql)
             try:
-                if not write and not self.db_path.exists():
-                    con = duckdb.connect(":memory:")
-                else:
-                    con = duckdb.connect(str(self.db_path))
-                try:
-                    con.execute(_SCHEMA)
-                    yield con
-                finally:
-                    con.close()
+                yield con
             finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+                con.close()
 
     def register(self, *, kind: str, path: Path, scenario: str | None, variant: str | None, inputs_hash: str,
                  status: str, objective_usd: float | None = None, timings: dict | None = None,
-                 versions: dict | None = None) -> str:
-        """Record a run whose directory is already in place; return its id."""
+                 versions: dict | None = None, files: str | None = None) -> str:
+        """Record a run whose directory is already in place; return its id. ``files``: what it wrote
+        (:meth:`gigawatt.rundir.Written.to_json`), so that ``remove(delete_files=True)`` deletes only that."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
         path = Path(path).resolve()
@@ -149,10 +141,12 @@ class RunsCatalog:
         run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
         row = (run_id, kind, str(path), scenario, variant, inputs_hash, status,
                None if objective_usd is None else float(objective_usd),
-               json.dumps(timings or {}, default=str), json.dumps(versions or {}, default=str))
+               json.dumps(timings or {}, default=str), json.dumps(versions or {}, default=str), files)
         with self._connect(write=True) as con:
             con.execute("BEGIN TRANSACTION")
-            con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())", row)
+            con.execute("INSERT INTO runs (id, kind, path, scenario, variant, inputs_hash, status, objective_usd, "
+                        "timings_json, versions_json, files_json, created_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())", row)
             con.execute("COMMIT")
         return run_id
 
@@ -170,10 +164,13 @@ class RunsCatalog:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY created_at DESC, id DESC"
         with self._connect(write=False) as con:
-            rows = con.execute(sql, args).fetchall()
+            cur = con.execute(sql, args)
+            names = [d[0] for d in cur.description]
+            rows = cur.fetchall()
         out = []
         for r in rows:
-            rec = dict(zip(COLUMNS, r))
+            rec = {"files_json": None, **dict(zip(names, r))}
+            rec["files"] = json.loads(rec.pop("files_json")) if rec.get("files_json") else None
             rec["timings"] = json.loads(rec.pop("timings_json") or "{}")
             rec["versions"] = json.loads(rec.pop("versions_json") or "{}")
             rec["created_at"] = str(rec["created_at"])
@@ -196,12 +193,24 @@ class RunsCatalog:
         return hits[0]
 
     def remove(self, run_id: str, *, delete_files: bool = False) -> dict:
-        """Unregister a run (and delete its directory when asked); return what was removed."""
+        """Unregister a run; with ``delete_files``, first delete the files it wrote (only those: a simulate's
+        risk files, not the solve run they sit in). Return the record, with ``deleted`` and ``kept`` names."""
+        from gigawatt.rundir import delete_written
+
         rec = self.get(run_id)
+        rec["deleted"], rec["kept"] = [], []
+        if delete_files and rec["exists"]:
+            if not rec["files"]:
+                raise ScenarioError(Problem("this run was registered without the list of files it wrote "
+                                            "(by a gigawatt from before that list was kept)", path=rec["id"],
+                                            value=rec["path"], expected="a run registered with its file list",
+                                            fix=f"delete the files by hand if you are sure they are the run's, "
+                                                f"then `gigawatt runs rm {rec['id']}` (without --delete-files)"),
+                                    title="will not delete files")
+            where, rec["deleted"], rec["kept"] = delete_written(Path(rec["path"]), rec["files"])
+            rec["deleted_in"] = str(where)
         with self._connect(write=True) as con:
             con.execute("DELETE FROM runs WHERE id = ?", [rec["id"]])
-        if delete_files and rec["exists"]:
-            shutil.rmtree(rec["path"])
         return rec
 
 
@@ -216,4 +225,5 @@ def register_quietly(**kwargs) -> str | None:
         return None
 
 
-__all__ = ["atomic_write", "atomic_dir", "inputs_hash", "RunsCatalog", "default_db_path", "register_quietly"]
+__all__ = ["atomic_write", "atomic_dir", "inputs_hash", "RunsCatalog", "CatalogBusy", "default_db_path",
+           "register_quietly"]

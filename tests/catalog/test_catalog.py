@@ -241,3 +241,33 @@ def test_h100_is_the_planner_reference(cat):
 
     assert cat.at["h100", "bf16_tflops"] * 1e12 == units.H100_PEAK_BF16_FLOP_PER_S
     assert cat.loc["h100", ["utilisation_training", "utilisation_inference"]].notna().all()
+
+
+# purchase price basis (issue 13, item 2) -------------------------------------------------------------------
+
+CLUSTER_FACTOR_LOW = 1.07  # Epoch's interconnect overhead, cluster = servers × 1.07-1.32 [S34b]
+
+
+def test_purchase_price_is_an_all_in_system_cost(cat, src):
+    """Owned capacity must be priced on the basis contract prices are: the whole system per accelerator
+    (server/rack share + cluster network, storage, integration), not a card or bare rack price. Each note names
+    that basis and its formula, and the price is at least the base figure times the low cluster factor."""
+    rows = src[src["field"] == "purchase_price_usd"]
+    assert len(rows) == cat["purchase_price_usd"].notna().sum()
+    for _, r in rows.iterrows():
+        assert "ALL-IN SYSTEM" in r["note"], f"{r['accelerator']}: purchase price not stated as an all-in system cost"
+        assert "S34b" in r["source"].split(";"), f"{r['accelerator']}: factors' source missing"
+        base = float(re.search(r": ([\d,]+) ×", r["note"]).group(1).replace(",", ""))
+        assert cat.loc[r["accelerator"], "purchase_price_usd"] >= base * CLUSTER_FACTOR_LOW - 1
+        basis = r["note"].split("Base figure")[0]  # the base figure's own note may say "card only"
+        assert "CARD ONLY" not in basis and "excludes the server share" not in basis
+
+
+def test_catalog_doc_tags_resolve():
+    """docs/catalog.md cites sources by tag; every tag it cites is in references.csv (the doc stands alone)."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "catalog.md").read_text()
+    known = set(load_references()["tag"])
+    missing = set(re.findall(r"\[(S\d+[a-z]?)\]", doc)) - known
+    assert not missing, sorted(missing)

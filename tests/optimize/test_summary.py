@@ -16,10 +16,13 @@ from helpers import ROOT, scenario_text
 
 # DESIGN.md "Contracts for machines": summary.json holds at least these (units in the key names).
 TOP_KEYS = {"status", "objective_usd", "years", "commitments_usd_total", "first_cash_flow_positive_year",
-            "inference_exceeds_training_year"}
+            "inference_exceeds_training_year", "inference_first_exceeds_training_year", "idle_capacity_fraction_max",
+            "idle_cost_usd_total"}
 YEAR_KEYS = {"power_gw", "chips", "share_by_provider", "share_by_vendor", "cost_usd_by_category",
              "cost_usd_by_workload", "revenue_usd", "cash_flow_usd", "cumulative_cash_flow_usd",
-             "unmet_demand_fraction", "marginal_cost_usd_per_h100_hour"}
+             "unmet_demand_fraction", "marginal_cost_usd_per_h100_hour", "share_by_provider_power",
+             "share_by_vendor_power", "share_by_provider_spend", "share_by_vendor_spend", "idle_capacity_fraction",
+             "idle_power_fraction", "idle_cost_usd", "idle_cost_fraction"}
 CATEGORIES = {"capex", "lease", "energy", "other"}
 
 
@@ -35,7 +38,8 @@ def test_summary_has_the_documented_keys_with_consistent_values(minimal_run):
         c = e["cost_usd_by_category"]
         assert c["capex"] == pytest.approx(c["capex_chips"] + c["capex_sites"])
         assert c["lease"] == pytest.approx(c["lease_on_demand"] + c["contracts"])
-        for shares in (e["share_by_provider"], e["share_by_vendor"]):
+        for shares in (e[f"share_by_{by}{basis}"] for by in ("provider", "vendor")
+                       for basis in ("", "_power", "_spend")):
             assert sum(shares.values()) == pytest.approx(1.0) and all(v >= -1e-9 for v in shares.values())
         assert set(e["marginal_cost_usd_per_h100_hour"]) == {"training", "inference"}
         assert 0.0 <= e["unmet_demand_fraction"] <= 1.0
@@ -100,6 +104,34 @@ def test_headline_marginal_cost_is_one_cell_and_noise_is_clipped(minimal_run):
     row = next(line for line in text.splitlines() if line.startswith(y))
     assert "0.00" in row.split() and "-0.00" not in row and "-$0" not in row
     assert "cash flow not computed" in text  # finance absent: said, not shown as 'none'
+
+
+def test_headline_shows_idle_capacity_within_80_columns(tmp_path):
+    """Idle paid-for capacity is a headline fact (share of chips and its cost per year), not a CSV to find."""
+    from typer.testing import CliRunner
+
+    from gigawatt.cli import app
+
+    path = tmp_path / "s.yaml"
+    path.write_text(scenario_text("""
+        providers:
+          aws: {kind: cloud, offers: {h100: {on_demand_price: 9 USD/h}}}
+        contracts:
+          reserved: {counterparty: aws, kind: capacity, accelerator: h100, start: 2025, term: 3 years,
+                     chips: 100, price: 2 USD/h, source: test}
+        workloads:
+          chat: {kind: inference, demand: {2025: 438000 H100_hours, 2026: 876000 H100_hours, 2027: 876000 H100_hours}}
+    """))
+    result = CliRunner().invoke(app, ["solve", str(path), "--out", str(tmp_path / "run"), "--no-register"],
+                                env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert "idle paid-for capacity (chips, cost): 2025 50% $876k" in result.output
+    assert "2026" not in result.output.split("idle paid-for capacity")[1].split("\n")[0]
+    s = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert s["years"]["2025"]["idle_capacity_fraction"] == pytest.approx(0.5)
+    assert s["years"]["2025"]["idle_cost_usd"] == pytest.approx(100 * 2 * 8760 / 2)
+    assert s["idle_cost_usd_total"] == pytest.approx(100 * 2 * 8760 / 2)
+    assert all(len(line) <= 80 for line in result.output.splitlines())
 
 
 def test_headline_reports_what_was_not_served(tmp_path):

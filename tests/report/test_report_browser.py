@@ -98,6 +98,8 @@ def test_report_renders_every_chart_without_errors(browser, which, minimal_run, 
         page.wait_for_function(f"{hover}.length > 0", timeout=5_000)
         label = page.evaluate(hover)
         assert " GW" in label, label
+        if which == "openai":  # money: a negative year reads -$43.3B (sign before the dollar), as in the CLI
+            _assert_negative_money_hover(page, openai_run)
         # nothing wider than a laptop screen
         assert page.evaluate("document.documentElement.scrollWidth") <= 1366
         shot = _save(page, tmp_path, f"report-{which}")
@@ -108,6 +110,17 @@ def test_report_renders_every_chart_without_errors(browser, which, minimal_run, 
         page.close()
     assert errors == [], errors
     assert requests == [], f"the report fetched from the network: {requests[:5]}"
+
+
+def _assert_negative_money_hover(page, run_dir: Path) -> None:
+    import json
+
+    years = json.loads((run_dir / "summary.json").read_text())["years"]
+    negative = [i for i, e in enumerate(years.values()) if (e.get("cash_flow_usd") or 0) < -5e8]
+    assert negative, "the reference has a year of negative cash flow"
+    page.evaluate(f"Plotly.Fx.hover('fig-cash-flow', [{{curveNumber: 1, pointNumber: {negative[0]}}}])")
+    label = page.evaluate("document.querySelector('#fig-cash-flow .hoverlayer').textContent")
+    assert "-$" in label and "$-" not in label, label
 
 
 def test_compare_page_renders(browser, minimal_run, openai_run, tmp_path):

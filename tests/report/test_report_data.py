@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from gigawatt.errors import ScenarioError
-from gigawatt.report.data import headline, load_run, period_x
+from gigawatt.report.data import load_run, period_x
+from gigawatt.report.headline import headline
 
 
 def test_load_run_reads_every_file(openai_run):
@@ -63,7 +64,43 @@ def test_headline_tells_the_reference_story(openai_run):
     assert "target ≥ 75%" in target.text and target.label.startswith("stargate+oracle share in 2030")
     assert facts["commitments_usd_total"].value == summ["commitments_usd_total"]
     assert facts["inference_exceeds_training_year"].value == summ["inference_exceeds_training_year"]
-    assert facts["probability_out_of_cash"].note == "512 draws"
+    idle = facts["idle_capacity_fraction_max"]
+    worst = max(summ["years"], key=lambda y: summ["years"][y]["idle_capacity_fraction"])
+    assert idle.value == pytest.approx(summ["years"][worst]["idle_capacity_fraction"])
+    assert idle.text == f"{idle.value:.0%} of chips in {worst}" and "over the horizon" in idle.note
+    assert facts["probability_out_of_cash"].note.endswith("512 draws")
+
+
+def test_risk_headline_places_the_plan_in_its_fan(openai_run):
+    run = load_run(openai_run)
+    facts = {f.key: f for f in headline(run)}
+    risk = run.risk
+    det_cash = risk["deterministic"]["cash_usd"]
+    first_negative = next(y for y, c in det_cash.items() if c < 0)
+    before = str(int(first_negative) - 1)
+    p = facts["probability_out_of_cash"]
+    assert p.label == f"P(funding needed by {before})"
+    assert p.value == risk["probability_cash_below_zero_by_year"][before]
+    assert f"needs funding from {first_negative}" in p.note
+    gap = facts["funding_gap_usd_p50"]
+    assert gap.value == risk["funding_gap_usd"]["p50"]
+    assert "median" in gap.text and "p95" in gap.text
+    band = facts["plan_in_fan"]
+    tight = min(det_cash, key=det_cash.get)
+    assert band.label.endswith(tight) and band.value == det_cash[tight]
+    p95 = risk["cash_usd_percentiles"]["p95"][tight]
+    assert (band.text == "above p95") == (det_cash[tight] >= p95)
+
+
+def test_risk_headline_of_a_plan_that_never_runs_out(openai_run):
+    from gigawatt.report.headline import _risk_facts
+
+    risk = json.loads((openai_run / "risk.json").read_text())
+    risk["deterministic"]["cash_usd"] = {y: 1e9 for y in risk["deterministic"]["cash_usd"]}
+    facts = {f.key: f for f in _risk_facts(risk)}
+    last = list(risk["probability_cash_below_zero_by_year"])[-1]
+    assert facts["probability_out_of_cash"].label == f"P(out of cash by {last})"
+    assert facts["plan_in_fan"].text.startswith(("above", "between", "below"))
 
 
 def test_period_x_keeps_non_year_labels():

@@ -18,6 +18,7 @@ UNIT = {
     "cost-category": "B", "cost-workload": "B", "cash-flow": "B", "cash-fan": "B",
     "out-of-cash": "%", "share-provider": "%", "share-targets": "%", "unmet-demand": "%",
     "marginal-cost": "per H100-hour", "binding-value": "M per",
+    "idle-capacity": "B", "share-provider-power": "%", "share-provider-spend": "%",
 }
 
 
@@ -90,12 +91,28 @@ def test_page_is_self_contained(openai):
     assert not re.search(r"<link[^>]+href=", html), "an external stylesheet"
     assert "cdn.plot.ly/plotly" not in html.split("</head>")[0]
     assert html.count("window.PlotlyConfig") == 1  # plotly.js embedded once
-    assert len(html) > 3_000_000  # ... and it is the whole library
+    assert html.count("plotly.js (basic - minified) v") == 1  # ... the basic bundle, not the full library
+    assert "plotly.js v" not in html  # no full bundle
+    assert len(html.encode()) <= 1_500_000, f"report page {len(html.encode()):,} bytes"
     for c in charts:
         assert f'id="fig-{c.id}"' in html
+    # the run's own top binding constraint (which one binds is the reference scenario's data, not the report's)
+    top_binding = openai.summary["binding_constraints"][0]["constraint"]
     for needle in ("Headline", "stargate+oracle share in 2030", "Inputs and sources", "azure_250b",
-                   'href="#src-R44"', "Binding constraints", "Share-target-lower"):
+                   'href="#src-R44"', "Binding constraints", top_binding):
         assert needle in html, needle
+
+
+def test_basic_bundle_matches_plotly_and_draws_every_chart(openai, minimal_run):
+    from plotly.offline import get_plotlyjs_version
+
+    from gigawatt.report.plotlyjs import TRACE_TYPES, bundle_version
+
+    assert bundle_version() == get_plotlyjs_version()  # same plotly.js as the Python package's figures target
+    runs = [openai, load_run(minimal_run)]
+    for chart in [*build_charts(runs[0]), *build_charts(runs[1]), *compare_charts(runs)]:
+        kinds = {trace.type for trace in chart.figure.data}
+        assert kinds <= TRACE_TYPES, f"{chart.id} uses {kinds - TRACE_TYPES}: the basic bundle cannot draw it"
 
 
 def test_compare_overlays_one_trace_per_run(openai, minimal_run):
@@ -106,3 +123,20 @@ def test_compare_overlays_one_trace_per_run(openai, minimal_run):
     assert all("GW" in t.hovertemplate for t in power.figure.data)
     html, _ = render_compare(runs)
     assert html.count("window.PlotlyConfig") == 1 and "openai-reference" in html
+
+
+def test_one_colour_per_provider_and_vendor_across_charts(openai):
+    from gigawatt.report.figures import party_colors
+
+    by_party = {"capacity-gw-provider", "capacity-chips-provider", "capacity-gw-vendor", "capacity-chips-vendor",
+                "share-provider"}
+    seen: dict[str, set[str]] = {}
+    for chart in build_charts(openai):
+        if chart.id in by_party:
+            for trace in chart.figure.data:
+                seen.setdefault(trace.name, set()).add(trace.line.color)
+    assert {"azure", "oracle", "nvidia", "amd"} <= set(seen)
+    assert {name: colours for name, colours in seen.items() if len(colours) > 1} == {}
+    palette = party_colors(openai)
+    assert all(colours == {palette[name]} for name, colours in seen.items())
+    assert len(set(palette.values())) == len(palette)  # no two parties share a colour

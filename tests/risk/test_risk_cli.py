@@ -34,7 +34,7 @@ def test_simulate_writes_risk_json_and_paths(risk_run, tmp_path):
     paths = pd.read_parquet(out / "risk_paths.parquet")
     assert paths["draw"].nunique() == 256 and (out / "risk_paths.parquet").stat().st_size < 200_000
     assert "P(cash < 0)" in r.output
-    assert not list(out.glob(".*"))  # no temporary files left behind
+    assert [p.name for p in out.glob(".*")] == [".gigawatt-run.json"]  # the marker; no temporary files left behind
 
 
 def test_simulate_defaults_to_the_run_directory_and_scenario_settings(risk_run, tmp_path):

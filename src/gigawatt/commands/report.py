@@ -54,7 +54,7 @@ def run_compare(run_dirs: list[Path], *, out: Path | None, console: Console, qui
 
 
 def register(app: typer.Typer) -> None:
-    from gigawatt.cli import STATE, guarded, out
+    from gigawatt.commands.common import STATE, guarded, out
 
     @app.command()
     @guarded

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -25,11 +26,12 @@ def _progress(console: Console, quiet: bool) -> Progress:
 def run_simulate(run_dir: Path, *, draws: int | None, seed: int | None, out_dir: Path | None,
                  chunk_size: int | None, workers: int, register: bool, console: Console, quiet: bool,
                  sets: list[str] | None = None) -> dict:
-    from gigawatt.risk.io import load_run, write_results
+    from gigawatt.risk.io import check_results_dir, load_run, write_results
     from gigawatt.risk.simulate import build_model, simulate
 
     t0 = time.perf_counter()
     plan, portfolio = load_run(run_dir, sets=sets)
+    check_results_dir(Path(out_dir) if out_dir else Path(run_dir), run_dir)  # before the work, not after it
     unc = portfolio.scenario.uncertainty
     model = build_model(plan, portfolio)
     n = int(unc.draws if draws is None else draws)
@@ -56,22 +58,24 @@ def run_simulate(run_dir: Path, *, draws: int | None, seed: int | None, out_dir:
     out = Path(out_dir) if out_dir else Path(run_dir)
     doc = result.to_dict()
     doc["run_dir"] = str(Path(run_dir))
-    write_results(result, out, extra={"run_dir": str(Path(run_dir)), "elapsed_s": time.perf_counter() - t0})
+    written = write_results(result, out, extra={"run_dir": str(Path(run_dir)), "elapsed_s": time.perf_counter() - t0},
+                            run_dir=run_dir)
     if register:
-        _register(out, portfolio, result)
+        _register(out, portfolio, result, written)
     if not quiet:
         print_risk(doc, out, console, elapsed=time.perf_counter() - t0)
     return doc
 
 
-def _register(out: Path, portfolio, result) -> None:
+def _register(out: Path, portfolio, result, written) -> None:
     """Record the simulation in the runs catalog (a catalog problem is logged, never fatal)."""
     from gigawatt.results import versions
     from gigawatt.runs import inputs_hash, register_quietly
 
     register_quietly(kind="simulate", path=Path(out).resolve(), scenario=portfolio.scenario.meta.name, variant=None,
                      inputs_hash=inputs_hash(portfolio.resolved.data if portfolio.resolved else {}), status="ok",
-                     objective_usd=result.net_present_cost["mean"], timings=result.timings, versions=versions())
+                     objective_usd=result.net_present_cost["mean"], timings=result.timings, versions=versions(),
+                     files=written.to_json())
 
 
 def print_risk(doc: dict, out: Path, console: Console, *, elapsed: float) -> None:
@@ -149,33 +153,94 @@ def _register_sweep(out_dir: Path, manifest, result, variant: str | None) -> Non
     name = (yaml.safe_load(manifest.base_yaml) or {}).get("meta", {}).get("name")
     register_quietly(kind="sweep", path=Path(out_dir).resolve(), scenario=name, variant=variant,
                      inputs_hash=manifest.fingerprint(), status=status,
-                     timings=dict(result.timings), versions=versions())
+                     timings=dict(result.timings), versions=versions(),
+                     files=result.written.to_json() if result.written else None)
+
+
+# outputs a sweep table may show, in order of interest; it shows the objective and those that change
+SWEEP_OUTPUTS = ("objective_usd", "funding_gap_usd", "min_cash_usd", "unmet_demand_fraction",
+                 "net_present_cost_usd", "capex_chips_usd", "lease_usd", "contract_usd", "energy_usd")
+SWEEP_TABLE_OUTPUTS = 4  # output columns beside the varied keys: the table stays readable at 80 columns
+
+
+def short_keys(keys: list[str]) -> dict[str, str]:
+    """Each dotted key's shortest unique tail: horizon.discount_rate -> discount_rate."""
+    out = {}
+    for k in keys:
+        parts = k.split(".")
+        for n in range(1, len(parts) + 1):
+            tail = ".".join(parts[-n:])
+            if sum(1 for other in keys if other == tail or other.endswith("." + tail)) == 1:
+                out[k] = tail
+                break
+        else:
+            out[k] = k
+    return out
+
+
+def changing_outputs(s, limit: int = SWEEP_TABLE_OUTPUTS) -> tuple[list[str], list[str]]:
+    """(outputs to show, outputs that are the same in every ok row): the objective first, then the
+    outputs that differ between rows, the last year's power and cash among them."""
+    ok = s[s["status"] == "ok"] if "status" in s.columns else s
+    last = lambda prefix: sorted(c for c in s.columns if c.startswith(prefix))[-1:]  # noqa: E731
+    candidates = [c for c in (*SWEEP_OUTPUTS, *last("power_gw_"), *last("cash_usd_")) if c in s.columns]
+
+    def varies(c) -> bool:
+        values = ok[c].dropna()
+        return len(values) > 1 and not np.allclose(values.to_numpy(dtype=float), float(values.iloc[0]),
+                                                   rtol=1e-9, atol=1e-6)
+
+    changing = [c for c in candidates if varies(c)]
+    same = [c for c in candidates if c not in changing]
+    shown = (["objective_usd"] if "objective_usd" in s.columns else []) + [c for c in changing if c != "objective_usd"]
+    return shown[:limit], same
+
+
+def _sweep_cell(c: str, v) -> str:
+    if v is None or v != v:
+        return "–"
+    if c.endswith("_usd") or c.startswith("cash_usd_"):
+        return _usd(v)
+    if c == "unmet_demand_fraction":
+        return f"{v:.1%}"
+    if c.startswith("power_gw_"):
+        return f"{v:.2f}"
+    return str(v)
+
+
+def _sweep_header(c: str) -> str:
+    if c.startswith(("power_gw_", "cash_usd_")):
+        what, year = c.rsplit("_", 1)
+        return f"{'GW' if what == 'power_gw' else 'cash'} {year}"
+    words = c.replace("_usd", "").split("_")
+    return {"objective_usd": "objective", "unmet_demand_fraction": "unmet"}.get(
+        c, " ".join(words[:2]) + ("\n" + " ".join(words[2:]) if len(words) > 2 else ""))
 
 
 def print_sweep(result, manifest, out_dir: Path, console: Console, *, elapsed: float) -> None:
+    """The sweep as a table: the varied keys (short names), status, and the outputs that change."""
     s = result.summary
     keys = [k for k in manifest.vary if k in s.columns] + (["draw"] if "draw" in s.columns else [])
-    t = Table(title=f"sweep: {len(s)} runs, {int((s['status'] == 'ok').sum()) if len(s) else 0} ok")
-    power = sorted(c for c in s.columns if c.startswith("power_gw_"))
-    cols = keys + ["status", "objective_usd", "unmet_demand_fraction"] + power[-1:]
-    for c in cols:
-        t.add_column(c.replace("_usd", "").replace("_", " "), justify="right")
+    names = short_keys(keys)
+    shown, same = changing_outputs(s)
+    from rich import box
+
+    t = Table(title=f"sweep: {len(s)} runs, {int((s['status'] == 'ok').sum()) if len(s) else 0} ok",
+              box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1), collapse_padding=True)
+    for c in keys:
+        t.add_column(names[c], justify="right", min_width=min(len(names[c]), 24))
+    t.add_column("status", justify="right")
+    for c in shown:
+        t.add_column(_sweep_header(c), justify="right", no_wrap=True)
     for _, r in s.head(20).iterrows():
-        cells = []
-        for c in cols:
-            v = r.get(c)
-            if c == "objective_usd":
-                cells.append(_usd(v) if v == v and v is not None else "–")
-            elif c == "unmet_demand_fraction":
-                cells.append(f"{v:.1%}" if v == v and v is not None else "–")
-            elif c.startswith("power_gw_"):
-                cells.append(f"{v:.2f}" if v == v and v is not None else "–")
-            else:
-                cells.append(str(v))
-        t.add_row(*cells)
+        t.add_row(*[str(r.get(c)) for c in keys], str(r.get("status")), *[_sweep_cell(c, r.get(c)) for c in shown])
     console.print(t)
     if len(s) > 20:
         console.print(f"  (+{len(s) - 20} more rows in {out_dir}/summary.csv)", highlight=False)
+    if len(s) > 1 and same:
+        console.print("  the same in every run: " + ", ".join(_sweep_header(c).replace("\n", " ") for c in same),
+                      style="dim",
+                      highlight=False)
     console.print(f"  ran {result.ran}, resumed {result.skipped}, retried {result.retried} · wrote {out_dir}/"
                   f"manifest.json, tasks/, summary.parquet, summary.csv · {elapsed:.1f} s "
                   f"({result.ran / result.timings['run_s']:.2f} solves/s)" if result.ran else
@@ -187,7 +252,7 @@ def print_sweep(result, manifest, out_dir: Path, console: Console, *, elapsed: f
 
 
 def register(app: typer.Typer) -> None:
-    from gigawatt.cli import STATE, err, guarded, out
+    from gigawatt.commands.common import STATE, err, guarded, out
 
     @app.command()
     @guarded

@@ -19,13 +19,13 @@ def list_runs(kind: Optional[str] = typer.Option(None, "--kind", help="solve, si
               scenario: Optional[str] = typer.Option(None, "--scenario", help="Only runs of this scenario name."),
               as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
     """Every registered run, newest first; a run whose directory was deleted is marked missing."""
-    from gigawatt.cli import guarded
+    from gigawatt.commands.common import guarded
 
     guarded(_list)(kind, scenario, as_json)
 
 
 def _list(kind, scenario, as_json) -> None:
-    from gigawatt.cli import out
+    from gigawatt.commands.common import out
     from gigawatt.runs import KINDS, RunsCatalog
 
     if kind is not None and kind not in KINDS:
@@ -55,7 +55,7 @@ def _list(kind, scenario, as_json) -> None:
 @app.command("show")
 def show(run_id: str = typer.Argument(..., help="A run id (a unique prefix is enough).")) -> None:
     """One run: its record, timings, versions, and whether its files are still there."""
-    from gigawatt.cli import guarded
+    from gigawatt.commands.common import guarded
 
     guarded(_show)(run_id)
 
@@ -63,7 +63,7 @@ def show(run_id: str = typer.Argument(..., help="A run id (a unique prefix is en
 def _show(run_id: str) -> None:
     from pathlib import Path
 
-    from gigawatt.cli import out
+    from gigawatt.commands.common import out
     from gigawatt.runs import RunsCatalog
 
     rec = RunsCatalog().get(run_id)
@@ -83,17 +83,23 @@ def _show(run_id: str) -> None:
 
 @app.command("rm")
 def rm(run_id: str = typer.Argument(..., help="A run id (a unique prefix is enough)."),
-       delete_files: bool = typer.Option(False, "--delete-files", help="Also delete the run's directory.")) -> None:
+       delete_files: bool = typer.Option(False, "--delete-files", help="Also delete the files this run wrote "
+                                         "(only those: a simulation's risk files, not the run they sit in).")) -> None:
     """Forget a run (its files stay unless --delete-files)."""
-    from gigawatt.cli import guarded
+    from gigawatt.commands.common import guarded
 
     guarded(_rm)(run_id, delete_files)
 
 
 def _rm(run_id: str, delete_files: bool) -> None:
-    from gigawatt.cli import say
+    from gigawatt.commands.common import say
     from gigawatt.runs import RunsCatalog
 
     rec = RunsCatalog().remove(run_id, delete_files=delete_files)
-    gone = " and deleted its directory" if delete_files and rec["exists"] else ""
-    say(f"removed run {rec['id']} ({rec['kind']} of {rec['scenario']}){gone}", highlight=False)
+    gone = f"; deleted {', '.join(rec['deleted'])} in {rec['deleted_in']}" if rec["deleted"] else ""
+    say(f"removed run {rec['id']} ({rec['kind']} of {rec['scenario']}){gone}", highlight=False, soft_wrap=True)
+    if rec["kept"]:
+        say(f"kept {', '.join(rec['kept'])}: a later command rewrote them since this run", highlight=False,
+            soft_wrap=True)
+    if delete_files and not rec["exists"]:
+        say("its files were already gone", highlight=False)

@@ -12,11 +12,13 @@ from rich.table import Table
 
 def run_solve(path: Path, *, out_dir: Path, scenario: str | None, sets: list[str], allow_unmet: bool,
               method: str | None, save_lp: Path | None, verbose: bool, register: bool, console: Console,
-              quiet: bool) -> dict:
-    from gigawatt.cli import load_portfolio
+              quiet: bool, overwrite: bool = False) -> dict:
+    from gigawatt.commands.common import load_portfolio
     from gigawatt.optimize import optimize
-    from gigawatt.results import write_run
+    from gigawatt.results import write_run_dir
+    from gigawatt.rundir import check_target
 
+    check_target(Path(out_dir), kind="solve", overwrite=overwrite)  # before the work, not after it
     t0 = time.perf_counter()
     portfolio, resolved = load_portfolio(path, scenario, sets)
     load_s = time.perf_counter() - t0
@@ -32,12 +34,19 @@ def run_solve(path: Path, *, out_dir: Path, scenario: str | None, sets: list[str
         fin = finance_mod.compute(plan, portfolio)
         commitments = finance_mod.commitments_usd_total(portfolio)
     resolved_yaml = yaml.safe_dump(resolved.data, sort_keys=False, allow_unicode=True)
-    summ = write_run(plan, out_dir, resolved_yaml=resolved_yaml, finance=fin, scenario_name=portfolio.scenario.meta.name,
-                     variant=scenario, commitments_usd_total=commitments, extra_attrs={"load_seconds": load_s})
+    summ, written = write_run_dir(plan, out_dir, resolved_yaml=resolved_yaml, finance=fin,
+                                  scenario_name=portfolio.scenario.meta.name, variant=scenario,
+                                  commitments_usd_total=commitments, extra_attrs={"load_seconds": load_s},
+                                  overwrite=overwrite)
     if register:
-        _register(out_dir, portfolio, scenario, resolved.data, summ)
+        _register(out_dir, portfolio, scenario, resolved.data, summ, written)
     if not quiet:
         print_headline(summ, out_dir, console)
+        if written.kept_previous:
+            console.print(f"  replaced the run in {out_dir}/; the previous one (with its risk results and report, "
+                          f"if any) is in {Path(out_dir) / 'previous'}/"
+                          + (" (the run kept there before was deleted)" if written.dropped_previous else ""),
+                          highlight=False)
     return summ
 
 
@@ -49,41 +58,46 @@ class _Null:
         return False
 
 
-def _register(out_dir: Path, portfolio, scenario, data, summ) -> None:
+def _register(out_dir: Path, portfolio, scenario, data, summ, written) -> None:
     from gigawatt.results import versions
     from gigawatt.runs import inputs_hash, register_quietly
 
     register_quietly(kind="solve", path=Path(out_dir).resolve(), scenario=portfolio.scenario.meta.name,
                      variant=scenario, inputs_hash=inputs_hash(data), status=summ["status"],
-                     objective_usd=summ["objective_usd"], timings=summ["timings_s"], versions=versions())
+                     objective_usd=summ["objective_usd"], timings=summ["timings_s"], versions=versions(),
+                     files=written.to_json())
 
 
 def print_headline(summ: dict, out_dir: Path, console: Console) -> None:
     """The headline figures per year as a table that fits 80 columns, then the facts worth a line each."""
-    import csv
+    import functools
 
+    from gigawatt.fmt import usd
+
+    money = functools.partial(usd, style="compact")  # 3 significant figures: fits the table's columns
+    table, with_cash = _year_table(summ, money)
+    console.print(table)
+    console.print("  lease includes contracts · $ per H100h: marginal cost of compute (range)",
+                  style="dim", highlight=False)
+    for line in [*_fact_lines(summ, money, with_cash), *_attention_lines(summ, out_dir, money)]:
+        console.print(line, highlight=False)
+    tm = summ["timings_s"]
+    console.print(f"  wrote {out_dir}/ (summary.json, plan.nc, tables/) · HiGHS {tm.get('solve_seconds') or 0:.2f} s, "
+                  f"build {tm.get('build_seconds') or 0:.2f} s", highlight=False)
+
+
+def _rate(values: dict) -> str:
+    """Marginal cost per H100-hour: one figure when the workloads agree to the cent, else their range."""
+    vals = [max(0.0, float(v)) if abs(float(v)) < 0.005 else float(v) for v in values.values() if v is not None]
+    if not vals:
+        return "–"
+    lo, hi = min(vals), max(vals)
+    return f"{hi:.2f}" if round(hi - lo, 2) == 0 else f"{lo:.2f}–{hi:.2f}"
+
+
+def _year_table(summ: dict, money) -> tuple[Table, bool]:
+    """One row a year: power, chips, spending by category, unmet demand, marginal cost, and cash."""
     from rich import box
-
-    def money(x) -> str:  # compact: 3 significant figures, no "-$0" from solver noise
-        if x is None:
-            return "–"
-        ax = abs(x)
-        if ax < 0.5:
-            return "$0"
-        sign = "-" if x < 0 else ""
-        for div, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-            if ax >= div:
-                v = ax / div
-                return f"{sign}${v:.3g}{suffix}" if v < 1000 else f"{sign}${v:,.0f}{suffix}"
-        return f"{sign}${ax:.0f}"
-
-    def rate(values: dict) -> str:
-        """Marginal cost per H100-hour: one figure when the workloads agree to the cent, else their range."""
-        vals = [max(0.0, float(v)) if abs(float(v)) < 0.005 else float(v) for v in values.values() if v is not None]
-        if not vals:
-            return "–"
-        lo, hi = min(vals), max(vals)
-        return f"{hi:.2f}" if round(hi - lo, 2) == 0 else f"{lo:.2f}–{hi:.2f}"
 
     years = summ["years"]
     with_cash = any(e.get("cash_flow_usd") is not None for e in years.values())
@@ -100,14 +114,17 @@ def print_headline(summ: dict, out_dir: Path, console: Console) -> None:
         unmet = max(0.0, e["unmet_demand_fraction"])
         row = [y, f"{max(0.0, e['power_gw']):.2f}", f"{max(0.0, e['chips']) / 1e6:.2f}", money(c["capex"]),
                money(c["lease"]), money(c["energy"]), f"{unmet:.0%}" if unmet >= 0.005 or unmet == 0 else "<1%",
-               rate(e.get("marginal_cost_usd_per_h100_hour") or {})]
+               _rate(e.get("marginal_cost_usd_per_h100_hour") or {})]
         if with_cash:
             row += [money(e.get("cash_flow_usd")), money(e.get("cumulative_cash_flow_usd"))]
         t.add_row(*row)
-    console.print(t)
-    console.print("  lease includes contracts · $ per H100h: marginal cost of compute (range)",
-                  style="dim", highlight=False)
-    facts = []
+    return t, with_cash
+
+
+def _fact_lines(summ: dict, money, with_cash: bool) -> list[str]:
+    """Commitments, cash-flow-positive year, inference against training, idle paid-for capacity."""
+    years = summ["years"]
+    out, facts = [], []
     if summ.get("commitments_usd_total") is not None:
         facts.append(f"commitments {money(summ['commitments_usd_total'])}")
     if with_cash:
@@ -115,10 +132,39 @@ def print_headline(summ: dict, out_dir: Path, console: Console) -> None:
         facts.append(f"cash flow positive from {first}" if first else "cash flow never positive")
     else:
         facts.append("cash flow not computed (no finance)")
-    console.print("  " + " · ".join(facts), highlight=False)
+    out.append("  " + " · ".join(facts))
     over = summ.get("inference_exceeds_training_year")
-    console.print(f"  inference costs more than training from {over}" if over
-                  else "  inference costs less than training throughout", highlight=False)
+    first = summ.get("inference_first_exceeds_training_year")
+    if over:
+        line = f"  inference costs more than training from {over} on" + (
+            f" (first in {first})" if first and first != over else "")
+    elif first:
+        line = f"  inference costs more than training in {first}, but not to the horizon's end"
+    else:
+        line = "  inference costs less than training throughout"
+    out.append(line)
+    idle = [(y, e.get("idle_capacity_fraction") or 0.0, e.get("idle_cost_usd")) for y, e in years.items()]
+    idle = [(y, f, c) for y, f, c in idle if f >= 0.005]
+    if idle:
+        parts = [f"{y} {f:.0%} {money(c)}" for y, f, c in idle]
+        lines, cur = [], "  idle paid-for capacity (chips, cost):"
+        for part in parts:
+            if len(cur) + len(part) + 2 > 78:
+                lines.append(cur + ",")
+                cur = "   "
+            cur += (" " if cur.endswith(":") or cur == "   " else ", ") + part
+        lines.append(cur)
+        out += lines
+    elif any("idle_capacity_fraction" in e for e in years.values()):
+        out.append("  no paid-for capacity idle")
+    return out
+
+
+def _attention_lines(summ: dict, out_dir: Path, money) -> list[str]:
+    """What needs a reader's attention: demand not served, and the binding constraints that pay."""
+    import csv
+
+    out = []
     if (summ.get("unmet_demand_fraction_total") or 0) > 0:
         parts = []
         path = Path(out_dir) / "tables" / "unmet_fraction.csv"
@@ -127,12 +173,11 @@ def print_headline(summ: dict, out_dir: Path, console: Console) -> None:
                 for r in csv.DictReader(fh):
                     period = r.pop("period", None) or r.pop("", "")
                     parts += [f"{w} {float(v):.0%} in {period}" for w, v in r.items() if v and float(v) >= 0.005]
-        console.print(f"  [bold yellow]not served:[/] {summ['unmet_demand_fraction_total']:.1%} of demand"
-                      + (": " + ", ".join(parts[:6]) + (", …" if len(parts) > 6 else "") if parts else "")
-                      + " (tables/unmet_fraction.csv)", highlight=False)
-    b = summ.get("binding_constraints") or []
+        out.append(f"  [bold yellow]not served:[/] {summ['unmet_demand_fraction_total']:.1%} of demand"
+                   + (": " + ", ".join(parts[:6]) + (", …" if len(parts) > 6 else "") if parts else "")
+                   + " (tables/unmet_fraction.csv)")
+    b = [r for r in summ.get("binding_constraints") or [] if r.get("confirmed", True)]
     for r in b[:3]:
-        console.print(f"  binding: {r['relaxation']} would save {money(r['value_usd'])}", highlight=False)
-    tm = summ["timings_s"]
-    console.print(f"  wrote {out_dir}/ (summary.json, plan.nc, tables/) · HiGHS {tm.get('solve_seconds') or 0:.2f} s, "
-                  f"build {tm.get('build_seconds') or 0:.2f} s", highlight=False)
+        when = f" ({r['period']} money)" if r.get("period") else " (present value)"
+        out.append(f"  binding: {r['relaxation']} would save {money(r['value_usd'])}{when}")
+    return out

@@ -7,11 +7,13 @@ non-zero slacks say how much each limit would have to give.
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import numpy as np
 import pandas as pd
 
+from gigawatt.fmt import usd
 from gigawatt.optimize.build import create_model
 from gigawatt.optimize.context import CHIP_SCALE, COMPUTE_SCALE, Context
 from gigawatt.portfolio import Portfolio
@@ -41,8 +43,10 @@ def iis_rows(ctx: Context, limit: int = 12) -> list[str]:
 
 def elastic_explanation(portfolio: Portfolio) -> list[str]:
     """Solve with slacks and describe every non-zero one in the scenario's terms."""
+    from gigawatt.optimize.solve import solve_in_scratch
+
     ctx = create_model(portfolio, allow_unmet=True, elastic=True)
-    status, _ = ctx.model.solve(solver_name="highs", io_api="direct", progress=False, output_flag=False)
+    status, _ = solve_in_scratch(ctx.model, solver_name="highs", io_api="direct", progress=False, output_flag=False)
     if status != "ok":
         return [f"the elastic re-solve did not finish ({status}); save the model with --save-lp to inspect it"]
     sol = {name: ctx.model.variables[name].solution for name in ctx.model.variables}
@@ -165,16 +169,13 @@ def _cash_lines(ctx: Context, sol) -> list[str]:
     where = ctx.portfolio.resolved.where(("policy", "cash_floor")) if ctx.portfolio.resolved else None
     (t, v), rest = short[0], short[1:]
     gap = v * MONEY_SCALE
-    line = (f"cash floor: cash falls to {_usd(floor - gap)} in {t}, {_usd(gap)} below the floor of {_usd(floor)} "
+    money = functools.partial(usd, style="words")
+    line = (f"cash floor: cash falls to {money(floor - gap)} in {t}, {money(gap)} below the floor of {money(floor)} "
             f"(policy.cash_floor{' at ' + where if where else ''}), even with the cash-lightest plan")
     if rest:
-        later = ", ".join(f"{t} (by {_usd(v * MONEY_SCALE)})" for t, v in rest[:6])
+        later = ", ".join(f"{t} (by {money(v * MONEY_SCALE)})" for t, v in rest[:6])
         line += f"; also below it in {later}" + (f" and {len(rest) - 6} more periods" if len(rest) > 6 else "")
     return [line + "; add funding by then (finance.funding), lower the floor, or cut costs"]
-
-
-def _usd(x: float) -> str:
-    return ("-$" if x < 0 else "$") + _fmt(abs(x))
 
 
 def _fmt(x: float) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: str | None = None,
              threads: int | None = None, time_limit: float | None = None, verbose: bool = False,
-             save_lp: str | Path | None = None):
+             save_lp: str | Path | None = None, confirm_binding: int = 8):
     """Least-cost plan for ``portfolio``.
 
     Parameters
@@ -37,6 +38,9 @@ def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: s
         HiGHS threads and time limit in seconds.
     save_lp
         Also write the model as an LP file (for inspection; not on the hot path).
+    confirm_binding
+        Re-solve with each of this many most valuable binding constraints relaxed, to report only savings
+        that hold (:func:`confirm`; 0 skips it, as sweeps do).
 
     Returns
     -------
@@ -90,7 +94,70 @@ def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: s
         "allow_unmet": int(allow),
     })
     attach_inputs(ds, portfolio)
+    if confirm_binding:
+        t2 = time.perf_counter()
+        ds.attrs["binding_confirmed"] = json.dumps(confirm(ctx, ds, top=int(confirm_binding),
+                                                           method=result.method, threads=threads or cfg.threads))
+        ds.attrs["confirm_seconds"] = time.perf_counter() - t2
     return Plan(ds, portfolio)
+
+
+# The step each family's right-hand side is relaxed by to confirm a shadow price (in the sentence's unit;
+# large enough to stand clear of the solver's tolerance, small enough to stay local), or 1% of the
+# right-hand side where that is smaller
+CONFIRM_STEP = {"MW": 10.0, "chip": 1000.0, "pp": 1.0, "USD": 1e6}
+# model units per sentence unit: MW, kchips, MUSD (a percentage point is 1% of the period's compute)
+_MODEL_PER_UNIT = {"MW": 1.0, "chip": 1e-3, "USD": 1e-6}
+
+
+def confirm(ctx: Context, ds: xr.Dataset, *, top: int = 5, method: str = "simplex",
+            threads: int | None = None) -> list[dict]:
+    """Re-solve with each of the ``top`` most valuable binding constraints relaxed, one at a time, by
+    :data:`CONFIRM_STEP` and return what each relaxation really saves (present value, USD per unit).
+
+    A dual at a degenerate vertex can promise a saving no relaxation delivers (site power before a site's
+    lead time); the re-solve is the test. Rows: constraint, coords, step, pv_usd (per unit, from the
+    re-solve; 0 where it saves nothing)."""
+    from gigawatt.plan import RELAXABLE, binding_candidates
+
+    cand = binding_candidates(ds)
+    if cand.empty:
+        return []
+    m = ctx.model
+    base = float(m.objective.value)
+    out = []
+    for _, r in cand.head(top).iterrows():
+        family = r["constraint"]
+        unit = RELAXABLE[family][1]
+        coords = {k: v for k, v in r["coords"].items()}
+        con = m.constraints[family]
+        step = CONFIRM_STEP[unit]
+        rhs = con.rhs.copy()
+        old = rhs.loc[coords].copy()
+        if unit == "pp":
+            total = float(ds["delivered_h100e_hours"].sum(("supply", "workload")).sel(period=coords["period"])) / 1e6
+            delta = 0.01 * step * total
+        else:
+            # 1% of the right-hand side where that is smaller than the unit step (a small model's limits)
+            level = abs(float(old.values.flat[0])) * 0.01
+            delta = step * _MODEL_PER_UNIT[unit]
+            if 0 < level < delta:
+                delta, step = level, level / _MODEL_PER_UNIT[unit]
+        sign_da = con.sign
+        sign = str((sign_da.sel({k: v for k, v in coords.items() if k in sign_da.dims})).values.flat[0])
+        rhs.loc[coords] = old + (delta if sign.startswith("<") else -delta)
+        con.update(rhs=rhs)
+        try:
+            status, termination = m.solve(solver_name="highs", io_api="direct", progress=False, output_flag=False,
+                                          solver=method, **({"threads": int(threads)} if threads else {}))
+            new = float(m.objective.value) if status == "ok" and termination == "optimal" else np.nan
+        finally:
+            rhs.loc[coords] = old
+            con.update(rhs=rhs)
+        saving = (base - new) * MONEY_SCALE / step if np.isfinite(new) else np.nan
+        out.append({"constraint": family, "coords": {k: str(v) for k, v in coords.items()}, "step": step,
+                    "unit": unit, "pv_usd": max(0.0, saving) if np.isfinite(saving) else None})
+    return out
 
 
 def attach_inputs(ds: xr.Dataset, portfolio: Portfolio) -> None:
@@ -104,6 +171,8 @@ def attach_inputs(ds: xr.Dataset, portfolio: Portfolio) -> None:
     t = portfolio.targets
     ds["target_min_share"] = ("target", t["min_share"].to_numpy(dtype=float))
     ds["target_max_share"] = ("target", t["max_share"].to_numpy(dtype=float))
+    if "basis" in t:
+        ds["target_basis"] = ("target", t["basis"].astype(str).to_numpy(dtype=object))
 
 
 def _sol(ctx: Context, name: str) -> xr.DataArray | None:
@@ -212,12 +281,21 @@ def _costs(ctx: Context, ds: xr.Dataset, x: xr.DataArray) -> None:
             old = capex.shift(period=int(lag)).fillna(0.0).cumsum("period")
             dep = dep - old.where(life_periods == lag, 0.0)
         ds["depreciation_sites_usd"] = (dep / life_periods).transpose("site", "period")
-    # allocate each option's economic cost to workloads in proportion to the chips serving them
-    used = x.sum("workload")
-    share = (x / used.where(used > 0)).fillna(0.0)
-    ds["cost_by_workload_usd"] = (economic * share).sum("supply")
-    ds["cost_idle_usd"] = (economic * (used <= 0)).sum("supply")
-    _ = supply
+    # cost by workload and idle by a rule that does not depend on the LP's (degenerate) dispatch
+    from gigawatt.optimize.attribution import attribute
+
+    kind = xr.DataArray(p.supply["kind"].to_numpy(), coords={"supply": p.supply.index}).reindex(supply=supply)
+    pool = kind == "own"
+    if len(ctx.contract):
+        pool = pool | ((kind == "contract") & (d["contract_firm"].reindex(supply=supply, fill_value=0.0)
+                                               .max("period") > 0))
+    eff = d["efficiency_h100e_hours_per_chip"].where(d["eligible"], 0.0).reindex(supply=supply, fill_value=0.0)
+    att = attribute(chips=ds["chips"], efficiency=eff, served=ds["delivered_h100e_hours"].sum("supply"),
+                    cost=economic, pool=pool, power=ds["power_mw"],
+                    u_ref=xr.DataArray(p.workloads["utilisation_h100"].to_numpy(dtype=float),
+                                       coords={"workload": p.workloads.index}).reindex(workload=ds["workload"].values))
+    for name, da in att.data_vars.items():
+        ds[name] = da
 
 
 def _duals(ctx: Context, ds: xr.Dataset) -> None:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
 
 from gigawatt.errors import SolverError
 from gigawatt.optimize.context import Context
@@ -59,6 +63,55 @@ def _absorb_highs_banner() -> None:
         os.close(saved)
 
 
+SCRATCH_PREFIX = "solve-"
+
+
+def scratch_root() -> Path:
+    """Where solver temporary files go: ``gigawatt-<user>`` in the system's temp folder (``$TMPDIR``)."""
+    try:
+        import getpass
+
+        user = getpass.getuser()
+    except Exception:  # no user name (a container without passwd entry): the uid, else a fixed name
+        user = str(os.getuid()) if hasattr(os, "getuid") else "user"
+    return Path(tempfile.gettempdir()) / f"gigawatt-{user}"
+
+
+@contextlib.contextmanager
+def solver_scratch() -> Iterator[Path]:
+    """A private folder for linopy's LP and solution files, removed afterwards; folders left by solves
+    that were killed (their process is gone) are removed here too."""
+    from gigawatt.atomic import pid_alive, pid_of
+
+    root = scratch_root()
+    root.mkdir(mode=0o700, exist_ok=True)
+    for old in root.glob(f"{SCRATCH_PREFIX}*"):
+        if not pid_alive(pid_of(old.name, SCRATCH_PREFIX)):
+            shutil.rmtree(old, ignore_errors=True)
+    path = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=root))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _solver_dir(model, path: Path) -> Iterator[None]:
+    """Point a linopy model's temporary files at ``path`` for one solve (then back: ``path`` is removed)."""
+    old = model.solver_dir
+    model.solver_dir = path
+    try:
+        yield
+    finally:
+        model.solver_dir = old
+
+
+def solve_in_scratch(model, **kwargs):
+    """``model.solve(**kwargs)`` with its temporary files in a folder gigawatt removes (:func:`solver_scratch`)."""
+    with solver_scratch() as scratch, _solver_dir(model, scratch):
+        return model.solve(**kwargs)
+
+
 def pick_method(ctx: Context, method: str) -> str:
     if method != "auto":
         return method
@@ -77,7 +130,8 @@ def solve(ctx: Context, *, method: str = "auto", threads: int | None = None, tim
         options["time_limit"] = float(time_limit)
     t0 = time.perf_counter()
     try:
-        status, termination = ctx.model.solve(solver_name="highs", io_api="direct", progress=False, **options)
+        status, termination = solve_in_scratch(ctx.model, solver_name="highs", io_api="direct", progress=False,
+                                               **options)
     except Exception as exc:  # the solver itself failed (not the model)
         raise SolverError(f"HiGHS failed: {exc}") from exc
     seconds = time.perf_counter() - t0

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from gigawatt.report.data import Run, headline, load_run
+from gigawatt.report.data import Run, load_run
+from gigawatt.report.headline import headline
 
 
 @dataclass(frozen=True)
@@ -22,12 +23,43 @@ class Written:
     charts: list[str]
 
 
-def _write(path: Path, text: str) -> int:
-    from gigawatt.runs import atomic_write
+GENERATOR_TAG = b'<meta name="generator" content="gigawatt">'
+
+
+def _is_gigawatt_page(path: Path) -> bool:
+    """Did gigawatt write this file (a report or comparison page)? Read its head only."""
+    try:
+        with open(path, "rb") as fh:
+            return GENERATOR_TAG in fh.read(4096)
+    except OSError:
+        return False
+
+
+def _write(path: Path, text: str, *, option: str = "-o") -> int:
+    """Write a page atomically. Inside a folder gigawatt wrote, the folder's marker records it; elsewhere an
+    existing file is replaced only when it is a page gigawatt wrote (never a user's file)."""
+    from gigawatt.atomic import atomic_write
+    from gigawatt.rundir import add_files, marker_of
 
     data = text.encode("utf-8")
-    atomic_write(Path(path), lambda tmp: tmp.write_bytes(data))
+    path = Path(path)
+    if path.parent.is_dir() and marker_of(path.parent) is not None:
+        add_files(path.parent, kind="report", option=option, writers={path.name: lambda tmp: tmp.write_bytes(data)})
+    else:
+        _check_not_users(path, option)
+        atomic_write(path, lambda tmp: tmp.write_bytes(data))
     return len(data)
+
+
+def _check_not_users(path: Path, option: str) -> None:
+    from gigawatt.errors import Problem, ScenarioError
+
+    if path.exists() and not _is_gigawatt_page(path):
+        raise ScenarioError(Problem("the file exists and gigawatt did not write it", path=option, value=str(path),
+                                    expected="a new file, or a page gigawatt wrote",
+                                    fix=f"choose another file name, e.g. {option} {path.with_name(path.stem + '-report.html')}"
+                                        "; gigawatt never replaces a file it did not write"),
+                            title=f"will not write {path}")
 
 
 def _check_out(out: Path) -> None:
@@ -37,6 +69,14 @@ def _check_out(out: Path) -> None:
         raise ScenarioError(Problem("the output path is a directory", path="-o", value=str(out),
                                     expected="a file name ending in .html", fix="pass -o DIR/report.html"),
                             title="bad option")
+    if not (out.parent.is_dir() and _marker(out.parent)):
+        _check_not_users(out, "-o")
+
+
+def _marker(path: Path):
+    from gigawatt.rundir import marker_of
+
+    return marker_of(path)
 
 
 def write_report(run_dir: str | Path, out: str | Path | None = None, published: str | Path | None = None) -> Written:
@@ -52,7 +92,10 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, published: 
     from gigawatt.report.page import render_report
     from gigawatt.report.published import beside, load_published
 
+    from gigawatt.rundir import recover
+
     pub_data = load_published(published) if published is not None else None
+    recover(Path(run_dir))  # finish or undo a write a crash interrupted, before reading
     run = load_run(run_dir)
     out = Path(out) if out else Path(run_dir) / "report.html"
     _check_out(out)
@@ -65,6 +108,10 @@ def write_compare(run_dirs: list[str | Path], out: str | Path | None = None) -> 
     """Write the comparison page of several runs (default ./compare.html), atomically."""
     from gigawatt.report.page import render_compare
 
+    from gigawatt.rundir import recover
+
+    for d in run_dirs:
+        recover(Path(d))
     runs = load_runs(run_dirs)
     out = Path(out) if out else Path("compare.html")
     _check_out(out)

@@ -1,4 +1,4 @@
-"""Assemble the self-contained HTML pages: plotly.js embedded once, no network asset, no MathJax."""
+"""Assemble the self-contained HTML pages: plotly.js (the basic bundle) embedded once, no network asset, no MathJax."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from typing import Any
 import plotly.io as pio
 
 from gigawatt.fmt import usd
-from gigawatt.report.data import Fact, Run, headline
+from gigawatt.report.data import Run
+from gigawatt.report.headline import Fact, headline
 from gigawatt.report.figures import Chart, build_charts, compare_charts
+from gigawatt.report.plotlyjs import script_tags
 
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
                  "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
@@ -155,10 +157,10 @@ def inputs_table(items: dict, sources: dict[str, str], *, skip: tuple[str, ...] 
             + "".join(rows) + "</tbody></table>")
 
 
-def _figure_html(chart: Chart, *, first: bool) -> str:
+def _figure_html(chart: Chart) -> str:
     fig = chart.figure
     height = fig.layout.height or 420
-    body = pio.to_html(fig, include_plotlyjs=True if first else False, include_mathjax=False, full_html=False,
+    body = pio.to_html(fig, include_plotlyjs=False, include_mathjax=False, full_html=False,
                        config=PLOTLY_CONFIG, div_id=f"fig-{chart.id}", default_width="100%",
                        default_height=f"{height}px", validate=False)
     wide = " wide" if chart.id in WIDE else ""
@@ -278,7 +280,7 @@ def _page(title: str, subtitle: str, nav: list[tuple[str, str]], body: str, n_fi
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<meta name=\"generator\" content=\"gigawatt\"><meta name=\"gigawatt-figures\" content=\"{n_figures}\">"
-            f"<title>{e(title)}</title><style>{css}</style></head><body>"
+            f"<title>{e(title)}</title><style>{css}</style></head><body>{script_tags()}"
             f"<header class=\"top\"><h1>{e(title)}</h1><div class=\"meta\">{subtitle}</div></header>"
             f"<nav>{links}</nav><main>{body}</main></body></html>\n")
 
@@ -290,13 +292,9 @@ def render_report(run: Run, published=None) -> tuple[str, list[Chart]]:
     by_section: dict[str, list[Chart]] = {}
     for c in charts:
         by_section.setdefault(c.section, []).append(c)
-    first = [True]
 
     def grid(section: str) -> str:
-        out = []
-        for c in by_section.get(section, []):
-            out.append(_figure_html(c, first=first[0]))
-            first[0] = False
+        out = [_figure_html(c) for c in by_section.get(section, [])]
         return '<div class="charts">' + "".join(out) + "</div>" if out else ""
 
     s = run.summary
@@ -354,7 +352,7 @@ def render_compare(runs: list[Run]) -> tuple[str, list[Chart]]:
     body = "".join(f"<tr><th>{e(label)}</th>" + "".join(f"<td class=num>{e(c[i])}</td>" for c in cols) + "</tr>"
                    for i, label in enumerate(labels))
     table = f"<table><thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table>"
-    figs = "".join(_figure_html(c, first=i == 0) for i, c in enumerate(charts))
+    figs = "".join(_figure_html(c) for c in charts)
     runs_list = "".join(f"<li><b>{e(r.label)}</b>: <code>{e(r.path)}</code></li>" for r in runs)
     notes = ""
     missing = [r.label for r in runs if r.finance is None]

@@ -183,7 +183,7 @@ def _year_diff(g: int | None, p: float) -> str:
 
 def beside(run, data: dict, path: str | Path = "published.yaml") -> Published:
     """Pair the published figures with the run's (see the module doc). ScenarioError on a wrong shape."""
-    from gigawatt.report.data import headline
+    from gigawatt.report.headline import headline
 
     path = Path(path)
     r = _Reader(data, path)

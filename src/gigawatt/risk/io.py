@@ -1,4 +1,4 @@
-"""Read a solved run for simulation; write risk.json and risk_paths.parquet atomically."""
+"""Read a solved run for simulation; write risk.json and risk_paths.parquet together, all or nothing."""
 
 from __future__ import annotations
 
@@ -40,7 +40,10 @@ def load_run(run_dir: str | Path, *, sets: list[str] | None = None):
     from gigawatt.scenario.load import Resolved, load_yaml_text
     from gigawatt.scenario.validate import validate
 
+    from gigawatt.rundir import recover
+
     run_dir = Path(run_dir)
+    recover(run_dir)  # finish or undo a write a crash interrupted, before reading
     if not run_dir.is_dir():
         raise _run_error("run directory not found", run_dir)
     nc = run_dir / "plan.nc"
@@ -92,14 +95,33 @@ def _clean(x: Any) -> Any:
     return x
 
 
-def write_results(result, out_dir: str | Path, *, extra: dict | None = None) -> tuple[Path, Path]:
-    """DIR/risk.json and DIR/risk_paths.parquet (the first 256 draws, per period), each written atomically."""
+def _where(out_dir: Path, run_dir: str | Path | None) -> dict:
+    own = run_dir is not None and Path(out_dir).resolve() == Path(run_dir).resolve()
+    return {"option": "DIR" if own else "--out", "into": ("solve",) if own else ("simulate",)}
+
+
+def check_results_dir(out_dir: str | Path, run_dir: str | Path | None = None) -> None:
+    """Raise ScenarioError (exit 1) unless :func:`write_results` may write into ``out_dir``."""
+    from gigawatt.rundir import prepare_output
+
+    prepare_output(Path(out_dir), kind="simulate", **_where(Path(out_dir), run_dir))
+
+
+def write_results(result, out_dir: str | Path, *, extra: dict | None = None, run_dir: str | Path | None = None):
+    """DIR/risk.json and DIR/risk_paths.parquet (the first 256 draws, per period), written together: a crash
+    leaves both old or both new, never a pair from different seeds.
+
+    ``out_dir`` is the solve run ``run_dir`` itself, or a folder of its own for risk results (new, empty, or
+    written by an earlier ``simulate --out``); never a user's folder. Returns what was written
+    (:class:`gigawatt.rundir.Written`)."""
+    from gigawatt.rundir import add_files
+
     out_dir = Path(out_dir)
     doc = _clean({**result.to_dict(), **(extra or {})})
-    jpath, ppath = out_dir / "risk.json", out_dir / "risk_paths.parquet"
-    atomic_write(jpath, lambda p: p.write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n"))
-    atomic_write(ppath, lambda p: result.paths.to_parquet(p, index=False))
-    return jpath, ppath
+    text = json.dumps(doc, indent=1, allow_nan=False) + "\n"
+    return add_files(out_dir, kind="simulate", **_where(out_dir, run_dir),
+                     writers={"risk.json": lambda p: p.write_text(text),
+                              "risk_paths.parquet": lambda p: result.paths.to_parquet(p, index=False)})
 
 
-__all__ = ["load_run", "write_results", "atomic_write"]
+__all__ = ["load_run", "write_results", "check_results_dir", "atomic_write"]

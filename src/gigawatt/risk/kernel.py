@@ -11,6 +11,9 @@ Arithmetic is plain IEEE float64, no fast-math: a factor of exactly 1 gives a ch
 zero-variance draw reproduces the plan's figures bit for bit, and a draw's result depends only on its own
 normals, never on which block, chunk or thread evaluated it.
 
+# long: the kernel's stages (factors, dispatch, cash) are compiled together and share their arrays and
+# helpers; split across modules they would be harder to read against each other, not easier.
+
 Every array the kernel reads comes from :func:`pack_sampler` and :func:`pack_model`; shapes use
 P periods, Y calendar years, V drivers, E events, N driver sets (products of drivers), W workloads,
 T tranches (all workloads, grouped by workload), G price groups, S sites, O other-cost entries.
@@ -351,6 +354,8 @@ def kernel_block(km, ps, z, m, out0, cash_out, flow_out, unmet_out, stranded_out
     """Evaluate the draws of normals z[:, :m] into columns out0.. of the outputs ((P, ·) arrays and (·,) npc, gap);
     adds to ``below`` / ``below_by`` (Y,) the draws with cash < 0 in a year / by the year's end.
     ``scratch``: from :func:`make_scratch` (reused between calls)."""
+    # long: one compiled hot loop over sub-blocks and periods; numba inlines nothing across calls it cannot
+    # see, and its state (factors, per-workload changes) lives in locals the loop keeps in registers/cache.
     P = km.cash.size
     W = km.rate.size
     E = km.event_cost.shape[0]

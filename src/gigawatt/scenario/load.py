@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,33 +16,7 @@ import yaml
 
 from gigawatt.errors import Problem, ScenarioError, did_you_mean, short_repr
 from gigawatt.scenario import limits, yamlsafe
-
-KeyPath = tuple[str, ...]
-
-
-@dataclass
-class Resolved:
-    """The merged scenario dict and where each key path came from."""
-
-    data: dict[str, Any]
-    lines: dict[KeyPath, str] = field(default_factory=dict)
-    path: Path | None = None
-    scenario: str | None = None
-    overrides_applied: list[str] = field(default_factory=list)
-    sets: list[str] = field(default_factory=list)
-
-    def where(self, path: KeyPath | list) -> str | None:
-        """file:line of the closest recorded ancestor of ``path``."""
-        p = tuple(str(k) for k in path)
-        while p:
-            if p in self.lines:
-                return self.lines[p]
-            p = p[:-1]
-        return self.lines.get((), None)
-
-
-def dotted(path: KeyPath | list) -> str:
-    return ".".join(str(k) for k in path)
+from gigawatt.scenario.resolved import KeyPath, Resolved, dotted
 
 
 # --- YAML with line numbers ---------------------------------------------------------------------------
@@ -225,7 +198,7 @@ def _is_schema_section(path: KeyPath) -> bool:
     """Whether ``path`` names a field of the schema whose value is a mapping of fields (a section with
     defaults, such as ``config.solve``), not a named entry (``providers.aws``): those may be created by an
     override, so that ``--set`` can change a default the file does not write."""
-    from gigawatt.scenario.validate import _model_at
+    from gigawatt.scenario.fields import _model_at
 
     if len(path) == 2 and path[0] == "accelerators":  # a catalog accelerator's figures are its defaults
         from gigawatt.catalog import accelerator_ids

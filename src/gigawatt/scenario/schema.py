@@ -3,6 +3,10 @@
 Quantities are strings with units ("4.5 GW", "38 billion USD", "2.35 USD/h") converted here to floats in
 the canonical unit named in each field's description. Defaults live only here. Field descriptions become
 the JSON Schema (``gigawatt schema``) and docs/scenario-format.md.
+
+# long: one model per scenario section, in the order docs/scenario-format.md presents them; the file is
+# the format's reference, read top to bottom. Splitting it by section is the next step once the input
+# limits being added on another branch have landed (issue 10).
 """
 
 from __future__ import annotations
@@ -456,6 +460,9 @@ class ShareTarget(Base):
     max_share: Fraction | None = None
     periods: list[Period] | None = None
     """Periods it applies to (default: every period)."""
+    basis: Literal["compute", "power", "spend"] = "compute"
+    """What the share is of: delivered compute (H100e-hours, the default), power of the chips in service (MW),
+    or spend on capacity (chips bought and their energy, rentals, contract payments)."""
     source: str | None = None
     notes: str | None = None
 

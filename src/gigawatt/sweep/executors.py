@@ -98,7 +98,8 @@ def run_task(spec: dict) -> dict:
         portfolio = Portfolio.from_scenario(sc, resolved)
         solve = spec.get("solve") or {}
         t1 = time.perf_counter()
-        plan = optimize(portfolio, allow_unmet=solve.get("allow_unmet"), method=solve.get("method"), threads=1)
+        plan = optimize(portfolio, allow_unmet=solve.get("allow_unmet"), method=solve.get("method"), threads=1,
+                        confirm_binding=0)  # a sweep reads no binding constraints
         row["solve_s"] = time.perf_counter() - t1
         row.update(headline(plan, portfolio))
         row["status"] = "ok"
@@ -139,9 +140,39 @@ def warm() -> int:
     return os.getpid()
 
 
+def _die_with_parent() -> None:
+    """A worker whose sweep was killed (kill -9 gives the pool no chance to stop it) would wait for work
+    forever, holding memory and the sweep's output pipes. Linux: ask the kernel to kill it with its parent;
+    elsewhere: a thread that exits when the parent is gone."""
+    import threading
+
+    parent = mp.parent_process().pid if mp.parent_process() is not None else os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) == 0:  # PR_SET_PDEATHSIG
+                if os.getppid() != parent:  # the parent died before the call took effect
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="gigawatt-parent-watch", daemon=True).start()
+
+
 def _worker_init() -> None:
-    """A pool worker: HiGHS writes its banner straight to file descriptor 1, so point the worker's stdout at
-    /dev/null (results come back as rows; errors are in them), then import the solver stack."""
+    """A pool worker: dies with its parent; HiGHS writes its banner straight to file descriptor 1, so point
+    the worker's stdout at /dev/null (results come back as rows; errors are in them), then import the solver
+    stack."""
+    _die_with_parent()
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)

@@ -229,6 +229,8 @@ def draw_overrides(base_yaml: str, *, draws: int, seed: int | None) -> tuple[lis
     prices, energy prices, per-unit revenue) get the factor averaged over the horizon. Contract prices stay
     as contracted. Events: a delayed site's lead time grows by the delay; a failed contract is removed;
     a replaced vendor's deals lose their equity and its chips' purchase price changes."""
+    # long: left whole while sweep/ changes on another branch (issue 10); to split after that merge into
+    # one function per target (demand, prices, revenue, costs) and one per event kind.
     from gigawatt.portfolio import H100E_HOUR_FLOP, Portfolio
     from gigawatt.risk.sample import Sampler, price_options, require_valid
     from gigawatt.scenario.load import Resolved, load_yaml_text

@@ -19,7 +19,8 @@ from typing import Callable
 import pandas as pd
 
 from gigawatt.errors import Problem, ScenarioError
-from gigawatt.runs import atomic_write as _atomic_write
+from gigawatt.atomic import atomic_write as _atomic_write
+from gigawatt.rundir import Written
 from gigawatt.sweep.executors import TaskFn, run_task
 from gigawatt.sweep.manifest import Manifest
 
@@ -35,6 +36,7 @@ class SweepResult:
     failed: pd.DataFrame
     elapsed_s: float
     timings: dict = field(default_factory=dict)
+    written: Written | None = None  # the sweep directory's files, for the runs catalog
 
 
 def write_row(path: Path, row: dict) -> None:
@@ -55,11 +57,19 @@ def _status(path: Path) -> str | None:
         return None
 
 
-def prepare(manifest: Manifest, out_dir: Path) -> None:
-    """Write DIR/manifest.json, or check that the one there describes the same sweep (resume)."""
+SWEEP_FILES = ("manifest.json", "tasks", "summary.parquet", "summary.csv")
+
+
+def prepare(manifest: Manifest, out_dir: Path) -> Written:
+    """Claim DIR for this sweep: a new or empty folder gets DIR/manifest.json and the sweep's marker; a
+    sweep directory must describe the same sweep (resume). A user's folder (no marker) or another gigawatt
+    output is refused: nothing in it is touched."""
+    from gigawatt.rundir import MARKER, check_target, read_marker
+
     out_dir = Path(out_dir)
+    marker = check_target(out_dir, kind="sweep", overwrite=True)
     mpath = out_dir / "manifest.json"
-    if mpath.exists():
+    if marker is not None and mpath.exists():
         try:
             old = Manifest.from_json(mpath.read_text())
         except Exception as exc:
@@ -73,8 +83,20 @@ def prepare(manifest: Manifest, out_dir: Path) -> None:
                                                  f"{manifest.fingerprint()}) to resume it",
                                         fix="choose another --out, or delete the directory to start over"),
                                 title="cannot resume sweep")
-        return
-    _atomic_write(mpath, lambda p: p.write_text(manifest.to_json()))
+    if marker is None or read_marker(out_dir) is None:  # new, empty, or a sweep from before markers
+        import json
+        import uuid
+
+        write_id = uuid.uuid4().hex
+        marker = {"gigawatt_run": 1, "id": uuid.uuid4().hex, "kind": "sweep", "previous_id": None,
+                  "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                  "files": {n: {"by": "sweep", "write": write_id} for n in SWEEP_FILES}}
+        text = json.dumps(marker, indent=1) + "\n"
+        _atomic_write(out_dir / MARKER, lambda p: p.write_text(text))
+    if not mpath.exists():
+        _atomic_write(mpath, lambda p: p.write_text(manifest.to_json()))
+    return Written(dir_id=marker["id"], write_id=marker["files"]["manifest.json"]["write"],
+                   files=[n for n in SWEEP_FILES if n in marker["files"]])
 
 
 def run(manifest: Manifest, out_dir: Path, *, executor, task_fn: TaskFn = run_task, retries: int = 1,
@@ -95,7 +117,7 @@ def run(manifest: Manifest, out_dir: Path, *, executor, task_fn: TaskFn = run_ta
     """
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
-    prepare(manifest, out_dir)
+    written = prepare(manifest, out_dir)
     tdir = out_dir / "tasks"
     tdir.mkdir(parents=True, exist_ok=True)
     todo = [t for t in manifest.tasks if _status(tdir / f"{t.task_id}.parquet") != "ok"]
@@ -130,7 +152,7 @@ def run(manifest: Manifest, out_dir: Path, *, executor, task_fn: TaskFn = run_ta
     _atomic_write(out_dir / "summary.csv", lambda p: summary.to_csv(p, index=False))
     failed = summary[summary["status"] != "ok"] if "status" in summary else summary.iloc[0:0]
     return SweepResult(summary=summary, ran=len(todo), skipped=skipped, retried=retried, failed=failed,
-                       elapsed_s=time.perf_counter() - t0, timings={"run_s": t_run})
+                       elapsed_s=time.perf_counter() - t0, timings={"run_s": t_run}, written=written)
 
 
 def read_summary(out_dir: Path) -> pd.DataFrame:

@@ -1,0 +1,88 @@
+"""Supply options, the one dimension every decision shares (``supply``): chips owned at a site (``own``: one
+per site × installable accelerator), chips rented on demand (``lease``: one per provider offer) and capacity
+under a contract (``contract``: one per capacity contract), with their per-period arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from gigawatt.errors import did_you_mean
+from gigawatt.periods import label_start
+from gigawatt.portfolio.accelerators import need
+from gigawatt.portfolio.context import BuildContext
+from gigawatt.portfolio.contracts import contract_schedule
+
+
+def build_supply(ctx: BuildContext, accel: pd.DataFrame, sites: pd.DataFrame):
+    n = ctx.horizon.n
+    rows: list[dict] = []
+    arrays: dict[str, list[np.ndarray]] = {k: [] for k in (
+        "buy_allowed", "lease_available_chips", "lease_price_usd_per_chip_hour", "contract_capacity_chips",
+        "contract_fixed_payment_usd", "contract_use_price_usd_per_chip_hour", "contract_firm")}
+
+    def add(row: dict, **arr: np.ndarray) -> None:
+        rows.append(row)
+        for k in arrays:
+            default = 0.0 if k != "lease_available_chips" else np.inf
+            arrays[k].append(arr.get(k, np.full(n, default)))
+
+    period_end = (ctx.horizon.table["start"] + pd.DateOffset(months=ctx.horizon.months_per_period())).to_numpy()
+
+    def available_mask(aid: str) -> np.ndarray:
+        when = accel.at[aid, "available"]
+        if pd.isna(when):
+            return np.ones(n, dtype=bool)
+        return period_end > np.datetime64(label_start(str(when)))
+
+    for sname, s in sites.iterrows():
+        for a in ctx.sc.sites[sname].accelerators:
+            if a not in accel.index:
+                continue
+            # chips can be bought once the accelerator is available; a site's lead time limits its
+            # power (Site-power), and chips need power, so it also delays what can be installed.
+            add({"name": f"{sname}/{a}", "kind": "own", "provider": s["provider"], "site": sname,
+                 "accelerator": a, "vendor": accel.at[a, "vendor"], "contract": ""},
+                buy_allowed=available_mask(a).astype(float))
+    for pname, prov in ctx.sc.providers.items():
+        for a, offer in prov.offers.items():
+            path = ("providers", pname, "offers", a)
+            if not need(ctx, accel, a, ["bf16_flop_per_s"], f"for {pname}'s offer", path):
+                continue
+            price = offer.on_demand_price
+            if price is None:
+                price = accel.at[a, "rental_price_usd_per_chip_hour"]
+                if pd.isna(price):
+                    ctx.problem(f"no on-demand price for '{a}' at '{pname}'", path + ("on_demand_price",),
+                                 expected="on_demand_price here or a rental_price in the catalog",
+                                 fix=f"set providers.{pname}.offers.{a}.on_demand_price")
+                    continue
+            avail = ctx.series(offer.available, *path, "available", default=np.inf)
+            avail = np.where(available_mask(a), avail, 0.0)
+            add({"name": f"{pname}/{a}", "kind": "lease", "provider": pname, "site": "", "accelerator": a,
+                 "vendor": accel.at[a, "vendor"], "contract": ""},
+                lease_available_chips=avail, lease_price_usd_per_chip_hour=np.full(n, float(price)))
+    for cname, c in ctx.sc.contracts.items():
+        if c.kind != "capacity":
+            continue
+        path = ("contracts", cname)
+        if c.counterparty not in ctx.sc.providers:
+            ctx.problem(f"unknown provider '{c.counterparty}'", path + ("counterparty",), value=c.counterparty,
+                         expected="a provider defined under providers: (capacity contracts are with providers)",
+                         fix="correct the name." + did_you_mean(c.counterparty, ctx.sc.providers))
+        fields = ["bf16_flop_per_s"] + (["all_in_power_kw"] if c.power else [])
+        # checked even when the counterparty is unknown: every problem of the file is reported at once
+        if not need(ctx, accel, c.accelerator, fields, f"by contract '{cname}'", path + ("accelerator",)):
+            continue
+        if c.counterparty not in ctx.sc.providers:
+            continue
+        cap, fixed, use_price = contract_schedule(ctx, cname, c, accel)
+        add({"name": f"contract:{cname}", "kind": "contract", "provider": c.counterparty, "site": "",
+             "accelerator": c.accelerator, "vendor": accel.at[c.accelerator, "vendor"], "contract": cname},
+            contract_capacity_chips=cap, contract_fixed_payment_usd=fixed,
+            contract_use_price_usd_per_chip_hour=np.full(n, use_price),
+            contract_firm=np.full(n, 1.0 if c.firm else 0.0))
+    supply = pd.DataFrame(rows, columns=["name", "kind", "provider", "site", "accelerator", "vendor", "contract"])
+    supply = supply.set_index("name").rename_axis("supply")
+    sup = {k: np.array(v).reshape(len(supply), n) for k, v in arrays.items()}
+    return supply, sup
