@@ -255,7 +255,7 @@ class PlanStatistics:
             for c in coord_cols:
                 vals = [str(v) for v in g[c] if isinstance(v, str) and v]
                 if vals:
-                    names[c] = ", ".join(dict.fromkeys(vals))
+                    names[c] = ", ".join(sorted(set(vals)))  # sorted: the text must not follow the solver's order
             fmt = {c: names.get(c, "") for c in coord_cols}
             fmt["period"] = first["period"]
             first.update(names)

@@ -55,7 +55,9 @@ def pool_use(*, chips: xr.DataArray, efficiency: xr.DataArray, served: xr.DataAr
     m.add_constraints(used - c * u <= 0, name="pool", mask=pool_rows)
     m.add_constraints(used <= c, name="paid-per-use", mask=(~pool_b) & (c > 0))
     m.add_objective(u.sum())
-    status, _ = m.solve(solver_name="highs", io_api="direct", progress=False, output_flag=False)
+    from gigawatt.optimize.solve import solve_in_scratch
+
+    status, _ = solve_in_scratch(m, solver_name="highs", io_api="direct", progress=False, output_flag=False)
     if status != "ok":
         raise RuntimeError(f"attribution LP did not solve: {status}")
     out = u.solution.fillna(1.0) / (1 - 1e-7)  # undo the tolerance: a fully used pool reads 1, not 1 − 1e-7

@@ -17,7 +17,7 @@ from gigawatt.optimize.build import create_model
 from gigawatt.optimize.capacity import effective_compute
 from gigawatt.optimize.context import CHIP_SCALE, COMPUTE_SCALE, MONEY_SCALE, Context
 from gigawatt.optimize.objective import cost_coefficients, fixed_payments_npv_musd
-from gigawatt.optimize.solve import solve
+from gigawatt.optimize.solve import solve, solve_in_scratch
 from gigawatt.portfolio import Portfolio
 
 log = logging.getLogger(__name__)
@@ -148,8 +148,9 @@ def confirm(ctx: Context, ds: xr.Dataset, *, top: int = 5, method: str = "simple
         rhs.loc[coords] = old + (delta if sign.startswith("<") else -delta)
         con.update(rhs=rhs)
         try:
-            status, termination = m.solve(solver_name="highs", io_api="direct", progress=False, output_flag=False,
-                                          solver=method, **({"threads": int(threads)} if threads else {}))
+            status, termination = solve_in_scratch(m, solver_name="highs", io_api="direct", progress=False,
+                                                   output_flag=False, solver=method,
+                                                   **({"threads": int(threads)} if threads else {}))
             new = float(m.objective.value) if status == "ok" and termination == "optimal" else np.nan
         finally:
             rhs.loc[coords] = old
