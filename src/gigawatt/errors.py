@@ -1,6 +1,7 @@
 """Exceptions and the five-part problem messages every user-facing error is made of.
 
-Exit codes (DESIGN.md): 0 ok, 1 bad input, 2 infeasible or not optimal, 3 solver or internal error.
+Exit codes: 0 ok, 1 bad input, 2 infeasible or not optimal, 3 solver or internal error; the CLI adds 4 for a
+usage error and 130 for an interrupt (gigawatt.commands.exitcodes).
 """
 
 from __future__ import annotations
