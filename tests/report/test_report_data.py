@@ -141,3 +141,13 @@ def test_not_a_run_is_a_clear_error(minimal_run, tmp_path, damage, message):
     text = str(info.value)
     assert message in text and str(run.name) in text
     assert "Fix:" in text
+
+
+def test_share_target_card_shows_the_attributed_share_and_the_dispatch_one(openai_run):
+    run = load_run(openai_run)
+    fact = {f.key: f for f in headline(run)}["share_target.stargate_2030"]
+    year = run.summary["years"]["2030"]["share_by_provider"]
+    attributed = year["stargate"] + year["oracle"]
+    assert fact.value["share"] == pytest.approx(attributed)  # summary.json's share, not the solver's dispatch
+    if abs(attributed - fact.value["dispatch_share"]) >= 0.005:
+        assert f"{fact.value['dispatch_share']:.0%} on the LP's dispatch" in fact.note

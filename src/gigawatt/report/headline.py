@@ -29,16 +29,36 @@ def _target_facts(run: Run) -> list[Fact]:
     for name, g in t.groupby("target", sort=False):
         active = g[g["active"].astype(str).str.lower() == "true"] if "active" in g else g.iloc[0:0]
         row = active.iloc[-1] if len(active) else g.iloc[-1]
-        share = _finite(row.get("share"))
+        dispatch = _finite(row.get("share"))
         lo, hi = _finite(row.get("min_share")), _finite(row.get("max_share"))
         goal = f"≥ {lo:.0%}" if lo is not None else (f"≤ {hi:.0%}" if hi is not None else "")
         spec = ((run.scenario.get("policy") or {}).get("share_targets") or {}).get(name) or {}
         who = "+".join(spec.get("providers") or spec.get("vendors") or []) or str(name)
+        share = _attributed_share(run, spec, str(row["period"]))
+        note = f"target {name}"
+        if share is None:
+            share = dispatch
+        elif dispatch is not None and abs(share - dispatch) >= 0.005:
+            note += f"; {dispatch:.0%} on the LP's dispatch, the constraint's own measure"
         out.append(Fact(key=f"share_target.{name}", label=f"{who} share in {row['period']}",
-                        value={"share": share, "min_share": lo, "max_share": hi, "period": str(row["period"])},
+                        value={"share": share, "min_share": lo, "max_share": hi, "period": str(row["period"]),
+                               "dispatch_share": dispatch},
                         text=(f"{share:.0%}" if share is not None else "–") + (f" (target {goal})" if goal else ""),
-                        note=f"target {name}"))
+                        note=note))
     return out
+
+
+def _attributed_share(run: Run, spec: dict, period: str) -> float | None:
+    """The group's share in a year as summary.json reports it (attributed, on the target's basis), or None
+    where the period is not a year or summary.json has no such share."""
+    basis = spec.get("basis") or "compute"
+    by = "provider" if spec.get("providers") else "vendor"
+    key = f"share_by_{by}" + ("" if basis == "compute" else f"_{basis}")
+    shares = ((run.summary.get("years") or {}).get(period) or {}).get(key)
+    members = spec.get("providers") or spec.get("vendors") or []
+    if not shares or not members:
+        return None
+    return float(sum(_finite(shares.get(m)) or 0.0 for m in members))
 
 
 def headline(run: Run) -> list[Fact]:

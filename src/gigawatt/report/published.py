@@ -224,7 +224,7 @@ def beside(run, data: dict, path: str | Path = "published.yaml") -> Published:
                            _year_diff(gfirst, fp.value)))
 
     it, _ = r.compared("inference_exceeds_training")
-    first_inf = s.get("inference_exceeds_training_year")
+    first_inf = s.get("inference_first_exceeds_training_year", s.get("inference_exceeds_training_year"))
     stays = _stays_above_year(run)
     out.rows.append(Beside("inference_exceeds_training_year", "inference cost exceeds training", it,
                            f"by {int(it.value)}", stays,
