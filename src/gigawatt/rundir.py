@@ -83,12 +83,14 @@ def marker_of(path: Path) -> dict | None:
     return None
 
 
-def _new_marker(kind: str, files: dict, previous_id: str | None = None) -> dict:
+def new_marker(kind: str, files: dict, previous_id: str | None = None) -> dict:
+    """A fresh marker for a directory of ``kind`` holding ``files`` (name -> {"by": command, "write": id})."""
     return {"gigawatt_run": MARKER_VERSION, "id": uuid.uuid4().hex, "kind": kind,
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "previous_id": previous_id, "files": files}
 
 
-def _write_marker(path: Path, marker: dict) -> None:
+def write_marker(path: Path, marker: dict) -> None:
+    """Write ``marker`` into the directory ``path``, atomically."""
     atomic_write(Path(path) / MARKER, lambda p: p.write_text(json.dumps(marker, indent=1) + "\n"))
 
 
@@ -175,12 +177,12 @@ def replace_run_dir(path: Path, *, kind: str, overwrite: bool = False) -> Iterat
         yield tmp, written
         old = check_target(path, kind=kind, overwrite=overwrite)
         files = {p.name: {"by": kind, "write": written.write_id} for p in tmp.iterdir()}
-        marker = _new_marker(kind, files, previous_id=old["id"] if old else None)
-        _write_marker(tmp, marker)  # last: a temporary directory with a marker is complete
+        marker = new_marker(kind, files, previous_id=old["id"] if old else None)
+        write_marker(tmp, marker)  # last: a temporary directory with a marker is complete
         os.chmod(tmp, 0o777 & ~_UMASK)
         written.dir_id, written.files = marker["id"], sorted(files)
         if old is not None and old["id"].startswith("legacy-"):
-            _write_marker(path, old)  # a run from before markers: mark it, so it is known as ours in previous/
+            write_marker(path, old)  # a run from before markers: mark it, so it is known as ours in previous/
         committing = True
         _commit(tmp, path, old)
         written.kept_previous = old is not None
@@ -267,7 +269,7 @@ def prepare_output(path: Path, *, kind: str, option: str = "--out", into: tuple[
                           value=_listing(foreign),
                           expected="a run directory, or a new or empty folder",
                           fix=f"choose a new or empty folder, e.g. {option} {path / kind}")
-        return _new_marker(kind, {})
+        return new_marker(kind, {})
     if into is not None and marker.get("kind") not in into:
         raise _refuse(f"the folder holds a gigawatt {marker.get('kind')} output", path, option,
                       expected=f"a new or empty folder{', or a ' + ' or '.join(into) + ' output' if into else ''}",
@@ -326,7 +328,7 @@ def delete_written(path: Path, record: dict) -> tuple[Path, list[str], list[str]
         deleted.append(name)
     remaining = {n: f for n, f in marker["files"].items() if n not in deleted}
     if remaining or any(p.name != MARKER for p in path.iterdir()):
-        _write_marker(path, {**marker, "files": remaining})
+        write_marker(path, {**marker, "files": remaining})
     else:  # nothing of anyone's is left: remove the marker and the empty directory
         (path / MARKER).unlink(missing_ok=True)
         with contextlib.suppress(OSError):

@@ -99,7 +99,7 @@ def _points():
 
     return {
         "none": lambda: None,
-        "before-marker": lambda: before(rundir, "_write_marker"),  # the new run is half built
+        "before-marker": lambda: before(rundir, "write_marker"),  # the new run is half built
         "before-commit": lambda: before(rundir, "_commit"),  # complete, not yet in place
         "after-exchange": lambda: after(rundir, "exchange"),  # swapped; the old run not yet in previous/
         "between-renames": _no_exchange_then_kill_between_renames,

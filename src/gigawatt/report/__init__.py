@@ -69,14 +69,10 @@ def _check_out(out: Path) -> None:
         raise ScenarioError(Problem("the output path is a directory", path="-o", value=str(out),
                                     expected="a file name ending in .html", fix="pass -o DIR/report.html"),
                             title="bad option")
-    if not (out.parent.is_dir() and _marker(out.parent)):
-        _check_not_users(out, "-o")
-
-
-def _marker(path: Path):
     from gigawatt.rundir import marker_of
 
-    return marker_of(path)
+    if not (out.parent.is_dir() and marker_of(out.parent)):
+        _check_not_users(out, "-o")
 
 
 def write_report(run_dir: str | Path, out: str | Path | None = None, published: str | Path | None = None) -> Written:

@@ -64,7 +64,7 @@ def prepare(manifest: Manifest, out_dir: Path) -> Written:
     """Claim DIR for this sweep: a new or empty folder gets DIR/manifest.json and the sweep's marker; a
     sweep directory must describe the same sweep (resume). A user's folder (no marker) or another gigawatt
     output is refused: nothing in it is touched."""
-    from gigawatt.rundir import MARKER, check_target, read_marker
+    from gigawatt.rundir import check_target, new_marker, read_marker, write_marker
 
     out_dir = Path(out_dir)
     marker = check_target(out_dir, kind="sweep", overwrite=True)
@@ -84,15 +84,11 @@ def prepare(manifest: Manifest, out_dir: Path) -> Written:
                                         fix="choose another --out, or delete the directory to start over"),
                                 title="cannot resume sweep")
     if marker is None or read_marker(out_dir) is None:  # new, empty, or a sweep from before markers
-        import json
         import uuid
 
         write_id = uuid.uuid4().hex
-        marker = {"gigawatt_run": 1, "id": uuid.uuid4().hex, "kind": "sweep", "previous_id": None,
-                  "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                  "files": {n: {"by": "sweep", "write": write_id} for n in SWEEP_FILES}}
-        text = json.dumps(marker, indent=1) + "\n"
-        _atomic_write(out_dir / MARKER, lambda p: p.write_text(text))
+        marker = new_marker("sweep", {n: {"by": "sweep", "write": write_id} for n in SWEEP_FILES})
+        write_marker(out_dir, marker)
     if not mpath.exists():
         _atomic_write(mpath, lambda p: p.write_text(manifest.to_json()))
     return Written(dir_id=marker["id"], write_id=marker["files"]["manifest.json"]["write"],
