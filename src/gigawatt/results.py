@@ -281,8 +281,11 @@ def write_run(plan: Plan, out_dir: Path, *, resolved_yaml: str, finance: xr.Data
 
 def write_run_dir(plan: Plan, out_dir: Path, *, resolved_yaml: str, finance: xr.Dataset | None = None,
                   scenario_name: str = "", variant: str | None = None, commitments_usd_total: float | None = None,
-                  extra_attrs: dict | None = None, overwrite: bool = False):
+                  extra_attrs: dict | None = None, overwrite: bool = False,
+                  extra_tables: dict[str, pd.DataFrame] | None = None):
     """Write the run directory all at once; return (summary.json's dict, what was written).
+
+    ``extra_tables``: more CSV tables by file stem, computed by a room this one may not import (exposure).
 
     ``out_dir`` must be new, empty, or a run directory gigawatt wrote; replacing a run needs ``overwrite``,
     and the replaced run is kept in ``out_dir/previous/`` (gigawatt.rundir). Raises ScenarioError otherwise."""
@@ -308,7 +311,7 @@ def write_run_dir(plan: Plan, out_dir: Path, *, resolved_yaml: str, finance: xr.
             ds.to_netcdf(tmp / "plan.nc", engine="h5netcdf", invalid_netcdf=True)
         tdir = tmp / "tables"
         tdir.mkdir()
-        for stem, frame in tables(plan, finance).items():
+        for stem, frame in {**tables(plan, finance), **(extra_tables or {})}.items():
             frame.to_csv(tdir / f"{stem}.csv")
     return summ, written
 

@@ -25,7 +25,7 @@ def run_solve(path: Path, *, out_dir: Path, scenario: str | None, sets: list[str
     status = console.status("Solving with HiGHS…", spinner="dots") if not (quiet or verbose) else _Null()
     with status:
         plan = optimize(portfolio, allow_unmet=allow_unmet or None, method=method, verbose=verbose, save_lp=save_lp)
-    fin, commitments = None, None
+    fin, commitments, extra = None, None, {}
     try:
         from gigawatt import finance as finance_mod
     except ImportError:
@@ -33,11 +33,14 @@ def run_solve(path: Path, *, out_dir: Path, scenario: str | None, sets: list[str
     if finance_mod is not None:
         fin = finance_mod.compute(plan, portfolio)
         commitments = finance_mod.commitments_usd_total(portfolio)
+        from gigawatt.exposure import tables as exposure_tables
+
+        extra = exposure_tables(plan, portfolio)
     resolved_yaml = yaml.safe_dump(resolved.data, sort_keys=False, allow_unicode=True)
     summ, written = write_run_dir(plan, out_dir, resolved_yaml=resolved_yaml, finance=fin,
                                   scenario_name=portfolio.scenario.meta.name, variant=scenario,
                                   commitments_usd_total=commitments, extra_attrs={"load_seconds": load_s},
-                                  overwrite=overwrite)
+                                  overwrite=overwrite, extra_tables=extra)
     if register:
         _register(out_dir, portfolio, scenario, resolved.data, summ, written)
     if not quiet:

@@ -434,6 +434,9 @@ class Funding(Base):
     period: Period
     amount: Quantity("USD")
     kind: Literal["equity", "debt", "grant"] = "equity"
+    investor: str | None = None
+    """Who pays it in; the name of a provider or vendor when the investor is also one (its money is then
+    netted against what the lab pays it in `gigawatt exposure`)."""
     source: str | None = None
     notes: str | None = None
 

@@ -1,0 +1,178 @@
+"""Exposure by counterparty: what the lab pays each provider, vendor, joint venture and utility, what it
+owes them whether it uses the capacity or not, what flows back (vendor equity, funding from investors that
+are also counterparties) and the net flow (docs/exposure.md has every column, its formula and its sign).
+
+Every payment of the plan is given to exactly one counterparty, so the columns sum over counterparties to
+the finance lines (:func:`gigawatt.finance.compute`): contract payments, take-or-pay, rentals, chip and site
+capex, energy, vendor equity and funding. ``via_providers_usd`` is the exception: what the lab pays
+providers for a vendor's chips, an indirect flow shown beside the vendor and counted nowhere else.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from gigawatt.finance import commitments
+from gigawatt.optimize.cash import vendor_equity_by_deal_usd
+from gigawatt.plan import Plan
+from gigawatt.portfolio import Portfolio
+
+UTILITY = "utilities"
+UNNAMED_INVESTORS = "investors (unnamed)"
+
+# column: (meaning, identity with the finance line it sums to over counterparties, or "")
+COLUMNS: dict[str, tuple[str, str]] = {
+    "contract_usd": ("capacity contracts paid (take-or-pay + use + options exercised)", "contract_usd"),
+    "firm_owed_usd": ("take-or-pay of firm contracts: owed whether used or not", "contract_take_or_pay_usd"),
+    "option_usd": ("paid under contracts that are options (firm: false), part of contract_usd", ""),
+    "lease_usd": ("on-demand rentals", "lease_usd"),
+    "capex_chips_usd": ("chips bought from the vendor", "capex_chips_usd"),
+    "capex_sites_usd": ("facility power built at the provider's sites", "capex_sites_usd"),
+    "energy_usd": ("electricity of owned chips (to utilities)", "energy_usd"),
+    "paid_usd": ("contract + lease + chip capex + site capex + energy", ""),
+    "vendor_equity_usd": ("equity invested by the vendor per GW deployed under firm deals", "vendor_equity_usd"),
+    "funding_usd": ("funding rounds paid in by this investor", "funding_usd"),
+    "inflow_usd": ("vendor equity + funding", "financing_usd"),
+    "net_flow_usd": ("inflow − paid: positive when more comes from it than goes to it", ""),
+    "via_providers_usd": ("paid to providers for capacity of this vendor's chips (indirect; not in paid)", ""),
+}
+
+
+def _years(periods) -> list[int]:
+    return [int(str(p)[:4]) for p in periods]
+
+
+def _group(da: xr.DataArray, dim: str, keys: pd.Series) -> pd.DataFrame:
+    """Sum a (dim, period) array over ``dim`` by ``keys`` (one per entry of dim): a (key × period) frame."""
+    frame = da.transpose(dim, "period").to_pandas()
+    frame.columns = [str(c) for c in frame.columns]
+    return frame.groupby(keys.reindex(frame.index).to_numpy()).sum()
+
+
+def _supply_counterparty(plan: Plan, portfolio: Portfolio) -> pd.DataFrame:
+    """Per supply option: who is paid for its use (contract counterparty, lease provider), its vendor."""
+    sup = plan.supply_table()
+    cp = sup["provider"].copy()
+    is_contract = sup["kind"] == "contract"
+    cp[is_contract] = portfolio.contracts["counterparty"].reindex(sup.loc[is_contract, "contract"]).to_numpy()
+    firm = pd.Series(True, index=sup.index)
+    firm[is_contract] = portfolio.contracts["firm"].reindex(sup.loc[is_contract, "contract"]).astype(bool).to_numpy()
+    return pd.DataFrame({"counterparty": cp, "vendor": sup["vendor"], "kind": sup["kind"], "firm": firm})
+
+
+def by_period(plan: Plan, portfolio: Portfolio) -> pd.DataFrame:
+    """Every column of :data:`COLUMNS` per (counterparty, period), USD: a long table, zeros where nothing
+    flows. Vectorised: each plan cost is grouped by the counterparty of its supply option or site."""
+    ds, d = plan.ds, portfolio.data
+    periods = [str(p) for p in ds["period"].values]
+    sup = _supply_counterparty(plan, portfolio)
+    zero = xr.zeros_like(ds["chips"]) if "chips" in ds else None
+
+    def cost(name: str) -> xr.DataArray:
+        return ds[name].reindex(supply=ds["supply"].values, fill_value=0.0) if name in ds else zero
+
+    fixed = d["contract_fixed_payment_usd"].sel(supply=ds["supply"].values).assign_coords(period=ds["period"].values)
+    parts = {
+        "contract_usd": _group(cost("cost_contract_usd"), "supply", sup["counterparty"]),
+        "firm_owed_usd": _group(fixed, "supply", sup["counterparty"]),
+        "option_usd": _group(cost("cost_contract_usd").where(xr.DataArray(~sup["firm"].to_numpy(), dims="supply"), 0.0),
+                             "supply", sup["counterparty"]),
+        "lease_usd": _group(cost("cost_lease_usd"), "supply", sup["counterparty"]),
+        "capex_chips_usd": _group(cost("cost_capex_chips_usd"), "supply", sup["vendor"]),
+        "energy_usd": _group(cost("cost_energy_usd"), "supply", pd.Series(UTILITY, index=sup.index)),
+        "via_providers_usd": _group(cost("cost_contract_usd") + cost("cost_lease_usd"), "supply", sup["vendor"]),
+    }
+    if "cost_capex_sites_usd" in ds and ds.sizes.get("site", 0):
+        parts["capex_sites_usd"] = _group(ds["cost_capex_sites_usd"], "site", portfolio.sites["provider"])
+    parts["vendor_equity_usd"] = _equity(portfolio, periods)
+    parts["funding_usd"] = _funding(portfolio, periods)
+    long = pd.concat({k: v.stack() for k, v in parts.items() if len(v)}, axis=1)
+    long.index.names = ["counterparty", "period"]
+    long = long.reindex(columns=list(COLUMNS)).fillna(0.0)
+    long["paid_usd"] = long[["contract_usd", "lease_usd", "capex_chips_usd", "capex_sites_usd", "energy_usd"]].sum(axis=1)
+    long["inflow_usd"] = long["vendor_equity_usd"] + long["funding_usd"]
+    long["net_flow_usd"] = long["inflow_usd"] - long["paid_usd"]
+    keep = long.drop(columns="firm_owed_usd").abs().sum(axis=1).groupby(level="counterparty").transform("sum") > 0
+    keep |= long["firm_owed_usd"].groupby(level="counterparty").transform("sum") > 0
+    return long[keep.to_numpy()].sort_index()
+
+
+def _equity(portfolio: Portfolio, periods: list[str]) -> pd.DataFrame:
+    eq = vendor_equity_by_deal_usd(portfolio)
+    if not eq.sizes["deal"]:
+        return pd.DataFrame(columns=periods, dtype=float)
+    eq = eq.assign_coords(period=periods)
+    return _group(eq, "deal", portfolio.deals["vendor"])
+
+
+def _funding(portfolio: Portfolio, periods: list[str]) -> pd.DataFrame:
+    """Funding per investor and period (rounds without an investor go to one unnamed row)."""
+    rows = {}
+    labels = list(portfolio.horizon.labels)
+    for name, f in portfolio.scenario.finance.funding.items():
+        who = f.investor or UNNAMED_INVESTORS
+        row = rows.setdefault(who, np.zeros(len(labels)))
+        row[portfolio.horizon.position(f.period)] += float(f.amount)
+    return pd.DataFrame(rows, index=periods).T if rows else pd.DataFrame(columns=periods, dtype=float)
+
+
+def by_year(plan: Plan, portfolio: Portfolio) -> pd.DataFrame:
+    """:func:`by_period` summed into calendar years (every column is a flow)."""
+    long = by_period(plan, portfolio).reset_index()
+    long["year"] = _years(long["period"])
+    return long.drop(columns="period").groupby(["counterparty", "year"]).sum()
+
+
+def roles(portfolio: Portfolio, names) -> pd.Series:
+    """What each counterparty is to the lab: provider kinds, vendor, utility, investor ('+'-joined)."""
+    sc = portfolio.scenario
+    vendors = set(portfolio.accelerators["vendor"].dropna())
+    investors = {f.investor or UNNAMED_INVESTORS for f in sc.finance.funding.values()}
+    out = {}
+    for n in names:
+        r = []
+        if n in sc.providers:
+            r.append(sc.providers[n].kind)
+        if n in vendors:
+            r.append("vendor")
+        if n == UTILITY:
+            r.append("utility")
+        if n in investors:
+            r.append("investor")
+        out[n] = "+".join(r) or "counterparty"
+    return pd.Series(out, name="role", dtype=object)
+
+
+def summary(plan: Plan, portfolio: Portfolio) -> pd.DataFrame:
+    """One row per counterparty: its role, the horizon's totals of :func:`by_period`, its committed value
+    (firm and options, over whole terms, as :func:`gigawatt.finance.commitments` values them), its share of
+    the lab's firm commitments, the warrants it granted (text, not valued) and its peak year of payments."""
+    yearly = by_year(plan, portfolio)
+    tot = yearly.groupby(level="counterparty").sum()
+    com = commitments(portfolio)
+    firm_c = com[com["firm"].astype(bool)].groupby("counterparty")["value_usd"].sum()
+    opt_c = com[~com["firm"].astype(bool)].groupby("counterparty")["value_usd"].sum()
+    names = tot.index.union(com["counterparty"].unique())
+    out = tot.reindex(names).fillna(0.0)
+    out.insert(0, "role", roles(portfolio, names))
+    out["commitments_firm_usd"] = firm_c.reindex(names).fillna(0.0)
+    out["commitments_option_usd"] = opt_c.reindex(names).fillna(0.0)
+    total_firm = float(firm_c.sum())
+    out["share_of_firm_commitments"] = out["commitments_firm_usd"] / total_firm if total_firm > 0 else 0.0
+    paid = yearly["paid_usd"].unstack("year").reindex(names).fillna(0.0)
+    out["peak_year"] = [int(paid.columns[np.argmax(r)]) if r.max() > 0 else None for r in paid.to_numpy()]
+    warr = portfolio.contracts["warrants"].replace("", np.nan).dropna()
+    text = warr.groupby(portfolio.contracts.loc[warr.index, "counterparty"]).agg("; ".join)
+    out["warrants"] = text.reindex(names).fillna("")
+    out.index.name = "counterparty"
+    return out.sort_values(["commitments_firm_usd", "paid_usd"], ascending=False)
+
+
+def tables(plan: Plan, portfolio: Portfolio) -> dict[str, pd.DataFrame]:
+    """The run's exposure tables by file stem: ``exposure`` (per counterparty) and ``exposure_by_year``."""
+    return {"exposure": summary(plan, portfolio), "exposure_by_year": by_year(plan, portfolio)}
+
+
+__all__ = ["COLUMNS", "UTILITY", "by_period", "by_year", "roles", "summary", "tables"]
