@@ -136,3 +136,26 @@ def test_an_older_run_gets_the_tables_added_and_listed_in_its_marker(tmp_path):
     marker = json.loads((run / ".gigawatt-run.json").read_text())
     assert marker["files"]["exposure.csv"]["by"] == "exposure"
     assert "counterparty,role" in (run / "exposure.csv").read_text().splitlines()[0]
+
+
+def test_report_draws_the_flows_with_bundled_trace_types_only(tmp_path):
+    from typer.testing import CliRunner
+
+    from helpers import scenario_text
+    from gigawatt.cli import app
+    from gigawatt.report.data import load_run
+    from gigawatt.report.page import render_report
+    from gigawatt.report.plotlyjs import TRACE_TYPES
+
+    path = tmp_path / "web.yaml"
+    path.write_text(scenario_text(WEB))
+    run = tmp_path / "run"
+    assert CliRunner().invoke(app, ["-q", "solve", str(path), "--out", str(run), "--no-register"]).exit_code == 0
+    page, charts = render_report(load_run(run))
+    ours = {c.id: c for c in charts if c.section == "exposure"}
+    assert set(ours) == {"exposure-flows", "exposure-paid"}
+    assert {t.type for c in charts for t in c.figure.data} <= set(TRACE_TYPES)
+    flows = {t.name: t for t in ours["exposure-flows"].figure.data}
+    amd = list(flows["paid by the lab"].y).index("amd")
+    assert flows["back to the lab: equity and funding"].x[amd] == pytest.approx(2e6 * 1e-9)  # the deal's equity
+    assert 'id="exposure-table"' in page and 'id="no-sensitivity"' in page

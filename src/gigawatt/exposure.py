@@ -36,7 +36,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "funding_usd": ("funding rounds paid in by this investor", "funding_usd"),
     "inflow_usd": ("vendor equity + funding", "financing_usd"),
     "net_flow_usd": ("inflow − paid: positive when more comes from it than goes to it", ""),
-    "via_providers_usd": ("paid to providers for capacity of this vendor's chips (indirect; not in paid)", ""),
+    "via_providers_usd": ("paid to other providers for capacity of this vendor's chips (indirect; not in paid)", ""),
 }
 
 
@@ -73,6 +73,7 @@ def by_period(plan: Plan, portfolio: Portfolio) -> pd.DataFrame:
     def cost(name: str) -> xr.DataArray:
         return ds[name].reindex(supply=ds["supply"].values, fill_value=0.0) if name in ds else zero
 
+    other = xr.DataArray((sup["counterparty"] != sup["vendor"]).to_numpy(), dims="supply")  # AWS selling Trainium: direct
     fixed = d["contract_fixed_payment_usd"].sel(supply=ds["supply"].values).assign_coords(period=ds["period"].values)
     parts = {
         "contract_usd": _group(cost("cost_contract_usd"), "supply", sup["counterparty"]),
@@ -82,7 +83,8 @@ def by_period(plan: Plan, portfolio: Portfolio) -> pd.DataFrame:
         "lease_usd": _group(cost("cost_lease_usd"), "supply", sup["counterparty"]),
         "capex_chips_usd": _group(cost("cost_capex_chips_usd"), "supply", sup["vendor"]),
         "energy_usd": _group(cost("cost_energy_usd"), "supply", pd.Series(UTILITY, index=sup.index)),
-        "via_providers_usd": _group(cost("cost_contract_usd") + cost("cost_lease_usd"), "supply", sup["vendor"]),
+        "via_providers_usd": _group((cost("cost_contract_usd") + cost("cost_lease_usd")).where(other, 0.0), "supply",
+                                    sup["vendor"]),
     }
     if "cost_capex_sites_usd" in ds and ds.sizes.get("site", 0):
         parts["capex_sites_usd"] = _group(ds["cost_capex_sites_usd"], "site", portfolio.sites["provider"])

@@ -88,6 +88,9 @@ def test_report_renders_every_chart_without_errors(browser, which, minimal_run, 
             "Array.from(document.querySelectorAll('.js-plotly-plot')).filter(d => d.querySelector('svg')).length")
         assert rendered == expected
         assert page.locator(".card").count() >= 8  # the headline block
+        # the counterparty section: its table and the circular-flows chart drawn (bars, in the bundle)
+        assert page.locator("#exposure-table tbody tr").count() >= 2
+        assert page.locator("#fig-exposure-flows .main-svg g.trace.bars").count() >= 2
         # hover the first chart: the label names its unit
         drag = page.locator("#fig-capacity-gw-provider .nsewdrag").first
         drag.scroll_into_view_if_needed()

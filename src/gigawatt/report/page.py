@@ -12,6 +12,7 @@ import plotly.io as pio
 from gigawatt.fmt import usd
 from gigawatt.report.data import Run
 from gigawatt.report.headline import Fact, headline
+from gigawatt.report.exposure_charts import extra_charts, section_html
 from gigawatt.report.figures import Chart, build_charts, compare_charts
 from gigawatt.report.plotlyjs import script_tags
 
@@ -24,6 +25,8 @@ SECTIONS = [
     ("capacity", "Capacity and power"),
     ("cost", "Cost"),
     ("finance", "Revenue and cash"),
+    ("exposure", "Counterparty exposure"),
+    ("sensitivity", "Sensitivity"),
     ("shares", "Shares and targets"),
     ("prices", "Marginal cost and unmet demand"),
     ("constraints", "Binding constraints"),
@@ -288,7 +291,7 @@ def _page(title: str, subtitle: str, nav: list[tuple[str, str]], body: str, n_fi
 def render_report(run: Run, published=None) -> tuple[str, list[Chart]]:
     """The report page of one run and the charts on it; ``published`` (gigawatt.report.published.Published)
     adds the published figures beside the headline cards, on the cash-flow chart and in a table section."""
-    charts = build_charts(run, published)
+    charts = build_charts(run, published) + extra_charts(run)
     by_section: dict[str, list[Chart]] = {}
     for c in charts:
         by_section.setdefault(c.section, []).append(c)
@@ -316,6 +319,8 @@ def render_report(run: Run, published=None) -> tuple[str, list[Chart]]:
                              f"<code>gigawatt simulate {e(run.path)}</code> adds the fan chart and the probability "
                              "of running out of cash.</p>")
             inner = "".join(notes) + inner
+        elif sid in ("exposure", "sensitivity"):
+            inner = section_html(run, sid) + inner
         elif sid == "constraints":
             inner += _binding_table(run)
         elif sid == "inputs":
