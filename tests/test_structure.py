@@ -151,7 +151,8 @@ def room_violations(graph: dict[str, set[str]], allowed: dict[str, set[str]]) ->
 # which rooms may import each library (docs/architecture.md, "Libraries")
 LIBRARIES = {"linopy": {"optimize"}, "highspy": {"optimize"}, "numba": {"risk"}, "ray": {"sweep"},
              "pyarrow": {"sweep"}, "plotly": {"report"}, "pint": {"units"}, "pydantic": {"scenario"},
-             "typer": {"cli", "commands"}, "rich": {"cli", "commands"}, "duckdb": {"runs", "sweep"}}
+             "typer": {"cli", "commands"}, "rich": {"cli", "commands"}, "duckdb": {"runs", "sweep"},
+             "SALib": {"sensitivity"}}
 
 
 def library_violations() -> list[str]:
