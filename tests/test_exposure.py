@@ -3,6 +3,7 @@ equity and funding come back to the counterparty that paid them, and a small cas
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from helpers import solve_text
@@ -159,3 +160,69 @@ def test_report_draws_the_flows_with_bundled_trace_types_only(tmp_path):
     amd = list(flows["paid by the lab"].y).index("amd")
     assert flows["back to the lab: equity and funding"].x[amd] == pytest.approx(2e6 * 1e-9)  # the deal's equity
     assert 'id="exposure-table"' in page and 'id="no-sensitivity"' in page
+
+
+def test_unpaid_two_counterparties_by_hand():
+    """Two periods, A due 10 then 30, B due 10 then 10; four equally likely cash paths (end of period):
+
+    draw 1: (−10, −30): the running deficit is 10 then 30 → 10 skipped in period 1 (½ each: A 5, B 5) and 20
+            in period 2 (¾ to A: 15, ¼ to B: 5) → A 20, B 10.
+    draw 2: (−10, 5): 10 skipped in period 1 and nothing more (skipping lifted every later cash) → A 5, B 5.
+    draw 3: (5, 5): nothing.  draw 4: (0, −5): 5 in period 2 → A 3.75, B 1.25.
+    E[A] = (20 + 5 + 0 + 3.75)/4 = 7.1875, E[B] = (10 + 5 + 0 + 1.25)/4 = 4.0625; P(unpaid) = 3/4 each;
+    CVaR 75% (the worst quarter: one draw) A 20, B 10. Σ over counterparties of a draw = its funding gap.
+    With 5 more raisable the threshold is −5: draw 1 skips 5 then 20 (A 2.5 + 15, B 2.5 + 5), draw 2 skips 5
+    (A 2.5, B 2.5), draw 4 nothing → E[A] = 5, E[B] = 2.5."""
+    import pandas as pd
+
+    cash = np.array([[-10, -10, 5, 0], [-30, 5, 5, -5]], dtype=float)
+    due = pd.DataFrame([[10, 30], [10, 10]], index=["A", "B"], columns=["2026", "2027"], dtype=float)
+    u = exposure.unpaid(cash, due.to_numpy())
+    assert u.sum(axis=(0, 1)) == pytest.approx(np.maximum(0, -cash).max(axis=0))  # = funding gap per draw
+    st = exposure.UnpaidStatistics(due, floor=0.0, can_raise=0.0, alpha=0.75)
+    st.consume(cash[:, :2])  # in two chunks, as the Monte Carlo feeds it
+    st.consume(cash[:, 2:])
+    s, y = st.result()
+    assert s.at["A", "expected_unpaid_usd"] == pytest.approx(7.1875)
+    assert s.at["B", "expected_unpaid_usd"] == pytest.approx(4.0625)
+    assert s.at["A", "probability_unpaid"] == pytest.approx(0.75) == s.at["B", "probability_unpaid"]
+    assert (s.at["A", "cvar75_unpaid_usd"], s.at["B", "cvar75_unpaid_usd"]) == pytest.approx((20.0, 10.0))
+    assert y.loc[("A", 2026), "probability_unpaid"] == pytest.approx(0.5)
+    assert y.loc[("A", 2027), "expected_unpaid_usd"] == pytest.approx((15 + 3.75) / 4)
+    assert s.at["A", "peak_year"] == 2027
+    st = exposure.UnpaidStatistics(due, floor=0.0, can_raise=5.0)
+    st.consume(cash)
+    s, _ = st.result()
+    assert (s.at["A", "expected_unpaid_usd"], s.at["B", "expected_unpaid_usd"]) == pytest.approx((5.0, 2.5))
+
+
+def test_unpaid_under_the_monte_carlo_sums_to_its_funding_gap(tmp_path):
+    """On a solved run with an uncertainty section: with floor 0 and nothing to raise, the expected unpaid
+    amounts of all counterparties add up to the Monte Carlo's mean funding gap (same draws, same seed)."""
+    from gigawatt.commands.exposure import unpaid_under_uncertainty
+    from gigawatt.risk.io import load_run
+    from gigawatt.risk.simulate import simulate
+    from typer.testing import CliRunner
+
+    from helpers import scenario_text
+    from gigawatt.cli import app
+
+    body = WEB.replace("starting_cash: 100 million USD", "starting_cash: 1 million USD") + """
+    uncertainty:
+      drivers:
+        costs: {target: other_costs, distribution: uniform, params: {low: 0.5, high: 1.5}}
+      draws: 4096
+      seed: 1
+    """
+    body = body.replace("      funding:\n", "      other_costs: {staff: 20 million USD}\n      funding:\n")
+    path = tmp_path / "web.yaml"
+    path.write_text(scenario_text(body))
+    run = tmp_path / "run"
+    res = CliRunner().invoke(app, ["-q", "solve", str(path), "--out", str(run), "--no-register"])
+    assert res.exit_code == 0, res.output
+    s, _ = unpaid_under_uncertainty(run, draws=4096, seed=1, floor=0.0, can_raise=0.0)
+    plan, portfolio = load_run(run)
+    gap = simulate(plan, portfolio, draws=4096, seed=1).funding_gap["mean"]
+    assert gap > 0
+    assert s["expected_unpaid_usd"].sum() == pytest.approx(gap, rel=1e-9)
+    assert exposure.OTHER_COSTS in s.index

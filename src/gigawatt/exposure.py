@@ -177,4 +177,77 @@ def tables(plan: Plan, portfolio: Portfolio) -> dict[str, pd.DataFrame]:
     return {"exposure": summary(plan, portfolio), "exposure_by_year": by_year(plan, portfolio)}
 
 
-__all__ = ["COLUMNS", "UTILITY", "by_period", "by_year", "roles", "summary", "tables"]
+# --- under uncertainty ----------------------------------------------------------------------------------
+
+OTHER_COSTS = "other costs (non-compute)"
+
+
+def scheduled_payments(plan: Plan, portfolio: Portfolio) -> pd.DataFrame:
+    """What the lab is due to pay per (counterparty × period) as planned: :func:`by_period`'s ``paid_usd``,
+    plus the scenario's non-compute costs as one more creditor (a shortfall falls on them too)."""
+    paid = by_period(plan, portfolio)["paid_usd"].unstack("period").fillna(0.0)
+    other = pd.Series(portfolio.data["other_costs_usd"].values, index=paid.columns, name=OTHER_COSTS)
+    return pd.concat([paid, other.to_frame().T]) if float(other.sum()) > 0 else paid
+
+
+def unpaid(cash: np.ndarray, payments: np.ndarray, *, floor: float = 0.0, can_raise: float = 0.0) -> np.ndarray:
+    """Payments left unpaid, (counterparty, period, draw), when cash may not fall below ``floor`` and the
+    lab can raise at most ``can_raise`` more over the horizon.
+
+    ``cash`` (period, draw) is each draw's cash at the end of each period with every payment made (the
+    Monte Carlo's cash); ``payments`` (counterparty, period) what each is due. To hold cash ≥ floor − can_raise
+    the lab must have skipped by period t the running maximum of the deficits, S_t = max_{s≤t} max(0, floor −
+    can_raise − K_s) (skipping X lifts every later cash by X); it skips u_t = S_t − S_{t−1} in period t, shared
+    among counterparties in proportion to what each is due in t. Σ_t u_t = S_T is the draw's funding gap
+    below the floor (with floor 0 and nothing to raise, the Monte Carlo's funding gap)."""
+    deficit = np.maximum(0.0, floor - can_raise - np.asarray(cash, dtype=float))
+    skipped = np.maximum.accumulate(deficit, axis=0)
+    u = np.diff(skipped, axis=0, prepend=0.0)  # (P, n)
+    due = np.asarray(payments, dtype=float)
+    total = due.sum(axis=0)
+    share = np.divide(due, total, out=np.zeros_like(due), where=total > 0)  # (C, P)
+    return share[:, :, None] * u[None, :, :]
+
+
+class UnpaidStatistics:
+    """Per counterparty over all draws, fed chunk by chunk: the probability of being left unpaid in each
+    year, the expected unpaid amount per year, and each draw's total unpaid (for the tail, CVaR)."""
+
+    def __init__(self, payments: pd.DataFrame, *, floor: float, can_raise: float, alpha: float = 0.95):
+        self.payments, self.floor, self.can_raise, self.alpha = payments, floor, can_raise, alpha
+        self.years = np.array(_years(payments.columns))
+        self.uy = sorted(set(self.years))
+        self.hit = np.zeros((len(payments), len(self.uy)))
+        self.amount = np.zeros((len(payments), len(self.uy)))
+        self.totals: list[np.ndarray] = []
+        self.draws = 0
+
+    def consume(self, cash: np.ndarray) -> None:
+        u = unpaid(cash, self.payments.to_numpy(), floor=self.floor, can_raise=self.can_raise)  # (C, P, n)
+        for k, y in enumerate(self.uy):
+            uy = u[:, self.years == y, :].sum(axis=1)
+            self.hit[:, k] += (uy > 1e-6).sum(axis=1)
+            self.amount[:, k] += uy.sum(axis=1)
+        self.totals.append(u.sum(axis=1))
+        self.draws += cash.shape[1]
+
+    def result(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(per counterparty: probability unpaid in any year, expected and CVaR_alpha total unpaid, the
+        year where the expected amount concentrates; per counterparty and year: probability, expected)."""
+        tot = np.concatenate(self.totals, axis=1)  # (C, draws)
+        k = max(1, int(np.ceil((1 - self.alpha) * self.draws)))
+        tail = -np.sort(-tot, axis=1)[:, :k].mean(axis=1)  # mean of the worst (1 − alpha) of draws
+        names = self.payments.index
+        exp_y = self.amount / self.draws
+        summary = pd.DataFrame({"probability_unpaid": (tot > 1e-6).mean(axis=1), "expected_unpaid_usd": tot.mean(axis=1),
+                                f"cvar{int(round(self.alpha * 100))}_unpaid_usd": tail,
+                                "peak_year": [self.uy[int(np.argmax(r))] if r.max() > 0 else None for r in exp_y],
+                                "draws": self.draws, "floor_usd": self.floor, "can_raise_usd": self.can_raise},
+                               index=pd.Index(names, name="counterparty"))
+        yearly = pd.DataFrame({"probability_unpaid": (self.hit / self.draws).ravel(), "expected_unpaid_usd": exp_y.ravel()},
+                              index=pd.MultiIndex.from_product([names, self.uy], names=["counterparty", "year"]))
+        return summary.sort_values("expected_unpaid_usd", ascending=False), yearly
+
+
+__all__ = ["COLUMNS", "UTILITY", "OTHER_COSTS", "by_period", "by_year", "roles", "summary", "tables",
+           "scheduled_payments", "unpaid", "UnpaidStatistics"]

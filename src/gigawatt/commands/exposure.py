@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 from rich.console import Console
@@ -32,6 +33,15 @@ def write_if_missing(run_dir: Path, t: dict) -> list[str]:
     return sorted(writers)
 
 
+def add_unpaid(run_dir: Path, summary, yearly) -> None:
+    """exposure_unpaid.csv and exposure_unpaid_by_year.csv into the run directory (atomically, in its marker)."""
+    from gigawatt.rundir import add_files
+
+    add_files(Path(run_dir), kind="exposure", option="RUN",
+              writers={"exposure_unpaid.csv": lambda tmp: summary.to_csv(tmp),
+                       "exposure_unpaid_by_year.csv": lambda tmp: yearly.to_csv(tmp)})
+
+
 def print_exposure(summary, yearly, console: Console, *, years: bool) -> None:
     t = Table(title="Exposure by counterparty (horizon totals; commitments over whole terms)", title_justify="left")
     for col in ("counterparty", "role", "firm commit.", "share", "options", "paid", "take-or-pay", "inflow", "net",
@@ -56,6 +66,44 @@ def print_exposure(summary, yearly, console: Console, *, years: bool) -> None:
         console.print(y)
 
 
+def unpaid_under_uncertainty(run_dir: Path, *, draws: int | None, seed: int | None, floor: float | None,
+                             can_raise: float, alpha: float = 0.95):
+    """Monte Carlo of the run's plan (risk: the kernel's per-draw cash, chunk by chunk) → who is left unpaid
+    (gigawatt.exposure.UnpaidStatistics). ``floor`` defaults to the scenario's policy.cash_floor, else 0."""
+    from gigawatt.exposure import UnpaidStatistics, scheduled_payments
+    from gigawatt.risk.io import load_run
+    from gigawatt.risk.schedule import chunk_draws, chunk_starts
+    from gigawatt.risk.simulate import build_model, run_chunk, warm_up
+
+    plan, portfolio = load_run(run_dir)
+    unc = portfolio.scenario.uncertainty
+    n = int(unc.draws if draws is None else draws)
+    seed = int(unc.seed if seed is None else seed)
+    if floor is None:
+        floor = float(portfolio.scenario.policy.cash_floor or 0.0)
+    model = build_model(plan, portfolio)
+    warm_up(model)
+    stats = UnpaidStatistics(scheduled_payments(plan, portfolio), floor=floor, can_raise=can_raise, alpha=alpha)
+    chunk = chunk_draws(model.n_periods, None)
+    for start in chunk_starts(n, chunk):
+        r = run_chunk(model, seed, start, min(chunk, n - start))
+        stats.consume(r.cash)  # the chunk's arrays are reused by the next chunk: consume first
+    return stats.result()
+
+
+def print_unpaid(summary, console: Console) -> None:
+    cvar = next(c for c in summary.columns if c.startswith("cvar"))
+    r0 = summary.iloc[0]
+    t = Table(title=f"Left unpaid if cash may not fall below {usd(r0['floor_usd'])} with {usd(r0['can_raise_usd'])} "
+                    f"more raisable ({int(r0['draws']):,} draws)", title_justify="left")
+    for col in ("counterparty", "P(unpaid)", "expected", f"CVaR {cvar[4:6]}%", "peak year"):
+        t.add_column(col, justify="left" if col == "counterparty" else "right")
+    for name, r in summary.iterrows():
+        t.add_row(str(name), f"{r['probability_unpaid']:.1%}", usd(r["expected_unpaid_usd"]), usd(r[cvar]),
+                  "–" if r["peak_year"] is None or r["peak_year"] != r["peak_year"] else str(int(r["peak_year"])))
+    console.print(t)
+
+
 def register(app: typer.Typer) -> None:
     from gigawatt.commands.common import STATE, guarded, out
 
@@ -63,7 +111,16 @@ def register(app: typer.Typer) -> None:
     @guarded
     def exposure(run_dir: Path = typer.Argument(..., help="A run directory written by `gigawatt solve --out`.",
                                                 show_default=False),
-                 years: bool = typer.Option(False, "--years", help="Also print the payments per year.")) -> None:
+                 years: bool = typer.Option(False, "--years", help="Also print the payments per year."),
+                 draws: Optional[int] = typer.Option(None, "--draws", help="Also simulate N draws of the plan (as `gigawatt "
+                                                     "simulate`) and say who would be left unpaid."),
+                 risk: bool = typer.Option(False, "--risk", help="Simulate with the scenario's uncertainty.draws."),
+                 seed: Optional[int] = typer.Option(None, "--seed", help="Root seed (default: the scenario's)."),
+                 floor: Optional[str] = typer.Option(None, "--floor", help="Cash the lab keeps, e.g. '5 billion "
+                                                     "USD' (default: policy.cash_floor, else 0)."),
+                 can_raise: str = typer.Option("0 USD", "--can-raise", help="More financing the lab can raise "
+                                               "over the horizon before it stops paying, e.g. '20 billion USD'.")
+                 ) -> None:
         """Who is exposed to the lab: per counterparty (provider, vendor, joint venture, utility, investor)
         what the lab commits, pays (firm take-or-pay apart), receives back (vendor equity, funding) and the
         net flow. Tables: DIR/tables/exposure.csv and exposure_by_year.csv (added to older runs)."""
@@ -73,6 +130,16 @@ def register(app: typer.Typer) -> None:
             print_exposure(t["exposure"], t["exposure_by_year"], out, years=years)
             where = ", ".join(str(Path(run_dir) / n) for n in written) or str(Path(run_dir) / "tables" / "exposure.csv")
             out.print(f"  tables: {where}", highlight=False)
+        if risk or draws:
+            from gigawatt.units import parse
+
+            fl = None if floor is None else parse(floor, "USD")
+            summary, yearly = unpaid_under_uncertainty(run_dir, draws=draws, seed=seed, floor=fl,
+                                                       can_raise=parse(can_raise, "USD"))
+            add_unpaid(run_dir, summary, yearly)
+            if not STATE["quiet"]:
+                print_unpaid(summary, out)
 
 
-__all__ = ["register", "exposure_tables", "print_exposure", "write_if_missing"]
+__all__ = ["register", "exposure_tables", "print_exposure", "write_if_missing", "unpaid_under_uncertainty",
+           "print_unpaid", "add_unpaid"]
