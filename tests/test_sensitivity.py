@@ -137,7 +137,7 @@ def test_command_writes_into_a_run_and_the_report_draws_it(tmp_path):
     assert set(oat["output"]) == {"net_present_cost_usd", "funding_gap_usd", "first_free_cash_flow_positive_year"}
     _, charts = render_report(load_run(run))
     ours = {c.id for c in charts if c.section == "sensitivity"}
-    assert ours == {"sensitivity-tornado", "sensitivity-sobol"}
+    assert {"sensitivity-tornado-npc", "sensitivity-tornado-gap", "sensitivity-sobol-npc"} <= ours
     assert {t.type for c in charts for t in c.figure.data} <= set(TRACE_TYPES)
     res = runner.invoke(app, ["sensitivity", str(ROOT / "examples" / "minimal.yaml"), "--out", str(run)])
     assert res.exit_code == 1 and "nothing to vary" in res.output

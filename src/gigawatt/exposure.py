@@ -186,6 +186,7 @@ def scheduled_payments(plan: Plan, portfolio: Portfolio) -> pd.DataFrame:
     """What the lab is due to pay per (counterparty × period) as planned: :func:`by_period`'s ``paid_usd``,
     plus the scenario's non-compute costs as one more creditor (a shortfall falls on them too)."""
     paid = by_period(plan, portfolio)["paid_usd"].unstack("period").fillna(0.0)
+    paid = paid[paid.sum(axis=1) > 0]  # an investor the lab pays nothing cannot be left unpaid
     other = pd.Series(portfolio.data["other_costs_usd"].values, index=paid.columns, name=OTHER_COSTS)
     return pd.concat([paid, other.to_frame().T]) if float(other.sum()) > 0 else paid
 

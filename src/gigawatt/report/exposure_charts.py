@@ -6,6 +6,7 @@ traces only: the page's plotly bundle draws no other type. Reads files; computes
 from __future__ import annotations
 
 import html
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -79,14 +80,45 @@ def paid_by_year(run: Run) -> go.Figure | None:
     return fig
 
 
-def tornado(run: Run) -> go.Figure | None:
-    """One-at-a-time swings of each input around the base: one bar per (input, output) pair, low and high."""
-    f = Path(run.path) / "sensitivity_oat.csv"
+def unpaid(run: Run) -> go.Figure | None:
+    """Expected and tail (CVaR) amount left unpaid per counterparty (exposure_unpaid.csv of `gigawatt exposure
+    RUN --risk`)."""
+    s = _read(run, "exposure_unpaid")
+    if s is None:
+        return None
+    s = s[s["expected_unpaid_usd"] > 0].head(TOP)
+    if s.empty:
+        return None
+    cvar = next(c for c in s.columns if c.startswith("cvar"))
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=list(s.index), y=s["expected_unpaid_usd"] * 1e-9, name="expected", marker_color="#ff7f0e",
+                         hovertemplate=MONEY_Y))
+    fig.add_trace(go.Bar(x=list(s.index), y=s[cvar] * 1e-9, name=f"CVaR {cvar[4:6]}% (mean of the worst draws)",
+                         marker_color="#d62728", hovertemplate=MONEY_Y))
+    r0 = s.iloc[0]
+    layout(fig, title=f"Left unpaid if the lab runs short ({int(r0['draws']):,} draws, floor {usd(r0['floor_usd'])}, "
+                      f"{usd(r0['can_raise_usd'])} more raisable)", y_title="USD billion", barmode="group",
+           integer_x=False)
+    return fig
+
+
+OUTPUT_TITLES = {"net_present_cost_usd": "net present cost", "funding_gap_usd": "funding need",
+                 "first_free_cash_flow_positive_year": "first year free cash flow > 0"}
+
+
+def _sensitivity(run: Run, name: str, output: str) -> pd.DataFrame | None:
+    f = Path(run.path) / name
     if not f.is_file():
         return None
     t = pd.read_csv(f)
-    t = t[t["output"] == t["output"].iloc[0]] if len(t) else t
-    if t.empty:
+    t = t[t["output"] == output]
+    return t if len(t) else None
+
+
+def tornado(run: Run, output: str = "net_present_cost_usd") -> go.Figure | None:
+    """One-at-a-time swings of each input around the base for one output: per input its low and high."""
+    t = _sensitivity(run, "sensitivity_oat.csv", output)
+    if t is None:
         return None
     t = t.assign(swing=(t["high_delta"] - t["low_delta"]).abs()).sort_values("swing")
     fig = go.Figure()
@@ -94,22 +126,18 @@ def tornado(run: Run) -> go.Figure | None:
         fig.add_trace(go.Bar(y=list(t["input"]), x=t[f"{side}_delta"] * (1e-9 if t["unit"].iloc[0] == "USD" else 1),
                              base=0, orientation="h", name=f"input at its {side} value", marker_color=color,
                              customdata=t[side], hovertemplate="<b>%{y}</b> = %{customdata}: %{x:,.2f}<extra></extra>"))
-    unit = "USD billion" if t["unit"].iloc[0] == "USD" else t["unit"].iloc[0]
-    layout(fig, title=f"Tornado: change of {t['output'].iloc[0]} from the base", y_title="", x_title=unit,
+    unit = "USD billion" if t["unit"].iloc[0] == "USD" else "years"
+    layout(fig, title=f"Tornado: change of {OUTPUT_TITLES.get(output, output)} from the base", y_title="", x_title=unit,
            barmode="overlay", hovermode="closest", integer_x=False)
     fig.update_xaxes(rangemode="normal")
     fig.update_yaxes(type="category", automargin=True)
     return fig
 
 
-def sobol(run: Run) -> go.Figure | None:
+def sobol(run: Run, output: str = "net_present_cost_usd") -> go.Figure | None:
     """First-order and total Sobol indices per input with their confidence intervals (error bars)."""
-    f = Path(run.path) / "sensitivity_sobol.csv"
-    if not f.is_file():
-        return None
-    t = pd.read_csv(f)
-    t = t[t["output"] == t["output"].iloc[0]] if len(t) else t
-    if t.empty:
+    t = _sensitivity(run, "sensitivity_sobol.csv", output)
+    if t is None:
         return None
     fig = go.Figure()
     for key, name, color in (("S1", "first order", "#1f77b4"), ("ST", "total", "#9467bd")):
@@ -117,10 +145,14 @@ def sobol(run: Run) -> go.Figure | None:
                              error_y=dict(type="data", array=t[f"{key}_conf"], visible=True),
                              hovertemplate=f"<b>{name}</b>: %{{y:.2f}}<extra></extra>"))
     n = int(t["samples"].iloc[0]) if "samples" in t else None
-    layout(fig, title=f"Sobol indices of {t['output'].iloc[0]}" + (f" ({n:,} model runs)" if n else ""),
+    layout(fig, title=f"Sobol indices of {OUTPUT_TITLES.get(output, output)}" + (f" ({n:,} solves)" if n else ""),
            y_title="share of variance", barmode="group", integer_x=False)
+    fig.update_xaxes(tickangle=-30, automargin=True)
+    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0))
     return fig
 
+
+_SHORT = {"npc": "net_present_cost_usd", "gap": "funding_gap_usd", "fcf": "first_free_cash_flow_positive_year"}
 
 BUILDERS = [
     ("exposure-flows", "exposure", "Circular flows", flows,
@@ -130,11 +162,16 @@ BUILDERS = [
     ("exposure-paid", "exposure", "Paid per year", paid_by_year,
      "Payments per year by counterparty (contracts, rentals, chips, sites, energy); dotted: the take-or-pay "
      "share owed whether the capacity is used or not."),
-    ("sensitivity-tornado", "sensitivity", "Tornado", tornado,
-     "Each input set to its low and its high value, the others at the base: the change of the output."),
-    ("sensitivity-sobol", "sensitivity", "Sobol indices", sobol,
-     "Share of the output's variance due to each input alone (first order) and with its interactions (total), "
-     "with 95% confidence intervals (bootstrap, SALib)."),
+    ("exposure-unpaid", "exposure", "Left unpaid", unpaid,
+     "Monte Carlo of the plan: per counterparty the expected amount left unpaid and its tail (CVaR), when a "
+     "draw skips what keeps its cash above the floor, shared in proportion to what each is due (docs/exposure.md)."),
+    *[(f"sensitivity-tornado-{k}", "sensitivity", f"Tornado: {OUTPUT_TITLES[o]}", partial(tornado, output=o),
+       "Each input set to its low and its high value (drivers: 5th and 95th percentiles; events: off and on), "
+       "the others as written: the change of the output from the base solve.") for k, o in _SHORT.items()],
+    *[(f"sensitivity-sobol-{k}", "sensitivity", f"Sobol indices: {OUTPUT_TITLES[o]}", partial(sobol, output=o),
+       "Share of the output's variance due to each input alone (first order) and with its interactions (total), "
+       "with 95% bootstrap confidence intervals (SALib); inputs sampled independently.")
+      for k, o in _SHORT.items() if k != "fcf"],  # the year's indices are in the CSV; the page keeps its size
 ]
 
 
