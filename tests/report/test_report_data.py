@@ -40,7 +40,7 @@ def test_frames_match_summary_json(openai_run):
 
 def test_finance_present_in_the_reference_run(openai_run):
     fin = load_run(openai_run).finance
-    assert fin is not None and {"revenue_usd", "cash_flow_usd", "cash_usd"} <= set(fin.columns)
+    assert fin is not None and {"revenue_usd", "free_cash_flow_usd", "cash_flow_after_financing_usd", "cash_usd"} <= set(fin.columns)
     assert fin.loc[2030, "revenue_usd"] > 0
 
 

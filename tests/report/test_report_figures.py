@@ -15,7 +15,7 @@ from gigawatt.report.page import render_compare, render_report
 UNIT = {
     "capacity-gw-provider": "GW", "capacity-gw-vendor": "GW", "site-power": "GW",
     "capacity-chips-provider": "M chips", "capacity-chips-vendor": "M chips", "accelerator-mix": "M chips",
-    "cost-category": "B", "cost-workload": "B", "cash-flow": "B", "cash-fan": "B",
+    "cost-category": "B", "cost-workload": "B", "cash-flow": "B", "cash-position": "B", "revenue": "B", "cash-fan": "B",
     "out-of-cash": "%", "share-provider": "%", "share-targets": "%", "unmet-demand": "%",
     "marginal-cost": "per H100-hour", "binding-value": "M per",
     "idle-capacity": "B", "share-provider-power": "%", "share-provider-spend": "%",

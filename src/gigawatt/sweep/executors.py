@@ -46,7 +46,8 @@ def headline(plan, portfolio) -> dict:
     ds = plan.ds
     periods = plan.periods
     costs = compute_costs(plan)
-    row = {"objective_usd": plan.objective_usd, "net_present_cost_usd": net_present_cost(plan)}
+    # the names of summary.json (docs/glossary.md): the LP objective, and cash compute spending's present value
+    row = {"net_present_cost_usd": plan.objective_usd, "compute_spending_pv_usd": net_present_cost(plan)}
     for name, series in zip(("capex_chips", "capex_sites", "lease", "contract", "energy"), costs):
         row[f"{name}_usd"] = float(series.sum())
     demand = float(ds["demand_h100e_hours"].sum())
