@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from gigawatt.fmt import without_negative_zero
 from gigawatt.plan import Plan, compute_spending_pv_usd
 
 SUMMARY_VERSION = 2  # 2: the glossary's names (docs/files.md lists the keys renamed from 1)
@@ -314,7 +315,7 @@ def write_run_dir(plan: Plan, out_dir: Path, *, resolved_yaml: str, finance: xr.
         tdir = tmp / "tables"
         tdir.mkdir()
         for stem, frame in tables(plan, finance).items():
-            frame.to_csv(tdir / f"{stem}.csv")
+            without_negative_zero(frame).to_csv(tdir / f"{stem}.csv")
     return summ, written
 
 
