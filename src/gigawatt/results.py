@@ -20,6 +20,7 @@ import xarray as xr
 
 from gigawatt.fmt import without_negative_zero
 from gigawatt.plan import Plan, compute_spending_pv_usd
+from gigawatt.planfile import from_file, to_file
 
 SUMMARY_VERSION = 2  # 2: the glossary's names (docs/files.md lists the keys renamed from 1)
 
@@ -41,7 +42,7 @@ def _clean(x: Any) -> Any:
     if isinstance(x, (list, tuple)):
         return [_clean(v) for v in x]
     if isinstance(x, (np.floating, float)):
-        return None if not math.isfinite(float(x)) else float(x)
+        return None if not math.isfinite(float(x)) else float(x) + 0.0  # + 0.0: no -0.0 in the JSON
     if isinstance(x, (np.integer,)):
         return int(x)
     if isinstance(x, np.bool_):
@@ -306,6 +307,7 @@ def write_run_dir(plan: Plan, out_dir: Path, *, resolved_yaml: str, finance: xr.
         ds.attrs["finance_attrs"] = json.dumps(_clean(dict(finance.attrs)))
     ds.attrs = {k: (json.dumps(_clean(v)) if isinstance(v, (dict, list)) else v) for k, v in ds.attrs.items()
                 if v is not None}
+    ds = to_file(ds)  # units on every variable, duals in user units, period_start (gigawatt.planfile)
     with replace_run_dir(Path(out_dir), kind="solve", overwrite=overwrite) as (tmp, written):
         (tmp / "summary.json").write_text(json.dumps(summ, indent=2, allow_nan=False) + "\n")
         (tmp / "scenario.resolved.yaml").write_text(resolved_yaml)
@@ -320,6 +322,6 @@ def write_run_dir(plan: Plan, out_dir: Path, *, resolved_yaml: str, finance: xr.
 
 
 def read_plan(run_dir: Path) -> Plan:
-    """A Plan read back from DIR/plan.nc (no portfolio attached)."""
+    """A Plan read back from DIR/plan.nc (no portfolio attached), in memory as it was solved."""
     ds = xr.load_dataset(Path(run_dir) / "plan.nc", engine="h5netcdf")
-    return Plan(ds, None)
+    return Plan(from_file(ds), None)

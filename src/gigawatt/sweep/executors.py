@@ -66,6 +66,10 @@ def headline(plan, portfolio) -> dict:
     return row
 
 
+# the row's contract: docs/schemas/sweep-row.schema.json (2: the names of summary.json, docs/files.md)
+SWEEP_ROW_VERSION = 2
+
+
 def param_columns(params: dict) -> dict:
     """Task parameters as columns: the draw index as an integer, event flags as booleans, vary values as
     the text they were given in (so every task's column has one type)."""
@@ -87,7 +91,8 @@ def run_task(spec: dict) -> dict:
     t0 = time.perf_counter()
     c0 = time.process_time()
     task = spec["task"]
-    row = {"task_id": task["task_id"], **param_columns(task["params"]), "status": "failed", "error": "",
+    row = {"schema_version": SWEEP_ROW_VERSION, "task_id": task["task_id"], **param_columns(task["params"]),
+           "status": "failed", "error": "",
            "attempt": int(spec.get("attempt", 1))}
     try:
         from gigawatt.optimize import optimize
@@ -187,7 +192,8 @@ def _worker_init() -> None:
 
 def _failed(spec: dict, error: str) -> dict:
     task = spec["task"]
-    return {"task_id": task["task_id"], **param_columns(task["params"]), "status": "failed", "error": error,
+    return {"schema_version": SWEEP_ROW_VERSION, "task_id": task["task_id"], **param_columns(task["params"]),
+            "status": "failed", "error": error,
             "attempt": int(spec.get("attempt", 1)), "elapsed_s": 0.0, "cpu_s": 0.0, "worker": ""}
 
 
