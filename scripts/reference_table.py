@@ -222,23 +222,23 @@ def build_rows(pub: dict) -> list[Row]:
              "while the programme lasts (to end-2029 [R16]) for the demand of 2030-2033. If the ~8 GW is the whole "
              "fleet, the gap is larger still."), section=sec))
 
-    sec = "Cash flow by vintage"
+    sec = "Free cash flow by vintage"
     cf = P["cash_flow_usd"]
     for vin in ("q1_2025", "q3_2025", "q1_2026"):
         run = VINTAGE_RUN[vin]
         for y in range(2025, 2031):
             pv = cf[vin][y]
             rows.append(Row(
-                f"Cash flow {y}, {VINTAGE_LABEL[vin]} vintage (`{run}`)", f"{usd(pv, True)} [{cf['source']}]", pv,
+                f"Free cash flow {y}, {VINTAGE_LABEL[vin]} vintage (`{run}`)", f"{usd(pv, True)} [{cf['source']}]", pv,
                 _fcf_refs(run, y), lambda v: usd(_fcf(v), True), combine=_fcf,
                 diff_fmt=lambda d: usd(d, True), why=_cash_why(vin, y), section=sec))
     a = P["cash_flow_2025_actual_usd"]
-    rows.append(Row("Cash flow 2025, actual", f"{usd(a['value'], True)}: {a['text']} [{a['source']}], {a['date']}",
+    rows.append(Row("Free cash flow 2025, actual", f"{usd(a['value'], True)}: {a['text']} [{a['source']}], {a['date']}",
                     a["value"], _fcf_refs("default", 2025), lambda v: usd(_fcf(v), True), combine=_fcf,
                     diff_fmt=lambda d: usd(d, True), why=_cash_why("q1_2026", 2025), section=sec))
     cb = P["cumulative_burn_2025_2029_usd"]["q3_2025"]
     cum_years = list(range(2025, 2030))
-    rows.append(Row("Cumulative cash flow 2025–2029, Q3-2025 vintage (`q3_2025`)",
+    rows.append(Row("Cumulative free cash flow 2025–2029, Q3-2025 vintage (`q3_2025`)",
                     f"{usd(cb['value'], True)}: {cb['text']} [{cb['source']}]", cb["value"],
                     [r for y in cum_years for r in _fcf_refs("q3_2025", y)],
                     lambda v: f"{usd(_fcf_sum(v), True)} (sum of the five years)", combine=_fcf_sum,
@@ -248,7 +248,7 @@ def build_rows(pub: dict) -> list[Row]:
     for vin in ("q1_2025", "q3_2025", "q1_2026"):
         run = VINTAGE_RUN[vin]
         refs = [Ref(run, ("first_free_cash_flow_positive_year",))] + [r for y in all_years for r in _fcf_refs(run, y)]
-        rows.append(Row(f"First cash-flow-positive year, {VINTAGE_LABEL[vin]} (`{run}`)",
+        rows.append(Row(f"First year of positive free cash flow, {VINTAGE_LABEL[vin]} (`{run}`)",
                         f"{fp[vin]['text']} [{fp[vin]['source']}]", fp[vin]["value"], refs,
                         lambda v: (f"{year_fmt(v[0])}" if v[0] == _first_positive(v[1:], all_years) else
                                    f"{year_fmt(v[0])} (summary.json; {year_fmt(_first_positive(v[1:], all_years))} "
@@ -436,7 +436,7 @@ def render_doc(summaries: dict[str, dict], pub: dict) -> str:
     L.append("Runs: `default` = the file as written (the Feb-2026 information set, Nvidia LOI replaced by equity); "
              "`q1_2025`, `q3_2025` = the earlier forecast vintages; `nvidia_signed` = the 10 GW LOI as a binding "
              "deal; `broadcom_firm` = the Broadcom programme binding; `successors` = extrapolated supply after the "
-             "sourced programmes (a Broadcom successor at 4 GW/yr, later AMD generations). Money is nominal USD per calendar year. \"Cash flow\" is before financing, as the published burn "
+             "sourced programmes (a Broadcom successor at 4 GW/yr, later AMD generations). Money is nominal USD per calendar year. Cash flow is free cash flow (before financing, docs/glossary.md), as the published burn "
              "(summary.json `free_cash_flow_usd` = EBITDA − capex; funding rounds and vendor equity excluded); it is "
              "negative when cash is burned.")
     L.append("")
