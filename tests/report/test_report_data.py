@@ -79,9 +79,9 @@ def test_risk_headline_places_the_plan_in_its_fan(openai_run):
     first_negative = next(y for y, c in det_cash.items() if c < 0)
     before = str(int(first_negative) - 1)
     p = facts["probability_out_of_cash"]
-    assert p.label == f"P(funding needed by {before})"
+    assert p.label == f"P(out of cash by {before})"
     assert p.value == risk["probability_cash_below_zero_by_year"][before]
-    assert f"needs funding from {first_negative}" in p.note
+    assert f"below zero from {first_negative}" in p.note
     gap = facts["funding_gap_usd_p50"]
     assert gap.value == risk["funding_gap_usd"]["p50"]
     assert "median" in gap.text and "p95" in gap.text

@@ -143,9 +143,9 @@ def _risk_facts(risk: dict) -> list[Fact]:
         if negative and negative[0] in years and years.index(negative[0]) > 0:
             before = years[years.index(negative[0]) - 1]
             p = _finite(prob[before])
-            facts.append(Fact("probability_out_of_cash", f"P(funding needed by {before})", p,
+            facts.append(Fact("probability_out_of_cash", f"P(out of cash by {before})", p,
                               f"{p:.0%}" if p is not None else "–",
-                              f"the plan itself needs funding from {negative[0]}; {draws}"))
+                              f"earlier than the plan, whose cash position is below zero from {negative[0]}; {draws}"))
         else:
             last = years[-1]
             p = _finite(prob[last])

@@ -321,7 +321,7 @@ def render_report(run: Run, published=None) -> tuple[str, list[Chart]]:
             notes = []
             if run.finance is None:
                 notes.append('<p class="note" id="no-finance">No finance section in this scenario: revenue, '
-                             "cash flow and cash are not in this run (summary.json has no finance figures).</p>")
+                             "cash flow and the cash position are not in this run (summary.json has no finance figures).</p>")
             if not run.risk:
                 notes.append('<p class="note" id="no-risk">No Monte Carlo simulation in this run: '
                              f"<code>gigawatt simulate {e(run.path)}</code> adds the fan chart and the probability "
