@@ -80,7 +80,7 @@ def _register(out: Path, portfolio, result, written) -> None:
 
 def print_risk(doc: dict, out: Path, console: Console, *, elapsed: float) -> None:
     t = Table(title=f"Monte Carlo: {doc['draws']:,} draws, seed {doc['seed']}")
-    for col in ("period", "cash p5", "cash p50", "cash p95", "flow after\nfinancing p50", "unmet p95", "stranded p50"):
+    for col in ("period", "cash p5", "cash p50", "cash p95", "flow p50", "unmet p95", "stranded p50"):
         t.add_column(col, justify="right")
     c, cf = doc["cash_usd_percentiles"], doc["cash_flow_after_financing_usd_percentiles"]
     un, st = doc["unmet_demand_fraction_percentiles"], doc["stranded_capacity_fraction_percentiles"]
@@ -91,12 +91,13 @@ def print_risk(doc: dict, out: Path, console: Console, *, elapsed: float) -> Non
     prob = doc["probability_cash_below_zero"]
     console.print("  P(cash < 0): " + ", ".join(f"{y} {v:.1%}" for y, v in prob.items()), highlight=False)
     g, pv = doc["funding_gap_usd"], doc["compute_spending_pv_usd"]
-    console.print("  cash = cash position at the period's end; flow after financing = free cash flow + financing",
+    console.print("  cash: cash position at the period's end · flow: cash flow after financing",
                   style="dim", highlight=False)
-    console.print(f"  funding gap: mean {_usd(g['mean'])}, p95 {_usd(g['p95'])}, max {_usd(g['max'])} · "
-                  f"compute spending (present value): mean {_usd(pv['mean'])}, VaR95 {_usd(pv['var_95'])}, "
-                  f"CVaR95 {_usd(pv['cvar_95'])} (plan {_usd(pv['deterministic'])}; no salvage credit, unlike "
-                  "solve's net present cost)", highlight=False)
+    console.print(f"  funding gap: mean {_usd(g['mean'])}, p95 {_usd(g['p95'])}, max {_usd(g['max'])}", highlight=False)
+    console.print(f"  compute spending, present value: mean {_usd(pv['mean'])}, VaR95 {_usd(pv['var_95'])}, "
+                  f"CVaR95 {_usd(pv['cvar_95'])}", highlight=False)
+    console.print(f"    (plan {_usd(pv['deterministic'])}: no salvage credit, unlike solve's net present cost)",
+                  highlight=False)
     rate = doc["timings_s"].get("draw_periods_per_s")
     console.print(f"  wrote {out}/risk.json, risk_paths.parquet · {elapsed:.2f} s"
                   + (f", {rate:,.3g} draw-periods/s" if rate else ""), highlight=False)
