@@ -314,12 +314,12 @@ once and check:
 
 | check | public figure (source) | test |
 |---|---|---|
-| 2025 cash flow against the reported burn | ~$8B burned in 2025 (Reuters, 2026-02-23); H1 2025: operating loss $7.8B, stock compensation ~$2.5B, burn $2.5B (The Information, 2025-09-30) | `test_2025_cash_flow_within_what_the_record_explains`: within −$8B − $5.6B … −$7B |
+| 2025 free cash flow (before financing) against the reported burn | ~$8B burned in 2025 (Reuters, 2026-02-23); H1 2025: operating loss $7.8B, stock compensation ~$2.5B, burn $2.5B (The Information, 2025-09-30) | `test_2025_cash_flow_within_what_the_record_explains`: within −$8B − $5.6B … −$7B |
 | Microsoft revenue share 2025 | $865.9M paid Jan–Sep 2025 (leaked Microsoft documents, The Register/TechCrunch, 2025-11) | `test_microsoft_share_2025_is_the_leaked_net_payment` |
 | Idle take-or-pay capacity 2026–27 | the lab is short of compute: capacity ×3 a year 2023–2025 (0.2, 0.6, 1.9 GW; OpenAI CFO blog, 2026-01-18) | `test_fleet_is_used_in_2026_and_2027`: ≤15% of the fleet's power idle |
 | Chip programmes' size | Broadcom 10 GW by end-2029 (2025-10-13); AMD 6 GW (2025-10-06) | `test_default_supply_is_only_the_sourced_programmes` |
 
-The published figures compared with the whole run (commitments, capacity, cash flow by vintage, revenue) are in
+The published figures compared with the whole run (commitments, capacity, free cash flow by vintage, revenue) are in
 docs/reference-openai.md.
 """
 

@@ -77,6 +77,13 @@ def load_summaries(run_root: Path, runs=RUNS) -> dict[str, dict]:
     return out
 
 
+def upgraded(summaries: dict[str, dict]) -> dict[str, dict]:
+    """Each summary in the current schema's names (summary.json schema 1 keys renamed, docs/files.md)."""
+    from gigawatt.report.data import upgrade_summary
+
+    return {run: upgrade_summary({"years": {}, **s}) for run, s in summaries.items()}
+
+
 # --- references into summary.json ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -100,8 +107,9 @@ def yr(run: str, year: int | str, *path: str) -> Ref:
     return Ref(run, ("years", str(year), *path))
 
 
-FINANCE_KEYS = {"revenue_usd", "cash_flow_usd", "cumulative_cash_flow_usd", "cash_usd", "first_cash_flow_positive_year",
-                "funding_gap_usd", "commitments_usd_total", "min_cash_usd"}
+FINANCE_KEYS = {"revenue_usd", "free_cash_flow_usd", "cash_flow_after_financing_usd", "cumulative_free_cash_flow_usd",
+                "cash_usd", "first_free_cash_flow_positive_year", "funding_gap_usd", "commitments_usd_total",
+                "min_cash_usd"}
 
 
 def _is_finance(ref: Ref) -> bool:
@@ -214,23 +222,23 @@ def build_rows(pub: dict) -> list[Row]:
              "while the programme lasts (to end-2029 [R16]) for the demand of 2030-2033. If the ~8 GW is the whole "
              "fleet, the gap is larger still."), section=sec))
 
-    sec = "Cash flow by vintage"
+    sec = "Free cash flow by vintage"
     cf = P["cash_flow_usd"]
     for vin in ("q1_2025", "q3_2025", "q1_2026"):
         run = VINTAGE_RUN[vin]
         for y in range(2025, 2031):
             pv = cf[vin][y]
             rows.append(Row(
-                f"Cash flow {y}, {VINTAGE_LABEL[vin]} vintage (`{run}`)", f"{usd(pv, True)} [{cf['source']}]", pv,
+                f"Free cash flow {y}, {VINTAGE_LABEL[vin]} vintage (`{run}`)", f"{usd(pv, True)} [{cf['source']}]", pv,
                 _fcf_refs(run, y), lambda v: usd(_fcf(v), True), combine=_fcf,
                 diff_fmt=lambda d: usd(d, True), why=_cash_why(vin, y), section=sec))
     a = P["cash_flow_2025_actual_usd"]
-    rows.append(Row("Cash flow 2025, actual", f"{usd(a['value'], True)}: {a['text']} [{a['source']}], {a['date']}",
+    rows.append(Row("Free cash flow 2025, actual", f"{usd(a['value'], True)}: {a['text']} [{a['source']}], {a['date']}",
                     a["value"], _fcf_refs("default", 2025), lambda v: usd(_fcf(v), True), combine=_fcf,
                     diff_fmt=lambda d: usd(d, True), why=_cash_why("q1_2026", 2025), section=sec))
     cb = P["cumulative_burn_2025_2029_usd"]["q3_2025"]
     cum_years = list(range(2025, 2030))
-    rows.append(Row("Cumulative cash flow 2025–2029, Q3-2025 vintage (`q3_2025`)",
+    rows.append(Row("Cumulative free cash flow 2025–2029, Q3-2025 vintage (`q3_2025`)",
                     f"{usd(cb['value'], True)}: {cb['text']} [{cb['source']}]", cb["value"],
                     [r for y in cum_years for r in _fcf_refs("q3_2025", y)],
                     lambda v: f"{usd(_fcf_sum(v), True)} (sum of the five years)", combine=_fcf_sum,
@@ -239,8 +247,8 @@ def build_rows(pub: dict) -> list[Row]:
     all_years = list(range(2025, 2034))
     for vin in ("q1_2025", "q3_2025", "q1_2026"):
         run = VINTAGE_RUN[vin]
-        refs = [Ref(run, ("first_cash_flow_positive_year",))] + [r for y in all_years for r in _fcf_refs(run, y)]
-        rows.append(Row(f"First cash-flow-positive year, {VINTAGE_LABEL[vin]} (`{run}`)",
+        refs = [Ref(run, ("first_free_cash_flow_positive_year",))] + [r for y in all_years for r in _fcf_refs(run, y)]
+        rows.append(Row(f"First year of positive free cash flow, {VINTAGE_LABEL[vin]} (`{run}`)",
                         f"{fp[vin]['text']} [{fp[vin]['source']}]", fp[vin]["value"], refs,
                         lambda v: (f"{year_fmt(v[0])}" if v[0] == _first_positive(v[1:], all_years) else
                                    f"{year_fmt(v[0])} (summary.json; {year_fmt(_first_positive(v[1:], all_years))} "
@@ -345,8 +353,8 @@ def _cash_why(vin: str, y: int) -> str:
 
 def _fcf_refs(run: str, y: int) -> list[Ref]:
     """Cash flow before financing: summary.json's free_cash_flow_usd (EBITDA − capex), or, in runs written
-    before that key existed, cash_flow_usd − funding_usd − vendor_equity_usd."""
-    return [yr(run, y, "free_cash_flow_usd"), yr(run, y, "cash_flow_usd"), yr(run, y, "funding_usd"),
+    before that key existed, cash_flow_after_financing_usd − funding_usd − vendor_equity_usd."""
+    return [yr(run, y, "free_cash_flow_usd"), yr(run, y, "cash_flow_after_financing_usd"), yr(run, y, "funding_usd"),
             yr(run, y, "vendor_equity_usd")]
 
 
@@ -388,6 +396,7 @@ def _stays_above(vals, years):
 def evaluate(rows: list[Row], summaries: dict[str, dict], finance_present: bool):
     """Each row as (row, values, cell, diff) with the raw values used."""
     out = []
+    summaries = upgraded(summaries)
     for r in rows:
         vals = [ref.get(summaries) for ref in r.refs]
         missing_fin = any(v is None and _is_finance(ref) for v, ref in zip(vals, r.refs))
@@ -406,6 +415,7 @@ def evaluate(rows: list[Row], summaries: dict[str, dict], finance_present: bool)
 
 
 def render_doc(summaries: dict[str, dict], pub: dict) -> str:
+    summaries = upgraded(summaries)
     finance_present = any(s.get("commitments_usd_total") is not None or
                           any(e.get("revenue_usd") is not None for e in s.get("years", {}).values())
                           for s in summaries.values())
@@ -426,7 +436,7 @@ def render_doc(summaries: dict[str, dict], pub: dict) -> str:
     L.append("Runs: `default` = the file as written (the Feb-2026 information set, Nvidia LOI replaced by equity); "
              "`q1_2025`, `q3_2025` = the earlier forecast vintages; `nvidia_signed` = the 10 GW LOI as a binding "
              "deal; `broadcom_firm` = the Broadcom programme binding; `successors` = extrapolated supply after the "
-             "sourced programmes (a Broadcom successor at 4 GW/yr, later AMD generations). Money is nominal USD per calendar year. \"Cash flow\" is before financing, as the published burn "
+             "sourced programmes (a Broadcom successor at 4 GW/yr, later AMD generations). Money is nominal USD per calendar year. Cash flow is free cash flow (before financing, docs/glossary.md), as the published burn "
              "(summary.json `free_cash_flow_usd` = EBITDA − capex; funding rounds and vendor equity excluded); it is "
              "negative when cash is burned.")
     L.append("")
@@ -437,11 +447,11 @@ def render_doc(summaries: dict[str, dict], pub: dict) -> str:
         L.append("")
     L.append("## Run status")
     L.append("")
-    L.append("| run | `--scenario` | status | objective (net present cost) |")
+    L.append("| run | `--scenario` | status | net present cost |")
     L.append("|---|---|---|---|")
     for run, variant in RUNS.items():
         s = summaries[run]
-        L.append(f"| `{run}` | {variant or '(none)'} | {s['status']} | {usd(s['objective_usd'])} |")
+        L.append(f"| `{run}` | {variant or '(none)'} | {s['status']} | {usd(s.get('net_present_cost_usd'))} |")
     L.append("")
     sections: dict[str, list] = {}
     for item in ev:

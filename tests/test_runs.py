@@ -163,7 +163,7 @@ def test_solve_registers_its_run_with_the_hash_of_its_inputs(tmp_path, monkeypat
     assert run["kind"] == "solve" and run["status"] == "optimal" and run["scenario"] == "minimal-lab"
     assert Path(run["path"]) == out.resolve()
     summary = json.loads((out / "summary.json").read_text())
-    assert run["objective_usd"] == pytest.approx(summary["objective_usd"])
+    assert run["objective_usd"] == pytest.approx(summary["net_present_cost_usd"])
     from gigawatt.scenario.load import read
 
     assert run["inputs_hash"] == inputs_hash(read(root / "examples" / "minimal.yaml").data)

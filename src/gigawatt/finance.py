@@ -1,7 +1,9 @@
 """P&L and cash flow of a solved Plan (docs/finance.md has every line, its formula and sign).
 
 All money is nominal USD per period (flows) or at the end of a period (stocks: cash, book value).
-Inflows are positive, outflows are positive amounts subtracted: cash_flow = inflows − outflows.
+Inflows are positive, outflows are positive amounts subtracted. The names of money over time are those of
+docs/glossary.md: free cash flow (cash flow before financing), financing, cash flow after financing,
+cumulative free cash flow and the cash position (``cash_usd``).
 NaN in an input stays NaN in every figure that depends on it; it is never read as zero.
 """
 
@@ -43,15 +45,15 @@ LINES: dict[str, tuple[str, str]] = {
     "capex_chips_usd": ("chips bought, paid when installed", "flow"),
     "capex_sites_usd": ("facility power built, paid when energised", "flow"),
     "capex_usd": ("chips + sites", "flow"),
-    "free_cash_flow_usd": ("EBITDA − capex", "flow"),
+    "free_cash_flow_usd": ("cash flow before financing (free cash flow): EBITDA − capex", "flow"),
     "funding_usd": ("funding rounds (finance.funding)", "flow"),
     "vendor_equity_usd": ("vendor equity per GW deployed under firm supply deals", "flow"),
     "financing_usd": ("funding + vendor equity", "flow"),
     "inflows_usd": ("revenue + funding + vendor equity", "flow"),
     "outflows_usd": ("capex + lease + contracts + energy + other costs", "flow"),
-    "cash_flow_usd": ("inflows − outflows (= free cash flow + financing)", "flow"),
-    "cumulative_cash_flow_usd": ("Σ cash flow up to and including the period", "stock"),
-    "cash_usd": ("starting cash + cumulative cash flow, at the period's end", "stock"),
+    "cash_flow_after_financing_usd": ("inflows − outflows (= free cash flow + financing)", "flow"),
+    "cumulative_free_cash_flow_usd": ("Σ free cash flow up to and including the period", "stock"),
+    "cash_usd": ("cash position: starting cash + Σ cash flow after financing, at the period's end", "stock"),
     "net_book_value_usd": ("Σ capex − Σ depreciation, at the period's end", "stock"),
 }
 
@@ -197,10 +199,10 @@ def _financing_and_cash(out: xr.Dataset, d: xr.Dataset, portfolio: Portfolio, pe
     out["inflows_usd"] = out["revenue_usd"] + out["financing_usd"]
     out["outflows_usd"] = (out["capex_usd"] + out["lease_usd"] + out["contract_usd"] + out["energy_usd"]
                            + out["other_costs_usd"])
-    out["cash_flow_usd"] = out["inflows_usd"] - out["outflows_usd"]
+    out["cash_flow_after_financing_usd"] = out["inflows_usd"] - out["outflows_usd"]
     start = float(portfolio.scenario.finance.starting_cash)
-    out["cumulative_cash_flow_usd"] = out["cash_flow_usd"].cumsum("period", skipna=False)
-    out["cash_usd"] = start + out["cumulative_cash_flow_usd"]
+    out["cumulative_free_cash_flow_usd"] = out["free_cash_flow_usd"].cumsum("period", skipna=False)
+    out["cash_usd"] = start + out["cash_flow_after_financing_usd"].cumsum("period", skipna=False)
     out["net_book_value_usd"] = (out["capex_usd"] - out["depreciation_usd"]).cumsum("period", skipna=False)
     return start
 
@@ -215,7 +217,8 @@ def _headline(out: xr.Dataset, portfolio: Portfolio, start: float) -> dict:
         attrs.update(min_cash_usd=float(cash.min()), min_cash_period=str(at), min_cash_year=int(str(at)[:4]),
                      funding_gap_usd=max(0.0, -float(cash.min())))
         table = portfolio.horizon.table
-        attrs["net_present_cash_flow_usd"] = npv(out["cash_flow_usd"].values, discount_rate=attrs["discount_rate"],
+        flow = out["cash_flow_after_financing_usd"].values
+        attrs["net_present_cash_flow_usd"] = npv(flow, discount_rate=attrs["discount_rate"],
                                                  t_years=(table["t_years"] + table["years"] / 2).to_numpy())
     floor = portfolio.scenario.policy.cash_floor
     if floor is not None:

@@ -298,4 +298,29 @@ def year_of(periods: list[str]) -> list[int]:
     return [int(str(p)[:4]) for p in periods]
 
 
-__all__ = ["Plan", "PlanStatistics", "attach_supply_table", "year_of", "np"]
+__all__ = ["Plan", "PlanStatistics", "attach_supply_table", "year_of", "np", "compute_spending_usd",
+           "compute_spending_pv_usd"]
+
+
+COMPUTE_SPENDING = ("capex_chips", "capex_sites", "lease", "contract", "energy")
+
+
+def compute_spending_usd(ds: xr.Dataset) -> np.ndarray:
+    """(category, period) cash spending on compute of a plan's Dataset: capex of chips and sites, leases,
+    contracts, energy (categories in :data:`COMPUTE_SPENDING`; 0 where the plan has no such cost)."""
+    rows = []
+    for k in COMPUTE_SPENDING:
+        name = f"cost_{k}_usd"
+        if name in ds:
+            v = ds[name]
+            rows.append(v.sum([d for d in v.dims if d != "period"]).values.astype(float))
+        else:
+            rows.append(np.zeros(ds.sizes["period"]))
+    return np.array(rows)
+
+
+def compute_spending_pv_usd(ds: xr.Dataset) -> float:
+    """Present value of the plan's cash spending on compute (docs/glossary.md): Σ_t δ_t × spending_t with
+    the plan's mid-period discount factors. Unlike the net present cost (the LP objective) it credits no
+    salvage value for assets still in service at the horizon's end and charges no unmet-demand penalty."""
+    return float((compute_spending_usd(ds).sum(axis=0) * ds["discount_factor"].values).sum())

@@ -1,6 +1,7 @@
 """Write a solved plan to a run directory: summary.json, plan.nc, CSV tables. Atomic: all or nothing.
 
-summary.json is a contract for scripts (DESIGN.md): units are in the key names, periods are years.
+summary.json is a contract for scripts: units are in the key names, periods are years; its JSON Schema is
+docs/schemas/summary.schema.json (``schema_version``), the names of money over time those of docs/glossary.md.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from gigawatt.plan import Plan
+from gigawatt.fmt import without_negative_zero
+from gigawatt.plan import Plan, compute_spending_pv_usd
+from gigawatt.planfile import from_file, to_file
 
-SUMMARY_VERSION = 1
+SUMMARY_VERSION = 2  # 2: the glossary's names (docs/files.md lists the keys renamed from 1)
 
 
 def versions() -> dict[str, str]:
@@ -39,7 +42,7 @@ def _clean(x: Any) -> Any:
     if isinstance(x, (list, tuple)):
         return [_clean(v) for v in x]
     if isinstance(x, (np.floating, float)):
-        return None if not math.isfinite(float(x)) else float(x)
+        return None if not math.isfinite(float(x)) else float(x) + 0.0  # + 0.0: no -0.0 in the JSON
     if isinstance(x, (np.integer,)):
         return int(x)
     if isinstance(x, np.bool_):
@@ -58,6 +61,13 @@ def _is_stock(finance: xr.Dataset, name: str) -> bool:
     """Stocks (cash, cumulative figures, book value) are read at a year's last period; flows are summed."""
     kind = finance[name].attrs.get("kind")
     return kind == "stock" if kind else (name.startswith("cumulative") or name == "cash_usd")
+
+
+# the per-year finance lines summary.json carries (docs/glossary.md names them)
+YEAR_FINANCE_KEYS = ("revenue_usd", "free_cash_flow_usd", "financing_usd", "cash_flow_after_financing_usd",
+                     "cumulative_free_cash_flow_usd", "cash_usd", "ebitda_usd", "operating_income_usd",
+                     "funding_usd", "vendor_equity_usd", "capex_usd", "depreciation_usd", "compute_cost_usd",
+                     "compute_cost_training_usd", "compute_cost_inference_usd", "compute_cost_research_usd")
 
 
 def finance_frame(finance: xr.Dataset) -> pd.DataFrame:
@@ -113,15 +123,18 @@ def summary(plan: Plan, finance: xr.Dataset | None = None, *, scenario_name: str
     idle_y = _idle_by_year(plan)
     binding = st.binding(top=15)
     out = {
-        "summary_version": SUMMARY_VERSION,
+        "schema_version": SUMMARY_VERSION,
         "status": plan.status,
         "scenario": scenario_name,
         "variant": variant,
-        "objective_usd": plan.objective_usd,
+        # the LP's objective: compute costs net of salvage value (+ unmet-demand penalties), present value
+        "net_present_cost_usd": plan.objective_usd,
+        # cash compute spending, present value, no salvage credit: what `simulate` measures draws against
+        "compute_spending_pv_usd": compute_spending_pv_usd(plan.ds),
         "periods": plan.periods,
         "years": years,
         "commitments_usd_total": commitments_usd_total,
-        "first_cash_flow_positive_year": first_pos,
+        "first_free_cash_flow_positive_year": first_pos,
         "inference_exceeds_training_year": inf_year,
         "inference_first_exceeds_training_year": inf_first,
         "idle_capacity_fraction_max": float(idle_y["capacity_fraction"].max()) if idle_y is not None and len(idle_y) else None,
@@ -206,13 +219,10 @@ def _years(plan: Plan, fin_y: pd.DataFrame | None) -> tuple[dict, pd.DataFrame, 
             "demand_h100e_hours": demand.loc[y],
             "unmet_demand_fraction": (unmet.loc[y] / demand.loc[y]) if demand.loc[y] > 0 else 0.0,
             "marginal_cost_usd_per_h100_hour": mc_year.loc[y].to_dict() if mc_year is not None else {},
-            "revenue_usd": None, "cash_flow_usd": None, "cumulative_cash_flow_usd": None,
+            **dict.fromkeys(YEAR_FINANCE_KEYS),
         }
         if fin_y is not None:
-            for key in ("revenue_usd", "cash_flow_usd", "cumulative_cash_flow_usd", "cash_usd", "ebitda_usd",
-                        "operating_income_usd", "funding_usd", "vendor_equity_usd", "free_cash_flow_usd",
-                        "capex_usd", "depreciation_usd", "compute_cost_usd", "compute_cost_training_usd",
-                        "compute_cost_inference_usd", "compute_cost_research_usd"):
+            for key in YEAR_FINANCE_KEYS:
                 if key in fin_y:
                     entry[key] = fin_y.loc[y, key]
         years[str(y)] = entry
@@ -221,14 +231,11 @@ def _years(plan: Plan, fin_y: pd.DataFrame | None) -> tuple[dict, pd.DataFrame, 
 
 def _first_years(cost_kind: pd.DataFrame, fin_y: pd.DataFrame | None) -> tuple[int | None, int | None, int | None]:
     """The year from which inference costs more than training, the first year it does, and the first
-    year cash flow is positive."""
+    year free cash flow (before financing: a funding round is not a positive year) is positive."""
     inf_year, inf_first = inference_overtakes(cost_kind)
     first_pos = None
-    # cash-flow positive as the lab's forecasts mean it: before financing (a funding round is not a
-    # positive year), i.e. free cash flow = EBITDA − capex; the cash flow incl. financing where not given
-    flow_key = "free_cash_flow_usd" if fin_y is not None and "free_cash_flow_usd" in fin_y else "cash_flow_usd"
-    if fin_y is not None and flow_key in fin_y:
-        pos = fin_y.index[fin_y[flow_key] > 0]
+    if fin_y is not None and "free_cash_flow_usd" in fin_y:
+        pos = fin_y.index[fin_y["free_cash_flow_usd"] > 0]
         first_pos = int(pos[0]) if len(pos) else None
     return inf_year, inf_first, first_pos
 
@@ -303,6 +310,7 @@ def write_run_dir(plan: Plan, out_dir: Path, *, resolved_yaml: str, finance: xr.
         ds.attrs["finance_attrs"] = json.dumps(_clean(dict(finance.attrs)))
     ds.attrs = {k: (json.dumps(_clean(v)) if isinstance(v, (dict, list)) else v) for k, v in ds.attrs.items()
                 if v is not None}
+    ds = to_file(ds)  # units on every variable, duals in user units, period_start (gigawatt.planfile)
     with replace_run_dir(Path(out_dir), kind="solve", overwrite=overwrite) as (tmp, written):
         (tmp / "summary.json").write_text(json.dumps(summ, indent=2, allow_nan=False) + "\n")
         (tmp / "scenario.resolved.yaml").write_text(resolved_yaml)
@@ -312,11 +320,11 @@ def write_run_dir(plan: Plan, out_dir: Path, *, resolved_yaml: str, finance: xr.
         tdir = tmp / "tables"
         tdir.mkdir()
         for stem, frame in {**tables(plan, finance), **(extra_tables or {})}.items():
-            frame.to_csv(tdir / f"{stem}.csv")
+            without_negative_zero(frame).to_csv(tdir / f"{stem}.csv")
     return summ, written
 
 
 def read_plan(run_dir: Path) -> Plan:
-    """A Plan read back from DIR/plan.nc (no portfolio attached)."""
+    """A Plan read back from DIR/plan.nc (no portfolio attached), in memory as it was solved."""
     ds = xr.load_dataset(Path(run_dir) / "plan.nc", engine="h5netcdf")
-    return Plan(ds, None)
+    return Plan(from_file(ds), None)

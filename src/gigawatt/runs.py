@@ -49,6 +49,8 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 # catalogs written before a column existed gain it on the next write; their rows keep NULL there
 _MIGRATIONS = ("ALTER TABLE runs ADD COLUMN IF NOT EXISTS files_json VARCHAR",)
+# the table's contract: docs/schemas/runs-table.json (its version, each column's type and meaning)
+TABLE_VERSION = 1
 COLUMNS = ("id", "kind", "path", "scenario", "variant", "inputs_hash", "status", "objective_usd",
            "timings_json", "versions_json", "created_at", "files_json")
 

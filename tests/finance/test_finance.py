@@ -62,9 +62,13 @@ def test_lab_by_hand(lab):
     assert v["depreciation_sites_usd"] == pytest.approx([0.75 * M, 0.75 * M, 0], abs=1e-3)
     assert v["operating_income_usd"] == pytest.approx([ebitda - 8.25 * M, ebitda - 8.25 * M, ebitda - 7.5 * M])
     flow = [revenue - 16.5 * M - energy - 3 * M, revenue - energy - 3 * M + 20 * M, revenue - 15 * M - energy - 3 * M]
-    assert v["cash_flow_usd"] == pytest.approx(flow)
+    assert v["cash_flow_after_financing_usd"] == pytest.approx(flow)
     assert v["cash_usd"] == pytest.approx(5 * M + np.cumsum(flow))
     assert v["funding_usd"] == pytest.approx([0, 20 * M, 0])
+    # the glossary's identities: after = before + financing; cumulative free cash flow = Σ before
+    fcf = np.array(flow) - np.array([0, 20 * M, 0])
+    assert v["free_cash_flow_usd"] == pytest.approx(fcf)
+    assert v["cumulative_free_cash_flow_usd"] == pytest.approx(np.cumsum(fcf))
     # the compute cost in the P&L split by workload: 2/3 of the option's cost to training, 1/3 to inference
     option = 7.5 * M + energy
     assert v["compute_cost_training_usd"] == pytest.approx([option * 2 / 3] * 3)
@@ -100,12 +104,14 @@ def test_summary_json_has_the_finance_keys(tmp_path):
     s = json.loads((out / "summary.json").read_text())
     y = s["years"]["2026"]
     assert y["funding_usd"] == pytest.approx(20e6)
-    assert y["cash_flow_usd"] == pytest.approx(18.76e6 - 1.314e6 - 3e6 + 20e6)
+    assert y["cash_flow_after_financing_usd"] == pytest.approx(18.76e6 - 1.314e6 - 3e6 + 20e6)
+    assert y["financing_usd"] == pytest.approx(20e6)
+    assert y["free_cash_flow_usd"] == pytest.approx(y["cash_flow_after_financing_usd"] - y["financing_usd"])
     assert y["cost_usd_by_category"]["other"] == pytest.approx(3e6)
-    for key in ("revenue_usd", "cumulative_cash_flow_usd", "cash_usd", "ebitda_usd", "operating_income_usd",
+    for key in ("revenue_usd", "cumulative_free_cash_flow_usd", "cash_usd", "ebitda_usd", "operating_income_usd",
                 "vendor_equity_usd"):
         assert y[key] is not None
-    assert s["first_cash_flow_positive_year"] == 2026
+    assert s["first_free_cash_flow_positive_year"] == 2026
     assert s["min_cash_year"] == 2025 and s["funding_gap_usd"] == 0.0
     assert s["commitments_usd_total"] == 0.0
     ds = xr.load_dataset(out / "plan.nc", engine="h5netcdf")
@@ -159,7 +165,7 @@ def test_cash_identity_every_period(cash, revenue, other, rate, top, train, roun
     cash_t = fin["cash_usd"].values
     delta = np.diff(cash_t, prepend=cash)
     assert delta == pytest.approx(inflows - outflows, rel=1e-9, abs=1e-3)
-    assert fin["cash_flow_usd"].values == pytest.approx(fin["inflows_usd"].values - fin["outflows_usd"].values)
+    assert fin["cash_flow_after_financing_usd"].values == pytest.approx(fin["inflows_usd"].values - fin["outflows_usd"].values)
     # take-or-pay payments whatever the use
     assert fin["contract_take_or_pay_usd"].values == pytest.approx([300 * 2 * HOURS * top] * 2 + [0.0])
 
@@ -277,7 +283,7 @@ def test_vendor_equity_is_financing_not_revenue(tmp_path):
     assert fin["vendor_equity_usd"].values == pytest.approx([0, 2e6, 0])
     assert fin["revenue_usd"].values == pytest.approx([0, 0, 0])
     assert fin["ebitda_usd"].values == pytest.approx([0, 0, 0])
-    assert fin["cash_flow_usd"].values == pytest.approx([0, 2e6 - 8e6, 0])
+    assert fin["cash_flow_after_financing_usd"].values == pytest.approx([0, 2e6 - 8e6, 0])
     plan = solve_text(tmp_path, body.replace("EQMAX", "1.5 million USD"))
     assert finance.compute(plan, plan.portfolio)["vendor_equity_usd"].values == pytest.approx([0, 1.5e6, 0])
 
@@ -301,8 +307,8 @@ def test_first_cash_flow_positive_year_is_before_financing(tmp_path):
 
     plan = solve_text(tmp_path, LAB, sets=LIFE_2Y + ["finance.funding.seed.period=2025"])
     fin = finance.compute(plan, plan.portfolio)
-    assert fin["cash_flow_usd"].values[0] == pytest.approx(20e6 - 2.054e6)
+    assert fin["cash_flow_after_financing_usd"].values[0] == pytest.approx(20e6 - 2.054e6)
     assert fin["free_cash_flow_usd"].values == pytest.approx([-2.054e6, 14.446e6, -0.554e6])
     s = summary(plan, fin)
-    assert s["first_cash_flow_positive_year"] == 2026
+    assert s["first_free_cash_flow_positive_year"] == 2026
     assert s["years"]["2025"]["free_cash_flow_usd"] == pytest.approx(-2.054e6)

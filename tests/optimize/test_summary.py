@@ -15,11 +15,13 @@ from rich.console import Console
 from helpers import ROOT, scenario_text
 
 # DESIGN.md "Contracts for machines": summary.json holds at least these (units in the key names).
-TOP_KEYS = {"status", "objective_usd", "years", "commitments_usd_total", "first_cash_flow_positive_year",
+TOP_KEYS = {"status", "net_present_cost_usd", "compute_spending_pv_usd", "schema_version", "years",
+            "commitments_usd_total", "first_free_cash_flow_positive_year",
             "inference_exceeds_training_year", "inference_first_exceeds_training_year", "idle_capacity_fraction_max",
             "idle_cost_usd_total"}
 YEAR_KEYS = {"power_gw", "chips", "share_by_provider", "share_by_vendor", "cost_usd_by_category",
-             "cost_usd_by_workload", "revenue_usd", "cash_flow_usd", "cumulative_cash_flow_usd",
+             "cost_usd_by_workload", "revenue_usd", "free_cash_flow_usd", "financing_usd",
+             "cash_flow_after_financing_usd", "cumulative_free_cash_flow_usd", "cash_usd",
              "unmet_demand_fraction", "marginal_cost_usd_per_h100_hour", "share_by_provider_power",
              "share_by_vendor_power", "share_by_provider_spend", "share_by_vendor_spend", "idle_capacity_fraction",
              "idle_power_fraction", "idle_cost_usd", "idle_cost_fraction"}
@@ -99,11 +101,13 @@ def test_headline_marginal_cost_is_one_cell_and_noise_is_clipped(minimal_run):
     s["years"][y]["marginal_cost_usd_per_h100_hour"] = {"training": -1e-9, "inference": 1e-10}
     s["years"][y]["cost_usd_by_category"]["energy"] = -1e-7
     for e in s["years"].values():
-        e["cash_flow_usd"] = e["cumulative_cash_flow_usd"] = None
+        for k in ("free_cash_flow_usd", "financing_usd", "cash_flow_after_financing_usd",
+                  "cumulative_free_cash_flow_usd", "cash_usd"):
+            e[k] = None
     text = _headline(s, minimal_run, 80)
     row = next(line for line in text.splitlines() if line.startswith(y))
     assert "0.00" in row.split() and "-0.00" not in row and "-$0" not in row
-    assert "cash flow not computed" in text  # finance absent: said, not shown as 'none'
+    assert "free cash flow not computed" in text  # finance absent: said, not shown as 'none'
 
 
 def test_headline_shows_idle_capacity_within_80_columns(tmp_path):

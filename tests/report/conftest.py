@@ -42,7 +42,7 @@ def no_finance_run(minimal_run, tmp_path_factory) -> Path:
     for entry in summ["years"].values():
         for key in FINANCE_KEYS:
             entry[key] = None
-    for key in ("first_cash_flow_positive_year", "min_cash_usd", "funding_gap_usd", "min_cash_year"):
+    for key in ("first_free_cash_flow_positive_year", "min_cash_usd", "funding_gap_usd", "min_cash_year"):
         summ[key] = None
     (out / "summary.json").write_text(json.dumps(summ))
     ds = xr.load_dataset(out / "plan.nc", engine="h5netcdf")

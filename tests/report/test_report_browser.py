@@ -119,9 +119,10 @@ def _assert_negative_money_hover(page, run_dir: Path) -> None:
     import json
 
     years = json.loads((run_dir / "summary.json").read_text())["years"]
-    negative = [i for i, e in enumerate(years.values()) if (e.get("cash_flow_usd") or 0) < -5e8]
-    assert negative, "the reference has a year of negative cash flow"
-    page.evaluate(f"Plotly.Fx.hover('fig-cash-flow', [{{curveNumber: 1, pointNumber: {negative[0]}}}])")
+    negative = [i for i, e in enumerate(years.values()) if (e.get("free_cash_flow_usd") or 0) < -5e8]
+    assert negative, "the reference has a year of negative free cash flow"
+    # curve 0: free cash flow (before financing)
+    page.evaluate(f"Plotly.Fx.hover('fig-cash-flow', [{{curveNumber: 0, pointNumber: {negative[0]}}}])")
     label = page.evaluate("document.querySelector('#fig-cash-flow .hoverlayer').textContent")
     assert "-$" in label and "$-" not in label, label
 

@@ -40,7 +40,7 @@ def test_frames_match_summary_json(openai_run):
 
 def test_finance_present_in_the_reference_run(openai_run):
     fin = load_run(openai_run).finance
-    assert fin is not None and {"revenue_usd", "cash_flow_usd", "cash_usd"} <= set(fin.columns)
+    assert fin is not None and {"revenue_usd", "free_cash_flow_usd", "cash_flow_after_financing_usd", "cash_usd"} <= set(fin.columns)
     assert fin.loc[2030, "revenue_usd"] > 0
 
 
@@ -79,9 +79,9 @@ def test_risk_headline_places_the_plan_in_its_fan(openai_run):
     first_negative = next(y for y, c in det_cash.items() if c < 0)
     before = str(int(first_negative) - 1)
     p = facts["probability_out_of_cash"]
-    assert p.label == f"P(funding needed by {before})"
+    assert p.label == f"P(out of cash by {before})"
     assert p.value == risk["probability_cash_below_zero_by_year"][before]
-    assert f"needs funding from {first_negative}" in p.note
+    assert f"below zero from {first_negative}" in p.note
     gap = facts["funding_gap_usd_p50"]
     assert gap.value == risk["funding_gap_usd"]["p50"]
     assert "median" in gap.text and "p95" in gap.text
@@ -151,3 +151,57 @@ def test_share_target_card_shows_the_attributed_share_and_the_dispatch_one(opena
     assert fact.value["share"] == pytest.approx(attributed)  # summary.json's share, not the solver's dispatch
     if abs(attributed - fact.value["dispatch_share"]) >= 0.005:
         assert f"{fact.value['dispatch_share']:.0%} on the LP's dispatch" in fact.note
+
+
+def _as_schema_1(run_dir, out):
+    """A copy of a run as gigawatt wrote it before schema_version 2 (the key names of that version)."""
+    import pandas as pd
+
+    shutil.copytree(run_dir, out)
+    s = json.loads((out / "summary.json").read_text())
+    s.pop("schema_version")
+    s.pop("compute_spending_pv_usd")
+    s["summary_version"] = 1
+    s["objective_usd"] = s.pop("net_present_cost_usd")
+    s["first_cash_flow_positive_year"] = s.pop("first_free_cash_flow_positive_year")
+    cum = 0.0
+    for e in s["years"].values():
+        e["cash_flow_usd"] = e.pop("cash_flow_after_financing_usd")
+        cum += e["cash_flow_usd"]
+        e["cumulative_cash_flow_usd"] = cum
+        for key in ("financing_usd", "cumulative_free_cash_flow_usd"):
+            e.pop(key)
+    (out / "summary.json").write_text(json.dumps(s))
+    r = json.loads((out / "risk.json").read_text())
+    r.pop("schema_version")
+    r["risk_version"] = 1
+    r["cash_flow_usd_percentiles"] = r.pop("cash_flow_after_financing_usd_percentiles")
+    r["net_present_cost_usd"] = r.pop("compute_spending_pv_usd")
+    det = r["deterministic"]
+    det["cash_flow_usd"] = det.pop("cash_flow_after_financing_usd")
+    det["net_present_cost_usd"] = det.pop("compute_spending_pv_usd")
+    (out / "risk.json").write_text(json.dumps(r))
+    paths = pd.read_parquet(out / "risk_paths.parquet").rename(columns={
+        "cash_flow_after_financing_usd": "cash_flow_usd", "compute_spending_pv_usd": "net_present_cost_usd"})
+    paths.to_parquet(out / "risk_paths.parquet")
+    return out
+
+
+def test_runs_of_schema_1_read_with_the_current_names(openai_run, tmp_path):
+    """A run written before the glossary's names loads with them: the same figures, the report renders."""
+    from gigawatt.report.page import render_report
+
+    new = load_run(openai_run)
+    old = load_run(_as_schema_1(openai_run, tmp_path / "old"))
+    assert old.summary["schema_version"] == 1
+    assert old.summary["net_present_cost_usd"] == new.summary["net_present_cost_usd"]
+    assert old.summary["first_free_cash_flow_positive_year"] == new.summary["first_free_cash_flow_positive_year"]
+    for key in ("cash_flow_after_financing_usd", "financing_usd", "cumulative_free_cash_flow_usd", "cash_usd"):
+        np.testing.assert_allclose(old.finance[key].to_numpy(), new.finance[key].to_numpy(), rtol=1e-9)
+    assert old.risk["cash_flow_after_financing_usd_percentiles"] == new.risk["cash_flow_after_financing_usd_percentiles"]
+    assert old.risk["compute_spending_pv_usd"] == new.risk["compute_spending_pv_usd"]
+    assert list(old.risk_paths.columns) == list(new.risk_paths.columns)
+    html, charts = render_report(old)
+    assert {c.id for c in charts} >= {"cash-flow", "cash-position", "cash-fan"}
+    facts = {f.key: f for f in headline(old)}
+    assert facts["net_present_cost_usd"].value == pytest.approx(new.summary["net_present_cost_usd"])

@@ -15,7 +15,7 @@ from gigawatt.report.page import render_compare, render_report
 UNIT = {
     "capacity-gw-provider": "GW", "capacity-gw-vendor": "GW", "site-power": "GW",
     "capacity-chips-provider": "M chips", "capacity-chips-vendor": "M chips", "accelerator-mix": "M chips",
-    "cost-category": "B", "cost-workload": "B", "cash-flow": "B", "cash-fan": "B",
+    "cost-category": "B", "cost-workload": "B", "cash-flow": "B", "cash-position": "B", "revenue": "B", "cash-fan": "B",
     "out-of-cash": "%", "share-provider": "%", "share-targets": "%", "unmet-demand": "%",
     "marginal-cost": "per H100-hour", "binding-value": "M per",
     "idle-capacity": "B", "share-provider-power": "%", "share-provider-spend": "%",
@@ -140,3 +140,46 @@ def test_one_colour_per_provider_and_vendor_across_charts(openai):
     palette = party_colors(openai)
     assert all(colours == {palette[name]} for name, colours in seen.items())
     assert len(set(palette.values())) == len(palette)  # no two parties share a colour
+
+
+def test_the_cash_charts_are_split_and_named_as_the_glossary(openai):
+    charts = {c.id: c.figure for c in build_charts(openai)}
+    names = {cid: [t.name for t in charts[cid].data] for cid in ("cash-flow", "cash-position", "revenue")}
+    assert names["cash-flow"] == ["free cash flow (before financing)", "financing", "cash flow after financing"]
+    assert names["cash-position"] == ["cash position", "cumulative free cash flow"]
+    assert names["revenue"] == ["revenue", "operating income"]
+    fin = openai.finance  # after financing = before + financing, as drawn
+    flow = {t.name: np.asarray(t.y, dtype=float) for t in charts["cash-flow"].data}
+    np.testing.assert_allclose(flow["cash flow after financing"],
+                               flow["free cash flow (before financing)"] + flow["financing"], rtol=1e-9, atol=1e-6)
+    assert list(charts["cash-position"].data[0].y) == pytest.approx(list(fin["cash_usd"] * 1e-9))
+
+
+def test_repeated_binding_constraints_are_one_row_with_their_period_range():
+    import pandas as pd
+
+    from gigawatt.report.binding import group_binding
+
+    rel = "one more MW energised at site a in {}"
+    t = pd.DataFrame({"constraint": ["Site-power-upper"] * 4 + ["Lease-capacity"],
+                      "period": ["2026", "2027", "2028", "2030", "2026"],
+                      "relaxation": [rel.format(p) for p in ("2026", "2027", "2028", "2030")] + ["one more chip in 2026"],
+                      "unit": ["MW"] * 4 + ["chip"], "value_usd": [1.0, 2.0, 3.0, 4.0, 9.0],
+                      "pv_usd": [1.0, 1.5, 2.0, 2.5, 8.0]})
+    g = group_binding(t, ["2025", "2026", "2027", "2028", "2029", "2030"])
+    assert len(g) == 2 and g.iloc[0]["constraint"] == "Lease-capacity"  # the dearest first
+    row = g.iloc[1]
+    assert row["relaxation"] == "one more MW energised at site a in 2026–2028, 2030"
+    assert row["n_periods"] == 4 and row["value_min_usd"] == 1.0 and row["value_max_usd"] == 4.0
+    assert row["pv_sum_usd"] == pytest.approx(7.0) and row["pv_max_usd"] == 2.5
+
+
+def test_the_reference_binding_table_groups_its_repeated_limits(openai, openai_run):
+    from gigawatt.report.page import render_report
+
+    html, _ = render_report(openai)
+    rows = openai.table("binding_constraints")
+    repeated = rows.groupby(["constraint", "unit"]).size().max()
+    assert repeated > 1  # the reference repeats a limit over periods: the test can fail
+    assert "2026–2033" in html  # Site-power-upper binds in every year 2026–2033: one row
+    assert html.count("one more MW energised at site lordstown, milam, openai_built in 20") <= 2

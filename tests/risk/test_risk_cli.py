@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from gigawatt.cli import app
 
-KEYS = {"draws", "seed", "cash_usd_percentiles", "cash_flow_usd_percentiles", "probability_cash_below_zero",
-        "funding_gap_usd", "net_present_cost_usd", "unmet_demand_fraction_percentiles",
+KEYS = {"draws", "seed", "cash_usd_percentiles", "cash_flow_after_financing_usd_percentiles", "probability_cash_below_zero",
+        "funding_gap_usd", "compute_spending_pv_usd", "unmet_demand_fraction_percentiles",
         "stranded_capacity_fraction_percentiles"}
 
 
@@ -30,7 +30,7 @@ def test_simulate_writes_risk_json_and_paths(risk_run, tmp_path):
     assert set(doc["cash_usd_percentiles"]) == {"p5", "p25", "p50", "p75", "p95"}
     assert set(doc["probability_cash_below_zero"]) == {"2026", "2027", "2028", "2029", "2030"}
     assert set(doc["funding_gap_usd"]) >= {"mean", "p50", "p95", "max"}
-    assert set(doc["net_present_cost_usd"]) >= {"mean", "var_95", "cvar_95"}
+    assert set(doc["compute_spending_pv_usd"]) >= {"mean", "var_95", "cvar_95"}
     paths = pd.read_parquet(out / "risk_paths.parquet")
     assert paths["draw"].nunique() == 256 and (out / "risk_paths.parquet").stat().st_size < 200_000
     assert "P(cash < 0)" in r.output

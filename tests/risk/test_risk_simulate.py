@@ -26,18 +26,18 @@ def test_zero_variance_reproduces_the_plan_exactly(zero_run):
     ds = xr.load_dataset(zero_run / "plan.nc", engine="h5netcdf")
     if "finance_cash_usd" in ds:
         cash = ds["finance_cash_usd"].values
-        flow = ds["finance_cash_flow_usd"].values
+        flow = ds["finance_cash_flow_after_financing_usd"].values
     else:
         cash = np.array(list(doc["deterministic"]["cash_usd"].values()))
-        flow = np.array(list(doc["deterministic"]["cash_flow_usd"].values()))
+        flow = np.array(list(doc["deterministic"]["cash_flow_after_financing_usd"].values()))
     for q in ("p5", "p25", "p50", "p75", "p95"):
         assert [doc["cash_usd_percentiles"][q][p] for p in res.periods] == cash.tolist()  # bit for bit
-        assert [doc["cash_flow_usd_percentiles"][q][p] for p in res.periods] == flow.tolist()
+        assert [doc["cash_flow_after_financing_usd_percentiles"][q][p] for p in res.periods] == flow.tolist()
     assert (res.paths.groupby("draw")["cash_usd"].apply(list).apply(lambda c: c == cash.tolist())).all()
     for y, p in doc["probability_cash_below_zero"].items():
         assert p == float(any(c < 0 for c, per in zip(cash, res.periods) if per.startswith(y)))
     assert doc["funding_gap_usd"]["max"] == max(0.0, -float(cash.min()))
-    npc = doc["net_present_cost_usd"]
+    npc = doc["compute_spending_pv_usd"]
     assert npc["var_95"] == npc["deterministic"] == npc["p50"]
     assert npc["mean"] == pytest.approx(npc["deterministic"], rel=1e-12)
 
@@ -107,7 +107,7 @@ def test_demand_above_plan_uses_lease_spare_then_goes_unmet(dispatch_dir, tmp_pa
     assert row["unmet_demand_fraction"] == pytest.approx(unmet / (1.5 * DEMAND), rel=1e-9)
     assert row["stranded_capacity_fraction"] == pytest.approx(0.0, abs=1e-12)
     base = res.deterministic["cash_flow_usd"]["2026"]
-    assert row["cash_flow_usd"] - base == pytest.approx(-spare * 3.0, rel=1e-9)  # the extra lease, at its price
+    assert row["cash_flow_after_financing_usd"] - base == pytest.approx(-spare * 3.0, rel=1e-9)  # the extra lease, at its price
 
 
 def test_demand_below_plan_cuts_the_lease_first_then_strands_committed(dispatch_dir, tmp_path):
@@ -117,7 +117,7 @@ def test_demand_below_plan_cuts_the_lease_first_then_strands_committed(dispatch_
     assert row["unmet_demand_fraction"] == 0.0
     assert row["stranded_capacity_fraction"] == pytest.approx(stranded / CONTRACT, rel=1e-9)
     base = res.deterministic["cash_flow_usd"]["2026"]
-    assert row["cash_flow_usd"] - base == pytest.approx(lease_plan * 3.0, rel=1e-9)  # lease saved; contract paid
+    assert row["cash_flow_after_financing_usd"] - base == pytest.approx(lease_plan * 3.0, rel=1e-9)  # lease saved; contract paid
 
 
 def test_failed_contract_is_not_paid_and_its_service_moves_to_the_lease(dispatch_dir, tmp_path):
@@ -128,14 +128,14 @@ def test_failed_contract_is_not_paid_and_its_service_moves_to_the_lease(dispatch
     assert row["unmet_demand_fraction"] == pytest.approx(unmet / DEMAND, rel=1e-9)
     base = res.deterministic["cash_flow_usd"]["2026"]
     saved = 1000 * 2.0 * HOURS  # take-or-pay payments not owed
-    assert row["cash_flow_usd"] - base == pytest.approx(saved - spare * 3.0, rel=1e-9)
+    assert row["cash_flow_after_financing_usd"] - base == pytest.approx(saved - spare * 3.0, rel=1e-9)
 
 
 def test_price_factor_scales_what_the_lease_costs(dispatch_dir, tmp_path):
     sets = ["uncertainty.drivers.p={target: lease_price, distribution: uniform, params: {low: 1.2, high: 1.2}}"]
     res, row, _ = one_draw(dispatch_dir, tmp_path, sets)
     base = res.deterministic["cash_flow_usd"]["2026"]
-    assert row["cash_flow_usd"] - base == pytest.approx(-0.2 * (DEMAND - CONTRACT) * 3.0, rel=1e-9)
+    assert row["cash_flow_after_financing_usd"] - base == pytest.approx(-0.2 * (DEMAND - CONTRACT) * 3.0, rel=1e-9)
 
 
 # --- reproducibility ------------------------------------------------------------------------------------------
@@ -174,7 +174,7 @@ def test_different_seed_differs(plan_and_portfolio):
     a = simulate(plan, portfolio, draws=4096, seed=1).to_dict()
     b = simulate(plan, portfolio, draws=4096, seed=2).to_dict()
     assert a["cash_usd_percentiles"] != b["cash_usd_percentiles"]
-    assert a["net_present_cost_usd"]["mean"] != b["net_present_cost_usd"]["mean"]
+    assert a["compute_spending_pv_usd"]["mean"] != b["compute_spending_pv_usd"]["mean"]
 
 
 def test_first_draws_do_not_depend_on_how_many_follow(plan_and_portfolio):
@@ -193,7 +193,7 @@ def test_probabilities_and_percentiles_are_well_formed(plan_and_portfolio):
     assert all(0.0 <= p <= 1.0 for p in probs + cum)
     assert all(b >= a for a, b in zip(cum, cum[1:])) and all(c >= p for c, p in zip(cum, probs))
     assert 0 < max(probs) < 1  # this scenario can run out of cash, but not always
-    for key in ("cash_usd_percentiles", "cash_flow_usd_percentiles", "unmet_demand_fraction_percentiles",
+    for key in ("cash_usd_percentiles", "cash_flow_after_financing_usd_percentiles", "unmet_demand_fraction_percentiles",
                 "stranded_capacity_fraction_percentiles"):
         fan = doc[key]
         for p in res.periods:
@@ -201,7 +201,7 @@ def test_probabilities_and_percentiles_are_well_formed(plan_and_portfolio):
             assert values == sorted(values), (key, p)
     for key in ("unmet_demand_fraction_percentiles", "stranded_capacity_fraction_percentiles"):
         assert all(0.0 <= v <= 1.0 for q in doc[key].values() for v in q.values())
-    g, npc = doc["funding_gap_usd"], doc["net_present_cost_usd"]
+    g, npc = doc["funding_gap_usd"], doc["compute_spending_pv_usd"]
     assert 0 <= g["p50"] <= g["p95"] <= g["max"] and g["mean"] <= g["max"]
     assert npc["p50"] <= npc["var_95"] <= npc["cvar_95"]
     # percentiles are the exact ones of the draws (the store keeps every value at this size)

@@ -92,12 +92,12 @@ def test_local_pool_writes_one_parquet_per_task_and_a_duckdb_summary(scenario, t
     assert sorted(p.stem for p in (tmp_path / "tasks").glob("*.parquet")) == sorted(t.task_id for t in m.tasks)
     s = res.summary
     assert len(s) == 4 and (s["status"] == "ok").all() and (s["error"] == "").all()
-    assert {"objective_usd", "power_gw_2030", "unmet_demand_fraction", "lease_usd"} <= set(s.columns)
+    assert {"net_present_cost_usd", "power_gw_2030", "unmet_demand_fraction", "lease_usd"} <= set(s.columns)
     assert len(set(s["worker"])) == 2  # both workers solved
     assert table(pd.read_parquet(tmp_path / "summary.parquet")).equals(table(s))
     assert len(pd.read_csv(tmp_path / "summary.csv")) == 4
     # more contracted chips cost more (take-or-pay): the grid is not a copy of one run
-    by = s.groupby("contracts.reserved.chips")["objective_usd"].mean()
+    by = s.groupby("contracts.reserved.chips")["net_present_cost_usd"].mean()
     assert by["40000"] > by["20000"]
 
 
@@ -127,7 +127,7 @@ def test_an_infeasible_run_is_a_failed_row_with_the_reason(scenario, tmp_path):
     s = res.summary.set_index("workloads.training.demand")
     assert s.loc["200 million H100_hours", "status"] == "ok"
     assert s.loc[HUGE, "status"] == "failed" and s.loc[HUGE, "error"].startswith("infeasible")
-    assert np.isnan(s.loc[HUGE, "objective_usd"])  # never silently a number
+    assert np.isnan(s.loc[HUGE, "net_present_cost_usd"])  # never silently a number
 
 
 def test_interrupted_sweep_resumes_from_the_tasks_written(scenario, tmp_path):

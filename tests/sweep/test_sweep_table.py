@@ -20,7 +20,7 @@ def _summary() -> pd.DataFrame:
         "horizon.discount_rate": [0.05, 0.05, 0.1, 0.1],
         "finance.revenue.growth_per_year": ["20%", "60%", "20%", "60%"],
         "status": ["ok"] * 4,
-        "objective_usd": [8.9e9, 8.9e9, 8.4e9, 8.4e9],
+        "net_present_cost_usd": [8.9e9, 8.9e9, 8.4e9, 8.4e9],
         "funding_gap_usd": [0.0] * 4,
         "min_cash_usd": [2.2e10] * 4,
         "unmet_demand_fraction": [0.0] * 4,
@@ -32,7 +32,7 @@ def _summary() -> pd.DataFrame:
 
 def test_the_table_shows_the_objective_and_the_outputs_that_change():
     shown, same = changing_outputs(_summary())
-    assert shown == ["objective_usd", "cash_usd_2030"]  # the last year's cash, not an earlier year's
+    assert shown == ["net_present_cost_usd", "cash_usd_2030"]  # the last year's cash, not an earlier year's
     assert {"funding_gap_usd", "min_cash_usd", "unmet_demand_fraction", "power_gw_2030"} <= set(same)
 
 
@@ -51,6 +51,6 @@ def test_printed_sweep_fits_80_columns_with_whole_key_names():
     print_sweep(_Result(_summary()), _Manifest(), "out", console, elapsed=1.0)
     text = console.export_text()
     header = next(line for line in text.splitlines() if "discount_rate" in line)
-    assert "growth_per_year" in header and "objective" in text and "cash 2030" in text
+    assert "growth_per_year" in header and "net present" in text and "cash 2030" in text
     assert "$92.4B" in text and "the same in every run: funding gap" in text
     assert max(len(line) for line in text.splitlines()) <= 80

@@ -11,6 +11,7 @@ from rich.console import Console
 from gigawatt import units
 from gigawatt.catalog import PUE_REFERENCE
 from gigawatt.errors import Problem, ScenarioError, did_you_mean
+from gigawatt.fmt import usd
 
 TARGETS = ("chips", "flops", "power", "capex", "chip-hours", "usd")
 HOURS_PER_YEAR = 8766.0  # 365.25 days: a term in years becomes chip-hours at this rate
@@ -219,7 +220,7 @@ def run_convert(quantity: str, *, accelerator: str, to: str, price: str | None, 
     elif unit == "GW":
         shown = f"{value:,.3f} GW"
     elif unit == "USD":
-        shown = f"${_human(value)}"
+        shown = usd(value, style="words")
     else:
         shown = f"{_human(value)} {unit} ({value:,.0f})"
     console.print(f"{quantity} of {accelerator.lower()} = [bold]{shown}[/]", highlight=False)

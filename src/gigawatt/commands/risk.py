@@ -80,9 +80,9 @@ def _register(out: Path, portfolio, result, written) -> None:
 
 def print_risk(doc: dict, out: Path, console: Console, *, elapsed: float) -> None:
     t = Table(title=f"Monte Carlo: {doc['draws']:,} draws, seed {doc['seed']}")
-    for col in ("period", "cash p5", "cash p50", "cash p95", "cash flow p50", "unmet p95", "stranded p50"):
+    for col in ("period", "cash p5", "cash p50", "cash p95", "flow p50", "unmet p95", "stranded p50"):
         t.add_column(col, justify="right")
-    c, cf = doc["cash_usd_percentiles"], doc["cash_flow_usd_percentiles"]
+    c, cf = doc["cash_usd_percentiles"], doc["cash_flow_after_financing_usd_percentiles"]
     un, st = doc["unmet_demand_fraction_percentiles"], doc["stranded_capacity_fraction_percentiles"]
     for p in doc["periods"]:
         t.add_row(p, _usd(c["p5"][p]), _usd(c["p50"][p]), _usd(c["p95"][p]), _usd(cf["p50"][p]),
@@ -90,10 +90,14 @@ def print_risk(doc: dict, out: Path, console: Console, *, elapsed: float) -> Non
     console.print(t)
     prob = doc["probability_cash_below_zero"]
     console.print("  P(cash < 0): " + ", ".join(f"{y} {v:.1%}" for y, v in prob.items()), highlight=False)
-    g, npc = doc["funding_gap_usd"], doc["net_present_cost_usd"]
-    console.print(f"  funding gap: mean {_usd(g['mean'])}, p95 {_usd(g['p95'])}, max {_usd(g['max'])} · "
-                  f"net present cost of compute: mean {_usd(npc['mean'])}, VaR95 {_usd(npc['var_95'])}, "
-                  f"CVaR95 {_usd(npc['cvar_95'])} (plan {_usd(npc['deterministic'])})", highlight=False)
+    g, pv = doc["funding_gap_usd"], doc["compute_spending_pv_usd"]
+    console.print("  cash: cash position at the period's end · flow: cash flow after financing",
+                  style="dim", highlight=False)
+    console.print(f"  funding gap: mean {_usd(g['mean'])}, p95 {_usd(g['p95'])}, max {_usd(g['max'])}", highlight=False)
+    console.print(f"  compute spending, present value: mean {_usd(pv['mean'])}, VaR95 {_usd(pv['var_95'])}, "
+                  f"CVaR95 {_usd(pv['cvar_95'])}", highlight=False)
+    console.print(f"    (plan {_usd(pv['deterministic'])}: no salvage credit, unlike solve's net present cost)",
+                  highlight=False)
     rate = doc["timings_s"].get("draw_periods_per_s")
     console.print(f"  wrote {out}/risk.json, risk_paths.parquet · {elapsed:.2f} s"
                   + (f", {rate:,.3g} draw-periods/s" if rate else ""), highlight=False)
@@ -157,9 +161,9 @@ def _register_sweep(out_dir: Path, manifest, result, variant: str | None) -> Non
                      files=result.written.to_json() if result.written else None)
 
 
-# outputs a sweep table may show, in order of interest; it shows the objective and those that change
-SWEEP_OUTPUTS = ("objective_usd", "funding_gap_usd", "min_cash_usd", "unmet_demand_fraction",
-                 "net_present_cost_usd", "capex_chips_usd", "lease_usd", "contract_usd", "energy_usd")
+# outputs a sweep table may show, in order of interest; it shows the net present cost and those that change
+SWEEP_OUTPUTS = ("net_present_cost_usd", "funding_gap_usd", "min_cash_usd", "unmet_demand_fraction",
+                 "compute_spending_pv_usd", "capex_chips_usd", "lease_usd", "contract_usd", "energy_usd")
 SWEEP_TABLE_OUTPUTS = 4  # output columns beside the varied keys: the table stays readable at 80 columns
 
 
@@ -179,7 +183,7 @@ def short_keys(keys: list[str]) -> dict[str, str]:
 
 
 def changing_outputs(s, limit: int = SWEEP_TABLE_OUTPUTS) -> tuple[list[str], list[str]]:
-    """(outputs to show, outputs that are the same in every ok row): the objective first, then the
+    """(outputs to show, outputs that are the same in every ok row): the net present cost first, then the
     outputs that differ between rows, the last year's power and cash among them."""
     ok = s[s["status"] == "ok"] if "status" in s.columns else s
     last = lambda prefix: sorted(c for c in s.columns if c.startswith(prefix))[-1:]  # noqa: E731
@@ -192,7 +196,8 @@ def changing_outputs(s, limit: int = SWEEP_TABLE_OUTPUTS) -> tuple[list[str], li
 
     changing = [c for c in candidates if varies(c)]
     same = [c for c in candidates if c not in changing]
-    shown = (["objective_usd"] if "objective_usd" in s.columns else []) + [c for c in changing if c != "objective_usd"]
+    first = "net_present_cost_usd"
+    shown = ([first] if first in s.columns else []) + [c for c in changing if c != first]
     return shown[:limit], same
 
 
@@ -213,7 +218,8 @@ def _sweep_header(c: str) -> str:
         what, year = c.rsplit("_", 1)
         return f"{'GW' if what == 'power_gw' else 'cash'} {year}"
     words = c.replace("_usd", "").split("_")
-    return {"objective_usd": "objective", "unmet_demand_fraction": "unmet"}.get(
+    return {"net_present_cost_usd": "net present\ncost", "compute_spending_pv_usd": "compute\nspending PV",
+            "unmet_demand_fraction": "unmet"}.get(
         c, " ".join(words[:2]) + ("\n" + " ".join(words[2:]) if len(words) > 2 else ""))
 
 

@@ -67,7 +67,7 @@ def _register(out_dir: Path, portfolio, scenario, data, summ, written) -> None:
 
     register_quietly(kind="solve", path=Path(out_dir).resolve(), scenario=portfolio.scenario.meta.name,
                      variant=scenario, inputs_hash=inputs_hash(data), status=summ["status"],
-                     objective_usd=summ["objective_usd"], timings=summ["timings_s"], versions=versions(),
+                     objective_usd=summ["net_present_cost_usd"], timings=summ["timings_s"], versions=versions(),
                      files=written.to_json())
 
 
@@ -80,13 +80,25 @@ def print_headline(summ: dict, out_dir: Path, console: Console) -> None:
     money = functools.partial(usd, style="compact")  # 3 significant figures: fits the table's columns
     table, with_cash = _year_table(summ, money)
     console.print(table)
-    console.print("  lease includes contracts · $ per H100h: marginal cost of compute (range)",
-                  style="dim", highlight=False)
+    for note in _table_notes(summ, with_cash):
+        console.print(note, style="dim", highlight=False)
     for line in [*_fact_lines(summ, money, with_cash), *_attention_lines(summ, out_dir, money)]:
         console.print(line, highlight=False)
     tm = summ["timings_s"]
     console.print(f"  wrote {out_dir}/ (summary.json, plan.nc, tables/) · HiGHS {tm.get('solve_seconds') or 0:.2f} s, "
                   f"build {tm.get('build_seconds') or 0:.2f} s", highlight=False)
+
+
+def _table_notes(summ: dict, with_cash: bool) -> list[str]:
+    """What the table's columns mean (docs/glossary.md), and why a marginal cost of 0.00 is not a bug."""
+    notes = ["  lease includes contracts · $ per H100h: marginal cost of compute (range)"]
+    rates = [v for e in summ["years"].values() for v in (e.get("marginal_cost_usd_per_h100_hour") or {}).values()
+             if v is not None]
+    if any(abs(float(v)) < 0.005 for v in rates):
+        notes.append("  0.00: paid-for capacity (take-or-pay, owned) to spare: one more hour is free")
+    if with_cash:
+        notes.append("  free cash flow: before financing · cash: year-end cash position")
+    return notes
 
 
 def _rate(values: dict) -> str:
@@ -103,13 +115,13 @@ def _year_table(summ: dict, money) -> tuple[Table, bool]:
     from rich import box
 
     years = summ["years"]
-    with_cash = any(e.get("cash_flow_usd") is not None for e in years.values())
+    with_cash = any(e.get("free_cash_flow_usd") is not None for e in years.values())
     t = Table(title=f"{summ['scenario']}{' / ' + summ['variant'] if summ.get('variant') else ''}: "
-                    f"{summ['status']} · net present cost {money(summ['objective_usd'])}",
+                    f"{summ['status']} · net present cost {money(summ['net_present_cost_usd'])}",
               box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1), collapse_padding=True)
     columns = ["year", "power\nGW", "chips\nM", "capex", "lease", "energy", "unmet", "$ per\nH100h"]
     if with_cash:
-        columns += ["cash\nflow", "cum.\ncash"]
+        columns += ["free cash\nflow", "cash"]
     for col in columns:
         t.add_column(col, justify="right", no_wrap=True)
     for y, e in years.items():
@@ -119,23 +131,26 @@ def _year_table(summ: dict, money) -> tuple[Table, bool]:
                money(c["lease"]), money(c["energy"]), f"{unmet:.0%}" if unmet >= 0.005 or unmet == 0 else "<1%",
                _rate(e.get("marginal_cost_usd_per_h100_hour") or {})]
         if with_cash:
-            row += [money(e.get("cash_flow_usd")), money(e.get("cumulative_cash_flow_usd"))]
+            row += [money(e.get("free_cash_flow_usd")), money(e.get("cash_usd"))]
         t.add_row(*row)
     return t, with_cash
 
 
 def _fact_lines(summ: dict, money, with_cash: bool) -> list[str]:
-    """Commitments, cash-flow-positive year, inference against training, idle paid-for capacity."""
+    """Commitments, the first year of positive free cash flow, inference against training, idle capacity."""
     years = summ["years"]
     out, facts = [], []
     if summ.get("commitments_usd_total") is not None:
         facts.append(f"commitments {money(summ['commitments_usd_total'])}")
     if with_cash:
-        first = summ.get("first_cash_flow_positive_year")
-        facts.append(f"cash flow positive from {first}" if first else "cash flow never positive")
+        first = summ.get("first_free_cash_flow_positive_year")
+        facts.append(f"free cash flow positive from {first}" if first else "free cash flow never positive")
     else:
-        facts.append("cash flow not computed (no finance)")
+        facts.append("free cash flow not computed (no finance)")
     out.append("  " + " · ".join(facts))
+    if summ.get("compute_spending_pv_usd") is not None:
+        out.append(f"  compute spending {money(summ['compute_spending_pv_usd'])} (present value; the net present "
+                   "cost credits salvage)")
     over = summ.get("inference_exceeds_training_year")
     first = summ.get("inference_first_exceeds_training_year")
     if over:
@@ -166,6 +181,7 @@ def _fact_lines(summ: dict, money, with_cash: bool) -> list[str]:
 def _attention_lines(summ: dict, out_dir: Path, money) -> list[str]:
     """What needs a reader's attention: demand not served, and the binding constraints that pay."""
     import csv
+    import textwrap
 
     out = []
     if (summ.get("unmet_demand_fraction_total") or 0) > 0:
@@ -182,5 +198,6 @@ def _attention_lines(summ: dict, out_dir: Path, money) -> list[str]:
     b = [r for r in summ.get("binding_constraints") or [] if r.get("confirmed", True)]
     for r in b[:3]:
         when = f" ({r['period']} money)" if r.get("period") else " (present value)"
-        out.append(f"  binding: {r['relaxation']} would save {money(r['value_usd'])}{when}")
+        out += textwrap.wrap(f"binding: {r['relaxation']} would save {money(r['value_usd'])}{when}", 78,
+                             initial_indent="  ", subsequent_indent="    ")
     return out

@@ -1,5 +1,6 @@
-"""The charts of revenue and cash: the plan's cash flow (with a published forecast beside it), the Monte
-Carlo fan of cash and the probability of running out of cash."""
+"""The charts of revenue and cash, in docs/glossary.md's words: flows before and after financing (with a
+published forecast beside them), the cash position with the cumulative free cash flow, revenue and operating
+income, the Monte Carlo fan of the cash position and the probability of running out of cash."""
 
 from __future__ import annotations
 
@@ -10,32 +11,60 @@ from gigawatt.report.data import Run
 from gigawatt.report.plotting import hover, int_x, layout
 
 
-def cash_flow(run: Run) -> go.Figure | None:
-    fin = run.finance
-    if fin is None:
-        return None
-    fig = go.Figure()
-    x = list(fin.index)
-    if "revenue_usd" in fin:
-        fig.add_trace(go.Bar(x=x, y=fin["revenue_usd"] * 1e-9, name="revenue", marker_color="#2ca02c",
-                             hovertemplate=hover("USDbn")))
-    if "cash_flow_usd" in fin:
-        fig.add_trace(go.Bar(x=x, y=fin["cash_flow_usd"] * 1e-9, name="cash flow",
-                             marker_color=["#1f77b4" if v >= 0 else "#d62728" for v in fin["cash_flow_usd"].fillna(0)],
-                             hovertemplate=hover("USDbn")))
-    for key, name, line in (("operating_income_usd", "operating income", dict(color="#8c564b", dash="dot", width=2)),
-                            ("cumulative_cash_flow_usd", "cumulative cash flow", dict(color="#9467bd", width=2)),
-                            ("cash_usd", "cash", dict(color="#111", width=2.5))):
-        if key in fin:
-            fig.add_trace(go.Scatter(x=x, y=fin[key] * 1e-9, name=name, mode="lines+markers", line=line,
-                                     hovertemplate=hover("USDbn")))
+def _bars(fig: go.Figure, fin, x: list, key: str, name: str, color: str) -> None:
+    if key in fin:
+        fig.add_trace(go.Bar(x=x, y=fin[key] * 1e-9, name=name, marker_color=color, hovertemplate=hover("USDbn")))
+
+
+def _lines(fig: go.Figure, fin, x: list, key: str, name: str, line: dict) -> None:
+    if key in fin:
+        fig.add_trace(go.Scatter(x=x, y=fin[key] * 1e-9, name=name, mode="lines+markers", line=line,
+                                 hovertemplate=hover("USDbn")))
+
+
+def _finish(fig: go.Figure, fin, title: str, **kw) -> go.Figure | None:
     if not fig.data:
         return None
     fig.add_hline(y=0, line=dict(color="#888", width=1))
-    layout(fig, title="Revenue, cash flow and cumulative cash", y_title="USD billion", barmode="group",
-            integer_x=int_x(fin))
+    layout(fig, title=title, y_title="USD billion", integer_x=int_x(fin), **kw)
     fig.update_yaxes(rangemode="normal")
     return fig
+
+
+def cash_flow(run: Run) -> go.Figure | None:
+    """Flows per year (docs/glossary.md): free cash flow (before financing), financing, and cash flow after
+    financing, side by side."""
+    fin = run.finance
+    if fin is None:
+        return None
+    fig, x = go.Figure(), list(fin.index)
+    _bars(fig, fin, x, "free_cash_flow_usd", "free cash flow (before financing)", "#ff7f0e")
+    _bars(fig, fin, x, "financing_usd", "financing", "#9467bd")
+    _bars(fig, fin, x, "cash_flow_after_financing_usd", "cash flow after financing", "#1f77b4")
+    return _finish(fig, fin, "Cash flow before and after financing", barmode="group")
+
+
+def cash_position(run: Run) -> go.Figure | None:
+    """Stocks at each year's end: the cash position and the cumulative free cash flow."""
+    fin = run.finance
+    if fin is None:
+        return None
+    fig, x = go.Figure(), list(fin.index)
+    _lines(fig, fin, x, "cash_usd", "cash position", dict(color="#111", width=2.5))
+    _lines(fig, fin, x, "cumulative_free_cash_flow_usd", "cumulative free cash flow",
+           dict(color="#ff7f0e", width=2, dash="dot"))
+    return _finish(fig, fin, "Cash position and cumulative free cash flow")
+
+
+def revenue(run: Run) -> go.Figure | None:
+    """Revenue and operating income per year (the P&L, not cash)."""
+    fin = run.finance
+    if fin is None:
+        return None
+    fig, x = go.Figure(), list(fin.index)
+    _bars(fig, fin, x, "revenue_usd", "revenue", "#2ca02c")
+    _lines(fig, fin, x, "operating_income_usd", "operating income", dict(color="#8c564b", dash="dot", width=2))
+    return _finish(fig, fin, "Revenue and operating income")
 
 
 def cash_fan(run: Run) -> go.Figure | None:
@@ -97,15 +126,10 @@ def out_of_cash(run: Run) -> go.Figure | None:
 
 
 def add_published_cash_flow(fig: go.Figure, run: Run, published) -> None:
-    """Overlay a published cash-burn forecast (dashed, diamonds) and the run's cash flow before financing
-    (summary.json free_cash_flow_usd, the basis of the published burn) on the cash-flow chart."""
+    """Overlay a published cash-burn forecast (dashed, diamonds) on the cash-flow chart, beside the run's
+    free cash flow (before financing, the basis of the published burn)."""
     from gigawatt.report.published import VINTAGE_LABEL
 
-    fcf = run.yearly("free_cash_flow_usd").dropna()
-    if len(fcf):
-        fig.add_trace(go.Scatter(x=list(fcf.index), y=fcf.values * 1e-9, name="cash flow before financing",
-                                 mode="lines+markers", line=dict(color="#ff7f0e", width=2),
-                                 marker=dict(size=6), hovertemplate=hover("USDbn")))
     cf = published.cash_flow_usd
     if not cf:
         return

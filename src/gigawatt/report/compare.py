@@ -32,9 +32,8 @@ def _overlay(runs: list[Run], series: Callable[[Run], pd.Series | None], *, unit
 def _cash_series(run: Run) -> pd.Series | None:
     fin = run.finance
     if fin is not None:
-        for key in ("cash_usd", "cumulative_cash_flow_usd"):
-            if key in fin:
-                return fin[key]
+        if "cash_usd" in fin:
+            return fin["cash_usd"]
     return None
 
 

@@ -7,6 +7,9 @@ their ``source`` fields) and optionally risk.json + risk_paths.parquet.
 
 Finance figures may be absent (null in summary.json) while the finance module is not part of a run:
 ``Run.finance`` is then None and the page says so.
+
+Runs written before summary.json and risk.json carried ``schema_version`` 2 used other names for the same
+figures; :func:`upgrade_summary` and :func:`upgrade_risk` map them on read (docs/files.md lists them).
 """
 
 from __future__ import annotations
@@ -25,9 +28,51 @@ import yaml
 from gigawatt.errors import Problem, ScenarioError
 from gigawatt.fmt import usd
 
-FINANCE_KEYS = ("revenue_usd", "cash_flow_usd", "cumulative_cash_flow_usd", "cash_usd", "other_costs_usd",
-                "ebitda_usd", "operating_income_usd", "funding_usd", "vendor_equity_usd")
+FINANCE_KEYS = ("revenue_usd", "free_cash_flow_usd", "financing_usd", "cash_flow_after_financing_usd",
+                "cumulative_free_cash_flow_usd", "cash_usd", "other_costs_usd", "ebitda_usd", "operating_income_usd",
+                "funding_usd", "vendor_equity_usd")
 _YEAR = re.compile(r"^\d{4}$")
+
+# schema 1 name -> schema 2 name (docs/files.md); cumulative_cash_flow_usd (Σ flow after financing) has no
+# schema 2 key: it is the cash position less the starting cash
+SUMMARY_RENAMED = {"summary_version": "schema_version", "objective_usd": "net_present_cost_usd",
+                   "first_cash_flow_positive_year": "first_free_cash_flow_positive_year"}
+SUMMARY_YEAR_RENAMED = {"cash_flow_usd": "cash_flow_after_financing_usd"}
+RISK_RENAMED = {"risk_version": "schema_version", "net_present_cost_usd": "compute_spending_pv_usd",
+                "cash_flow_usd_percentiles": "cash_flow_after_financing_usd_percentiles"}
+RISK_PATHS_RENAMED = {"cash_flow_usd": "cash_flow_after_financing_usd", "net_present_cost_usd": "compute_spending_pv_usd"}
+
+
+def upgrade_summary(summary: dict) -> dict:
+    """summary.json in the current schema's names: a schema 1 document's keys renamed, and the per-year
+    financing and cumulative free cash flow derived where its parts are there. Current documents pass."""
+    if summary.get("schema_version", 1) >= 2 or "years" not in summary:
+        return summary
+    out = {SUMMARY_RENAMED.get(k, k): v for k, v in summary.items()}
+    out["schema_version"] = 1
+    cumulative = 0.0
+    years = {}
+    for y, entry in sorted((summary.get("years") or {}).items()):
+        e = {SUMMARY_YEAR_RENAMED.get(k, k): v for k, v in entry.items() if k != "cumulative_cash_flow_usd"}
+        if e.get("financing_usd") is None and e.get("funding_usd") is not None and e.get("vendor_equity_usd") is not None:
+            e["financing_usd"] = e["funding_usd"] + e["vendor_equity_usd"]
+        fcf = e.get("free_cash_flow_usd")
+        cumulative = None if fcf is None or cumulative is None else cumulative + fcf
+        e.setdefault("cumulative_free_cash_flow_usd", cumulative)
+        years[y] = e
+    out["years"] = years
+    return out
+
+
+def upgrade_risk(risk: dict, paths: pd.DataFrame | None) -> tuple[dict, pd.DataFrame | None]:
+    """risk.json and risk_paths.parquet in the current schema's names (schema 1 keys renamed)."""
+    if risk.get("schema_version", 1) >= 2:
+        return risk, paths
+    out = {RISK_RENAMED.get(k, k): v for k, v in risk.items()}
+    out["schema_version"] = 1
+    if isinstance(out.get("deterministic"), dict):
+        out["deterministic"] = {RISK_PATHS_RENAMED.get(k, k): v for k, v in out["deterministic"].items()}
+    return out, (paths.rename(columns=RISK_PATHS_RENAMED) if paths is not None else None)
 
 
 def _run_error(what: str, path: Path, *, value: Any = None, fix: str | None = None) -> ScenarioError:
@@ -105,6 +150,8 @@ class Run:
         cols = {}
         for key in FINANCE_KEYS:
             name = f"finance_{key}"
+            if name not in self.plan and key == "cash_flow_after_financing_usd":
+                name = "finance_cash_flow_usd"  # schema 1's name
             if name in self.plan and self.plan[name].dims == ("period",):
                 cols[key] = pd.Series(self.plan[name].values.astype(float),
                                       index=[str(p) for p in self.plan["period"].values])
@@ -209,6 +256,7 @@ def load_run(path: str | Path) -> Run:
     if not isinstance(summary, dict) or not isinstance(summary.get("years"), dict):
         raise _run_error("summary.json has no per-year section ('years')", sfile,
                          fix="solve the scenario again with this version of gigawatt")
+    summary = upgrade_summary(summary)
     nc = path / "plan.nc"
     if not nc.is_file():
         raise _run_error("no plan.nc in the run directory", path)
@@ -250,9 +298,11 @@ def load_run(path: str | Path) -> Run:
             except Exception as exc:  # pyarrow's errors are many
                 raise _run_error("risk_paths.parquet cannot be read", pfile, value=str(exc),
                                  fix="simulate again: gigawatt simulate DIR") from None
+    if isinstance(risk, dict):
+        risk, paths = upgrade_risk(risk, paths)
     attrs = {k: v for k, v in plan.attrs.items() if k != "scenario_yaml"}
     return Run(path=path, summary=summary, scenario=scenario if isinstance(scenario, dict) else {}, attrs=attrs,
                tables=tables, plan=plan, risk=risk, risk_paths=paths, label=run_label(summary, path))
 
 
-__all__ = ["Run", "load_run", "period_x", "usd", "run_label", "FINANCE_KEYS"]
+__all__ = ["Run", "load_run", "period_x", "usd", "run_label", "FINANCE_KEYS", "upgrade_summary", "upgrade_risk"]

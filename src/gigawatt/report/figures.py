@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from gigawatt.report.cash_charts import add_published_cash_flow, cash_fan, cash_flow, out_of_cash
+from gigawatt.report.binding import group_binding
+from gigawatt.report.cash_charts import (add_published_cash_flow, cash_fan, cash_flow, cash_position, out_of_cash,
+                                         revenue)
 from gigawatt.report.compare import compare_charts
 from gigawatt.report.data import Run
 from gigawatt.report.plotting import (HEIGHT, UNITS, Chart, colors, hover, int_x, layout, mark_year, party_colors,
@@ -228,14 +230,17 @@ def unmet_demand(run: Run) -> go.Figure | None:
 
 
 def binding_value(run: Run, *, top: int = 12) -> go.Figure | None:
+    """The binding limits (grouped over periods, report/binding.py) by the present value of relaxing them."""
     t = run.table("binding_constraints")
     if t is None or t.empty or "pv_usd" not in t:
         return None
-    t = t.sort_values("pv_usd", ascending=False).head(top).iloc[::-1]
-    labels = [str(r) for r in t.get("relaxation", t["constraint"])]
-    fig = go.Figure(go.Bar(x=t["pv_usd"] * 1e-6, y=labels, orientation="h", name="present value of relaxing",
-                           marker_color="#ff7f0e", customdata=t.get("unit", pd.Series([""] * len(t))).astype(str),
-                           hovertemplate="<b>%{y}</b><br>present value: %{x:$,.1f}M per %{customdata}<extra></extra>"))
+    t = group_binding(t, run.summary.get("periods")).head(top).iloc[::-1]
+    fig = go.Figure(go.Bar(x=t["pv_max_usd"] * 1e-6, y=list(t["relaxation"]), orientation="h",
+                           name="present value of relaxing", marker_color="#ff7f0e",
+                           customdata=list(zip(t["unit"].astype(str), t["pv_min_usd"] * 1e-6, t["n_periods"])),
+                           hovertemplate="<b>%{y}</b><br>present value: %{x:$,.1f}M per %{customdata[0]} "
+                                         "(lowest %{customdata[1]:$,.1f}M over %{customdata[2]} periods)"
+                                         "<extra></extra>"))
     layout(fig, title=f"What relaxing each binding constraint is worth (top {len(t)})",
             y_title="", hovermode="closest", integer_x=False)
     fig.update_xaxes(title_text="USD million (present value) per unit relaxed", tickprefix="$")
@@ -266,8 +271,14 @@ BUILDERS: list[tuple[str, str, str, Callable[[Run], go.Figure | None], str]] = [
     ("cost-workload", "cost", "Cost by workload", cost_by_workload,
      "The same spending allocated to workloads; the dotted line marks summary.json's "
      "inference_exceeds_training_year (the year from which inference costs more than training)."),
-    ("cash-flow", "finance", "Revenue and cash", cash_flow,
-     "Revenue, yearly cash flow (red when negative) and the cash position."),
+    ("cash-flow", "finance", "Cash flow before and after financing", cash_flow,
+     "Per year: free cash flow (EBITDA − capex, before financing), financing (funding rounds, vendor equity) and "
+     "their sum, the cash flow after financing. Terms: docs/glossary.md."),
+    ("cash-position", "finance", "Cash position", cash_position,
+     "Cash at each year's end (starting cash + cash flow after financing, summed), and the cumulative free cash "
+     "flow: how much cash the plan would have used with no financing."),
+    ("revenue", "finance", "Revenue and operating income", revenue,
+     "Revenue (exogenous and per unit served) and operating income (EBITDA − depreciation): the P&L, not cash."),
     ("cash-fan", "finance", "Cash fan chart", cash_fan,
      "Cash position across Monte Carlo draws (risk.json): median, 25–75% and 5–95% bands, and the plan's path."),
     ("out-of-cash", "finance", "Out-of-cash probability", out_of_cash,
@@ -284,11 +295,14 @@ BUILDERS: list[tuple[str, str, str, Callable[[Run], go.Figure | None], str]] = [
     ("share-targets", "shares", "Shares against targets", share_targets,
      "Each policy target's group share over time; triangles mark the target in the periods it applies."),
     ("marginal-cost", "prices", "Marginal cost of compute", marginal_cost,
-     "What one more H100-equivalent hour of demand would cost, per workload and period (the dual of demand)."),
+     "What one more H100-equivalent hour of demand would cost, per workload and period (the dual of demand). "
+     "$0.00 is not a bug: capacity already paid for (take-or-pay contracts, owned chips) is to spare that "
+     "period, so one more hour costs nothing."),
     ("unmet-demand", "prices", "Unmet demand", unmet_demand,
      "Share of each workload's demand the plan could not serve."),
     ("binding-value", "constraints", "Binding constraints", binding_value,
-     "Present value of relaxing each binding constraint by one unit; the table below lists them all."),
+     "Present value of relaxing each binding limit by one unit, in its dearest period (a limit binding in "
+     "several periods is one bar, named with their range); the table below lists them all."),
 ]
 
 
@@ -303,7 +317,7 @@ def build_charts(run: Run, published=None) -> list[Chart]:
                 add_published_cash_flow(fig, run, published)
                 caption += (f" Dashed diamonds: the published cash-flow forecast of the "
                             f"{published.vintage} vintage [{published.cash_flow_source}], {published.cash_flow_date}; "
-                            "orange: this run's cash flow before financing, the basis of the published burn.")
+                            "it compares with the orange bars, this run's free cash flow (before financing).")
             charts.append(Chart(id=cid, title=title, caption=caption, section=section, figure=fig))
     return charts
 

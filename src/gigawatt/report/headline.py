@@ -68,8 +68,11 @@ def headline(run: Run) -> list[Fact]:
     chips = run.yearly("chips").dropna()
     facts = [
         Fact("status", "solver status", s.get("status"), str(s.get("status") or "–")),
-        Fact("objective_usd", "net present cost (objective)", _finite(s.get("objective_usd")),
-             usd(_finite(s.get("objective_usd")))),
+        Fact("net_present_cost_usd", "net present cost", _finite(s.get("net_present_cost_usd")),
+             usd(_finite(s.get("net_present_cost_usd"))),
+             "the objective: compute costs net of salvage, present value"
+             + (f"; compute spending {usd(_finite(s['compute_spending_pv_usd']))} with no salvage credit"
+                if _finite(s.get("compute_spending_pv_usd")) is not None else "")),
         Fact("commitments_usd_total", "total commitments", _finite(s.get("commitments_usd_total")),
              usd(_finite(s.get("commitments_usd_total"))),
              "" if s.get("commitments_usd_total") is not None else "not in summary.json"),
@@ -80,14 +83,14 @@ def headline(run: Run) -> list[Fact]:
                           f"{chips.get(y, float('nan')) / 1e6:,.1f}M chips" if y in chips else ""))
     facts.extend(_target_facts(run))
     fin = run.finance
-    first = s.get("first_cash_flow_positive_year")
-    facts.append(Fact("first_cash_flow_positive_year", "first cash-flow-positive year", first,
+    first = s.get("first_free_cash_flow_positive_year")
+    facts.append(Fact("first_cash_flow_positive_year", "first year of positive free cash flow", first,
                       str(first) if first is not None else ("none in the horizon" if fin is not None else "–"),
                       "" if fin is not None else "no finance section"))
     min_cash = _finite(s.get("min_cash_usd"))
     gap = _finite(s.get("funding_gap_usd"))
     note = f"in {s['min_cash_year']}" if s.get("min_cash_year") is not None else ""
-    facts.append(Fact("min_cash_usd", "minimum cash", min_cash, usd(min_cash), note))
+    facts.append(Fact("min_cash_usd", "lowest cash position", min_cash, usd(min_cash), note))
     risk_gap = (run.risk or {}).get("funding_gap_usd") or {}
     if gap is None and risk_gap:
         gap = _finite(risk_gap.get("p50"))
@@ -140,9 +143,9 @@ def _risk_facts(risk: dict) -> list[Fact]:
         if negative and negative[0] in years and years.index(negative[0]) > 0:
             before = years[years.index(negative[0]) - 1]
             p = _finite(prob[before])
-            facts.append(Fact("probability_out_of_cash", f"P(funding needed by {before})", p,
+            facts.append(Fact("probability_out_of_cash", f"P(out of cash by {before})", p,
                               f"{p:.0%}" if p is not None else "–",
-                              f"the plan itself needs funding from {negative[0]}; {draws}"))
+                              f"earlier than the plan, whose cash position is below zero from {negative[0]}; {draws}"))
         else:
             last = years[-1]
             p = _finite(prob[last])

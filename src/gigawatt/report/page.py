@@ -10,6 +10,7 @@ from typing import Any
 import plotly.io as pio
 
 from gigawatt.fmt import usd
+from gigawatt.report.binding import group_binding
 from gigawatt.report.data import Run
 from gigawatt.report.headline import Fact, headline
 from gigawatt.report.exposure_charts import extra_charts, section_html
@@ -213,19 +214,28 @@ def _published_table(published, sources: dict[str, str]) -> str:
             "<th class=num>difference</th><th>note</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
 
 
+def _range(lo: Any, hi: Any) -> str:
+    return usd(lo) if usd(lo) == usd(hi) else f"{usd(lo)} – {usd(hi)}"
+
+
 def _binding_table(run: Run, *, top: int = 25) -> str:
+    """Binding constraints, the same limit over many periods as one row (report/binding.py)."""
     t = run.table("binding_constraints")
     if t is None or t.empty:
         return '<p class="note">No binding constraint: relaxing any limit would not lower the cost.</p>'
-    t = t.sort_values("pv_usd", ascending=False) if "pv_usd" in t else t
+    g = group_binding(t, run.summary.get("periods"))
     rows = []
-    for _, r in t.head(top).iterrows():
-        rows.append(f"<tr><td>{e(r.get('constraint'))}</td><td>{e(r.get('relaxation'))}</td>"
-                    f"<td>{e(r.get('period'))}</td><td class=num>{e(usd(r.get('value_usd')))}</td>"
-                    f"<td class=num>{e(usd(r.get('pv_usd')))}</td><td>per {e(r.get('unit'))}</td></tr>")
-    more = (f'<p class="note">+{len(t) - top} more in <code>tables/binding_constraints.csv</code>.</p>'
-            if len(t) > top else "")
-    return ("<table><thead><tr><th>constraint</th><th>relaxation</th><th>period</th>"
+    for _, r in g.head(top).iterrows():
+        rows.append(f"<tr><td>{e(r['constraint'])}</td><td>{e(r['relaxation'])}</td>"
+                    f"<td>{e(r['periods'])}</td><td class=num>{e(_range(r['value_min_usd'], r['value_max_usd']))}</td>"
+                    f"<td class=num>{e(_range(r['pv_min_usd'], r['pv_max_usd']))}</td><td>per {e(r['unit'])}</td></tr>")
+    more = (f'<p class="note">+{len(g) - top} more in <code>tables/binding_constraints.csv</code>.</p>'
+            if len(g) > top else "")
+    note = (f'<p class="note">{len(t)} binding constraint rows (one per period in '
+            "<code>tables/binding_constraints.csv</code>) as "
+            f"{len(g)} limits: a limit binding in several periods is one row, its values ranging over them.</p>"
+            if len(g) < len(t) else "")
+    return (note + "<table><thead><tr><th>constraint</th><th>relaxation</th><th>periods</th>"
             "<th class=num>value in that period</th><th class=num>present value</th><th>unit</th></tr></thead>"
             "<tbody>" + "".join(rows) + "</tbody></table>" + more)
 
@@ -260,7 +270,8 @@ def _inputs(run: Run) -> str:
 def _run_info(run: Run) -> str:
     s, a = run.summary, run.attrs
     rows = [("run directory", str(run.path)), ("scenario", s.get("scenario")), ("variant", s.get("variant")),
-            ("status", s.get("status")), ("objective (net present cost)", usd(s.get("objective_usd"))),
+            ("status", s.get("status")), ("net present cost", usd(s.get("net_present_cost_usd"))),
+            ("compute spending (present value)", usd(s.get("compute_spending_pv_usd"))),
             ("periods", f"{s['periods'][0]} – {s['periods'][-1]} ({len(s['periods'])})" if s.get("periods") else None),
             ("model", ", ".join(f"{k}: {v}" for k, v in (s.get("model") or {}).items()))]
     t = s.get("timings_s") or {}
@@ -313,7 +324,7 @@ def render_report(run: Run, published=None) -> tuple[str, list[Chart]]:
             notes = []
             if run.finance is None:
                 notes.append('<p class="note" id="no-finance">No finance section in this scenario: revenue, '
-                             "cash flow and cash are not in this run (summary.json has no finance figures).</p>")
+                             "cash flow and the cash position are not in this run (summary.json has no finance figures).</p>")
             if not run.risk:
                 notes.append('<p class="note" id="no-risk">No Monte Carlo simulation in this run: '
                              f"<code>gigawatt simulate {e(run.path)}</code> adds the fan chart and the probability "

@@ -217,9 +217,9 @@ def beside(run, data: dict, path: str | Path = "published.yaml") -> Published:
                            "an input: the scenario's 75% share target binds or is exceeded"))
 
     fp = r.figure("first_cash_flow_positive_year", vintage)
-    gfirst = s.get("first_cash_flow_positive_year")
+    gfirst = s.get("first_free_cash_flow_positive_year")
     out.rows.append(Beside("first_cash_flow_positive_year",
-                           f"first cash-flow-positive year ({VINTAGE_LABEL[vintage]} forecast)", fp,
+                           f"first year of positive free cash flow ({VINTAGE_LABEL[vintage]} forecast)", fp,
                            str(int(fp.value)), gfirst, str(gfirst) if gfirst is not None else "none in the horizon",
                            _year_diff(gfirst, fp.value)))
 
@@ -249,12 +249,12 @@ def beside(run, data: dict, path: str | Path = "published.yaml") -> Published:
         if y not in run.years:
             continue
         g = _num(fcf.get(y))
-        basis = "before financing"
-        if g is None and fin is not None and "cash_flow_usd" in fin:
-            g = _num(fin["cash_flow_usd"].get(y))
+        basis = "before financing (free cash flow)"
+        if g is None and fin is not None and "cash_flow_after_financing_usd" in fin:
+            g = _num(fin["cash_flow_after_financing_usd"].get(y))
             basis = "after financing (no free_cash_flow_usd in summary.json)"
         fig = Figure(v, f"{_signed(usd, v)} in {y} (negative = cash burned)", src, date, vintage)
-        out.rows.append(Beside(f"cash_flow_usd.{y}", f"cash flow {y} ({VINTAGE_LABEL[vintage]} forecast)", fig,
+        out.rows.append(Beside(f"cash_flow_usd.{y}", f"free cash flow {y} ({VINTAGE_LABEL[vintage]} forecast)", fig,
                                _signed(usd, v), g, "–" if g is None else _signed(usd, g),
                                "–" if g is None else _signed(usd, g - v), basis))
     return out

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from gigawatt.errors import Problem, ScenarioError
+from gigawatt.planfile import from_file
 from gigawatt.runs import atomic_write
 
 
@@ -54,6 +55,7 @@ def load_run(run_dir: str | Path, *, sets: list[str] | None = None):
     except Exception as exc:
         raise _run_error(f"plan.nc cannot be read ({type(exc).__name__}: {exc})", run_dir,
                          fix="solve again to rewrite the run") from None
+    ds = from_file(ds)  # as it was solved: the file's user-unit duals and coordinates undone (gigawatt.planfile)
     status = str(ds.attrs.get("status", "unknown"))
     if status != "optimal":
         raise _run_error("the plan is not optimal", run_dir, value=status, expected="status optimal",

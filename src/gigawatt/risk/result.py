@@ -1,4 +1,8 @@
-"""The summary of a simulation (:class:`RiskResult`) and its risk.json document; the first draws' paths."""
+"""The summary of a simulation (:class:`RiskResult`) and its risk.json document; the first draws' paths.
+
+risk.json's JSON Schema is docs/schemas/risk.schema.json (``schema_version``); the names of money over time
+are those of docs/glossary.md. Inside the simulation the flow is ``cash_flow_usd`` (after financing) and the
+present value of compute spending ``net_present_cost``; the documents name them as the glossary does."""
 
 from __future__ import annotations
 
@@ -10,6 +14,9 @@ import pandas as pd
 from gigawatt.risk.sample import BLOCK
 
 PERCENTILES = (5, 25, 50, 75, 95)
+RISK_SCHEMA_VERSION = 2  # 2: the glossary's names (docs/files.md lists the keys renamed from 1)
+# internal name -> the name in risk.json and risk_paths.parquet
+OUTPUT_NAMES = {"cash_flow_usd": "cash_flow_after_financing_usd", "net_present_cost_usd": "compute_spending_pv_usd"}
 
 
 @dataclass
@@ -41,28 +48,33 @@ class RiskResult:
             return {f"p{q}": {p: float(arr[i, j]) for i, p in enumerate(self.periods)}
                     for j, q in enumerate(PERCENTILES)}
 
+        det = {OUTPUT_NAMES.get(k, k): v for k, v in self.deterministic.items()}
         return {
-            "risk_version": 1,
+            "schema_version": RISK_SCHEMA_VERSION,
             "draws": self.draws,
             "seed": self.seed,
             "periods": self.periods,
             "cash_usd_percentiles": fan("cash_usd"),
-            "cash_flow_usd_percentiles": fan("cash_flow_usd"),
+            "cash_flow_after_financing_usd_percentiles": fan("cash_flow_usd"),
             "probability_cash_below_zero": {str(y): float(v) for y, v in
                                             zip(self.years, self.probability_cash_below_zero)},
             "probability_cash_below_zero_by_year": {str(y): float(v) for y, v in
                                                     zip(self.years, self.probability_cash_below_zero_by)},
             "funding_gap_usd": self.funding_gap,
-            "net_present_cost_usd": self.net_present_cost,
+            "compute_spending_pv_usd": self.net_present_cost,
             "unmet_demand_fraction_percentiles": fan("unmet_demand_fraction"),
             "stranded_capacity_fraction_percentiles": fan("stranded_capacity_fraction"),
-            "deterministic": self.deterministic,
+            "deterministic": det,
             "method": {"chunk_size": self.chunk_size, "block_size": BLOCK, "workers": self.workers,
                        "normals_per_draw": self.normals_per_draw, "percentiles": list(PERCENTILES),
                        "finance_source": self.finance_source, "dispatch": "plan-relative merit order per "
                        "workload; see docs/risk.md"},
             "timings_s": self.timings,
         }
+
+
+PATHS_COLUMNS = ["draw", "period", "cash_usd", "cash_flow_after_financing_usd", "unmet_demand_fraction",
+                 "stranded_capacity_fraction", "compute_spending_pv_usd", "funding_gap_usd"]
 
 
 def paths_frame(paths: dict[int, tuple], periods: list[str]) -> pd.DataFrame:
@@ -75,11 +87,10 @@ def paths_frame(paths: dict[int, tuple], periods: list[str]) -> pd.DataFrame:
         frames.append(pd.DataFrame({
             "draw": draw.astype(np.int64),
             "period": np.tile(np.array(periods, dtype=object), k),
-            "cash_usd": cash.T.ravel(), "cash_flow_usd": cf.T.ravel(),
+            "cash_usd": cash.T.ravel(), "cash_flow_after_financing_usd": cf.T.ravel(),
             "unmet_demand_fraction": un.T.ravel(), "stranded_capacity_fraction": st.T.ravel(),
-            "net_present_cost_usd": np.repeat(npc, len(periods)), "funding_gap_usd": np.repeat(gap, len(periods)),
+            "compute_spending_pv_usd": np.repeat(npc, len(periods)), "funding_gap_usd": np.repeat(gap, len(periods)),
         }))
     if not frames:
-        return pd.DataFrame(columns=["draw", "period", "cash_usd", "cash_flow_usd", "unmet_demand_fraction",
-                                     "stranded_capacity_fraction", "net_present_cost_usd", "funding_gap_usd"])
+        return pd.DataFrame(columns=PATHS_COLUMNS)
     return pd.concat(frames, ignore_index=True)

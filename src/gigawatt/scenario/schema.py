@@ -484,7 +484,7 @@ class Policy(Base):
     share_targets: Annotated[dict[str, ShareTarget], BeforeValidator(_name_ok)] = {}
     """Share targets and caps by name (a JV ≥ 75% in 2030; a vendor ≤ 80%)."""
     cash_floor: Quantity("USD") | None = None
-    """Cumulative cash may not fall below this in any period (requires finance)."""
+    """The cash position may not fall below this in any period (requires finance)."""
 
 
 class Driver(Base):

@@ -46,7 +46,8 @@ def headline(plan, portfolio) -> dict:
     ds = plan.ds
     periods = plan.periods
     costs = compute_costs(plan)
-    row = {"objective_usd": plan.objective_usd, "net_present_cost_usd": net_present_cost(plan)}
+    # the names of summary.json (docs/glossary.md): the LP objective, and cash compute spending's present value
+    row = {"net_present_cost_usd": plan.objective_usd, "compute_spending_pv_usd": net_present_cost(plan)}
     for name, series in zip(("capex_chips", "capex_sites", "lease", "contract", "energy"), costs):
         row[f"{name}_usd"] = float(series.sum())
     demand = float(ds["demand_h100e_hours"].sum())
@@ -63,6 +64,10 @@ def headline(plan, portfolio) -> dict:
     except Exception as exc:  # finance is a headline, not the task: report, keep the solve
         log.warning("finance figures unavailable: %s", exc)
     return row
+
+
+# the row's contract: docs/schemas/sweep-row.schema.json (2: the names of summary.json, docs/files.md)
+SWEEP_ROW_VERSION = 2
 
 
 def param_columns(params: dict) -> dict:
@@ -86,7 +91,8 @@ def run_task(spec: dict) -> dict:
     t0 = time.perf_counter()
     c0 = time.process_time()
     task = spec["task"]
-    row = {"task_id": task["task_id"], **param_columns(task["params"]), "status": "failed", "error": "",
+    row = {"schema_version": SWEEP_ROW_VERSION, "task_id": task["task_id"], **param_columns(task["params"]),
+           "status": "failed", "error": "",
            "attempt": int(spec.get("attempt", 1))}
     try:
         from gigawatt.optimize import optimize
@@ -186,7 +192,8 @@ def _worker_init() -> None:
 
 def _failed(spec: dict, error: str) -> dict:
     task = spec["task"]
-    return {"task_id": task["task_id"], **param_columns(task["params"]), "status": "failed", "error": error,
+    return {"schema_version": SWEEP_ROW_VERSION, "task_id": task["task_id"], **param_columns(task["params"]),
+            "status": "failed", "error": error,
             "attempt": int(spec.get("attempt", 1)), "elapsed_s": 0.0, "cpu_s": 0.0, "worker": ""}
 
 

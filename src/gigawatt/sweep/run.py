@@ -19,6 +19,7 @@ from typing import Callable
 import pandas as pd
 
 from gigawatt.errors import Problem, ScenarioError
+from gigawatt.fmt import without_negative_zero
 from gigawatt.atomic import atomic_write as _atomic_write
 from gigawatt.rundir import Written
 from gigawatt.sweep.executors import TaskFn, run_task
@@ -145,7 +146,7 @@ def run(manifest: Manifest, out_dir: Path, *, executor, task_fn: TaskFn = run_ta
     t_run = time.perf_counter() - t0
     summary = read_summary(out_dir)
     _atomic_write(out_dir / "summary.parquet", lambda p: summary.to_parquet(p, index=False))
-    _atomic_write(out_dir / "summary.csv", lambda p: summary.to_csv(p, index=False))
+    _atomic_write(out_dir / "summary.csv", lambda p: without_negative_zero(summary).to_csv(p, index=False))
     failed = summary[summary["status"] != "ok"] if "status" in summary else summary.iloc[0:0]
     return SweepResult(summary=summary, ran=len(todo), skipped=skipped, retried=retried, failed=failed,
                        elapsed_s=time.perf_counter() - t0, timings={"run_s": t_run}, written=written)
