@@ -89,13 +89,12 @@ def minimal_sensitivity():
 
 def test_tornado_on_a_tiny_scenario(minimal_sensitivity):
     from gigawatt.optimize import optimize
-    from gigawatt.risk.baseline import net_present_cost
     from gigawatt.sensitivity import tornado
 
     portfolio, inputs, oat, out, _, _ = minimal_sensitivity
     assert (out["error"] == "").all(), out["error"].tolist()
     # the base row is the scenario as written: the same net present cost as a plain solve
-    assert out["net_present_cost_usd"].iloc[0] == pytest.approx(net_present_cost(optimize(portfolio)), rel=1e-6)
+    assert out["net_present_cost_usd"].iloc[0] == pytest.approx(optimize(portfolio).objective_usd, rel=1e-6)
     t = tornado(inputs, oat, out)
     npc = t[t["output"] == "net_present_cost_usd"].set_index("input")
     build = npc.loc["sites.texas.build_cost"]
