@@ -75,8 +75,7 @@ def fix(ctx: Context, commitments: dict[str, xr.DataArray]) -> None:
         if name in ctx.model.variables:
             var = ctx.model.variables[name]
             v = value.reindex_like(var.lower).fillna(0.0)
-            var.lower = v
-            var.upper = v
+            var.update(lower=v, upper=v)
 
 
 def _solve(ctx: Context, method: str, threads: int | None) -> None:
