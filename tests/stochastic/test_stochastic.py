@@ -139,3 +139,27 @@ def test_hedge_identical_for_identical_seeds(tmp_path):
     one, two = hedge(p, 4, seed=3, metrics=False), hedge(p, 4, seed=3, metrics=False)
     assert one.sp.expected_usd == two.sp.expected_usd
     xr.testing.assert_equal(one.sp.commitments["Own-buy"], two.sp.commitments["Own-buy"])
+
+
+def test_hedge_command_writes_the_run_directory_and_the_stochastic_block(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from gigawatt.cli import app
+    from helpers import scenario_text
+
+    src = tmp_path / "s.yaml"
+    src.write_text(scenario_text(BODY.replace("PENALTY", "0.3") + UNC))
+    out = tmp_path / "run"
+    res = CliRunner().invoke(app, ["hedge", str(src), "--out", str(out), "--futures", "3", "--no-register",
+                                   "--cvar-weight", "0.5", "--cvar-alpha", "0.6"])
+    assert res.exit_code == 0, res.output
+    block = json.loads((out / "summary.json").read_text())["stochastic"]
+    assert block["futures"] == 3 and block["ws_usd"] <= block["sp_usd"] + 1e-6 <= block["eev_usd"] + 2e-6
+    assert block["hedged_cvar_usd"] <= block["neutral_cvar_usd"] + 1e-6  # CVaR weight buys tail protection
+    frame = (out / "tables" / "futures.csv").read_text().splitlines()
+    assert len(frame) == 4 and "npc_hedged_usd" in frame[0]
+    assert (out / "plan.nc").exists()
+    bad = CliRunner().invoke(app, ["hedge", str(src), "--out", str(tmp_path / "r2"), "--cvar-alpha", "1.5"])
+    assert bad.exit_code == 1 and "--cvar-alpha" in bad.output

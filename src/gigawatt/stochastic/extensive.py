@@ -155,4 +155,30 @@ def _wait_and_see(futures: Futures, method: str, threads: int | None) -> Solutio
     return Solution(npc_usd=npc, probability=futures.probability, commitments={}, unmet_h100e_hours=unmet)
 
 
-__all__ = ["COMMITMENTS", "HedgeResult", "Solution", "cvar", "fix", "hedge", "solve_extensive", "solve_mean"]
+
+
+
+def hedged_plan(futures: Futures, commitments: dict[str, xr.DataArray]):
+    """The hedged plan as a deterministic run reads it: its commitments fixed, recourse re-optimised in
+    the expected-value future (so ``results.write_run_dir``, ``report`` and ``simulate`` take it as they
+    take any plan). Returns a :class:`gigawatt.plan.Plan` of the mean portfolio."""
+    from gigawatt.optimize.run import attach_inputs, extract
+    from gigawatt.plan import Plan
+
+    mean = futures.mean()
+    t0 = time.perf_counter()
+    ctx = create_model(mean, allow_unmet=True)
+    fix(ctx, commitments)
+    build_s = time.perf_counter() - t0
+    res = solve(ctx)
+    if res.status != "ok" or res.termination != "optimal":
+        raise InfeasibleError("the hedged commitments have no optimal recourse in the mean future",
+                              status=res.termination)
+    ds = extract(ctx)
+    ds.attrs.update({"status": "optimal", "solver": "highs", "method": res.method,
+                     "n_variables": int(ctx.model.nvars), "n_constraints": int(ctx.model.ncons),
+                     "build_seconds": build_s, "solve_seconds": res.solve_seconds, "allow_unmet": 1,
+                     "highs_run_seconds": res.highs_run_seconds or np.nan, "extract_seconds": 0.0})
+    attach_inputs(ds, mean)
+    return Plan(ds, mean)
+__all__ = ["COMMITMENTS", "HedgeResult", "Solution", "cvar", "fix", "hedge", "hedged_plan", "solve_extensive", "solve_mean"]

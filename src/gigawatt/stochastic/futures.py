@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from gigawatt.errors import GigawattError
+from gigawatt.errors import Problem, ScenarioError
 from gigawatt.portfolio import Portfolio
 from gigawatt.risk.sample import Sampler, price_options
 
@@ -56,10 +56,13 @@ def draw_futures(portfolio: Portfolio, n: int, seed: int | None = None) -> Futur
     """``n`` equally likely futures from ``portfolio.scenario.uncertainty`` (seed: its ``seed`` by default)."""
     unc = portfolio.scenario.uncertainty
     if n < 1:
-        raise GigawattError(f"--futures must be at least 1, got {n}")
+        raise ScenarioError(Problem("too few futures", path="--futures", value=n, expected="at least 1",
+                                    fix="e.g. --futures 20"), title="bad option")
     if not unc.drivers and not unc.events:
-        raise GigawattError("the scenario has no uncertainty section (drivers or events): there is nothing to "
-                            "hedge against; add one (docs/risk.md) or use `gigawatt solve`")
+        raise ScenarioError(Problem("no uncertainty to hedge against", path="uncertainty", value="(empty)",
+                                    expected="drivers or events (docs/risk.md)",
+                                    fix="add an uncertainty section, or use `gigawatt solve`"),
+                            title="nothing is uncertain")
     seed = unc.seed if seed is None else int(seed)
     cal = portfolio.horizon.table["year"].to_numpy()
     years = sorted(set(int(y) for y in cal))
@@ -102,8 +105,10 @@ def _apply_driver(portfolio: Portfolio, d: xr.Dataset, name: str, drv, f: xr.Dat
         rates = portfolio.workloads["revenue_per_h100_hour_usd"]
         per_unit = [x for x in rates.index[rates.to_numpy(dtype=float) != 0] if applies is None or x in applies]
         if per_unit:
-            raise GigawattError(f"uncertainty.drivers.{name}: revenue per unit of workloads {per_unit} is not "
-                                "yet uncertain in `gigawatt hedge`; set applies_to: [exogenous]")
+            raise ScenarioError(Problem("revenue per unit of a workload is not yet uncertain in `gigawatt hedge`",
+                                        path=f"uncertainty.drivers.{name}.applies_to", value=applies,
+                                        expected="[exogenous]", fix="set applies_to: [exogenous]"),
+                                title="not supported by hedge")
         if applies is None or "exogenous" in applies:
             d["revenue_usd"] = d["revenue_usd"] * f
     elif drv.target in ("price", "lease_price", "contract_price"):
