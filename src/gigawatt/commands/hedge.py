@@ -102,10 +102,12 @@ def print_metrics(block: dict, out_dir: Path, console: Console) -> None:
     from gigawatt.fmt import usd
 
     money = lambda v: usd(v, style="compact")  # noqa: E731
-    console.print(f"hedged plan over {block['futures']} futures (seed {block['seed']}): expected net present "
-                  f"cost {money(block['sp_usd'])}", highlight=False)
+    expected = block.get("hedged_expected_usd", block["sp_usd"])
+    kind = "risk-averse" if "hedged_expected_usd" in block else "risk-neutral"
+    console.print(f"{kind} hedged plan over {block['futures']} futures (seed {block['seed']}): expected net "
+                  f"present cost {money(expected)}", highlight=False)
     if "ws_usd" in block:
-        console.print(f"  WS {money(block['ws_usd'])} ≤ SP {money(block['sp_usd'])} ≤ EEV "
+        console.print(f"  risk-neutral: WS {money(block['ws_usd'])} ≤ SP {money(block['sp_usd'])} ≤ EEV "
                       f"{money(block['eev_usd'])} · EVPI {money(block['evpi_usd'])} · VSS {money(block['vss_usd'])}",
                       highlight=False)
     if "hedged_cvar_usd" in block:
