@@ -151,7 +151,7 @@ def _register_subapps() -> None:
         from gigawatt.commands.runs import app as runs_app
 
         app.add_typer(runs_app, name="runs")
-    for name in ("report", "risk", "exposure", "sensitivity"):
+    for name in ("report", "risk", "hedge", "exposure", "sensitivity"):
         try:
             module = importlib.import_module(f"gigawatt.commands.{name}")
         except ImportError as exc:

@@ -29,7 +29,7 @@ from gigawatt.errors import GigawattError, Problem, ScenarioError
 ENV_DB = "GIGAWATT_RUNS_DB"
 ENV_LOCK_TIMEOUT = "GIGAWATT_RUNS_LOCK_TIMEOUT"
 LOCK_TIMEOUT_S = 60.0
-KINDS = ("solve", "simulate", "sweep")
+KINDS = ("solve", "simulate", "sweep", "hedge")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

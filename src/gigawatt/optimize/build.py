@@ -15,10 +15,13 @@ from gigawatt.portfolio import Portfolio
 linopy.options["semantics"] = "v1"
 
 
-def create_model(portfolio: Portfolio, *, allow_unmet: bool, elastic: bool = False) -> Context:
+def create_model(portfolio: Portfolio, *, allow_unmet: bool, elastic: bool = False, probability=None,
+                 cvar: tuple[float, float] | None = None) -> Context:
     """A linopy model of the portfolio's least-cost plan (see docs/formulation.md).
 
-    ``elastic`` adds penalised slacks to every hard constraint family (for diagnosing infeasibility)."""
+    ``elastic`` adds penalised slacks to every hard constraint family (for diagnosing infeasibility).
+    ``probability`` (over ``future``; the portfolio's uncertain arrays carry that dimension) makes it the
+    extensive form of the two-stage stochastic plan, ``cvar`` = (ω, α) risk-averse (docs/stochastic.md)."""
     sup = portfolio.supply
     ctx = Context(
         portfolio=portfolio,
@@ -28,6 +31,8 @@ def create_model(portfolio: Portfolio, *, allow_unmet: bool, elastic: bool = Fal
         own=pd.Index(sup.index[sup["kind"] == "own"], name="supply"),
         lease=pd.Index(sup.index[sup["kind"] == "lease"], name="supply"),
         contract=pd.Index(sup.index[sup["kind"] == "contract"], name="supply"),
+        probability=probability,
+        cvar=cvar,
     )
     variables.define_dispatch(ctx)
     variables.define_own_chips(ctx)

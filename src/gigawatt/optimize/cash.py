@@ -89,9 +89,9 @@ def define_cash_floor(ctx: Context) -> None:
         pw = m.variables["Site-power"]
         flow = flow - ((pw - pw.shift(period=1).fillna(0)) * c["site_build"]).sum("site")
     const = fixed_cash_flow_usd(p) / MONEY_SCALE
-    start = xr.zeros_like(const)
-    start[0] = p.scenario.finance.starting_cash / MONEY_SCALE
-    cash = m.add_variables(coords=[ctx.periods], name="Cash-level")
+    first = xr.DataArray(ctx.periods == ctx.periods[0], coords={"period": ctx.periods})
+    start = xr.zeros_like(const) + first * (p.scenario.finance.starting_cash / MONEY_SCALE)
+    cash = m.add_variables(coords=ctx.recourse([ctx.periods]), name="Cash-level")
     lhs = cash - cash.shift(period=1).fillna(0) - flow
     m.add_constraints(lhs == start + const, name="Cash-balance")
     floor_lhs = 1 * cash

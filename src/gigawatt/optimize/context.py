@@ -34,6 +34,24 @@ class Context:
     contract: pd.Index
     elastic: bool = False
     slacks: dict = field(default_factory=dict)  # constraint name -> (slack variable name, penalty MUSD/unit)
+    # the stochastic planner (docs/stochastic.md): the probability of each future, over a `future`
+    # dimension that recourse variables and the portfolio arrays of the futures carry; None: one future
+    probability: xr.DataArray | None = None
+    cvar: tuple[float, float] | None = None  # (weight ω, level α) of CVaR of net present cost
+
+    @property
+    def futures(self) -> pd.Index | None:
+        return None if self.probability is None else self.probability.indexes["future"]
+
+    def recourse(self, coords: list) -> list:
+        """Coordinates of a recourse variable: ``coords``, plus ``future`` in a stochastic model."""
+        return coords if self.probability is None else [*coords, self.futures]
+
+    def expect(self, expr):
+        """Σ_f p_f · expr over ``future`` when ``expr`` has that dimension (expectation), else ``expr``."""
+        if self.probability is None or "future" not in expr.dims:
+            return expr
+        return expr * self.probability
 
     @property
     def data(self) -> xr.Dataset:

@@ -35,6 +35,10 @@ def cost_coefficients(ctx: Context) -> dict[str, xr.DataArray]:
         price = ctx.own_attr("purchase_price_usd")
         out["own_buy"] = price * CHIP_SCALE / MONEY_SCALE  # per kchip
         energy = ctx.own_power_mw_per_kchip() * hours * ctx.own_attr("energy_price_usd_per_mwh") / MONEY_SCALE
+        if "energy_price_factor" in d:  # a stochastic model: the energy price of each site in each future
+            sites = ctx.portfolio.supply.loc[ctx.own, "site"].to_numpy()
+            energy = energy * d["energy_price_factor"].sel(site=sites).rename(site="supply").assign_coords(
+                supply=ctx.own)
         out["own_energy"] = energy  # per kchip in service per period
     if len(ctx.lease):
         out["lease"] = d["lease_price_usd_per_chip_hour"].sel(supply=ctx.lease) * hours * CHIP_SCALE / MONEY_SCALE
@@ -55,7 +59,20 @@ def define_objective(ctx: Context) -> None:
                      + Σ_l q_l h_t X + Σ_k u_k h_t X + π_w U ]  + fixed contract payments (constant)
 
     δ discount factor (mid-period), r salvage share left at the horizon end (straight line over the
-    useful life), so an asset bought late is charged only for the years it serves inside the horizon."""
+    useful life), so an asset bought late is charged only for the years it serves inside the horizon.
+
+    Stochastic (``ctx.probability``): terms over ``future`` are weighted by p_f (the expected net present
+    cost); with ``ctx.cvar`` = (ω, α) the objective is (1 − ω)·E[L] + ω·CVaR_α(L) (:func:`_cvar`)."""
+    terms = cost_terms(ctx)
+    expected = [ctx.expect(t).sum() for t in terms]
+    total = sum(expected[1:], expected[0])
+    if ctx.cvar is not None and ctx.probability is not None and ctx.cvar[0] > 0:
+        total = (1 - ctx.cvar[0]) * total + ctx.cvar[0] * _cvar(ctx, terms)
+    ctx.model.add_objective(total)
+
+
+def cost_terms(ctx: Context) -> list:  # long: one term per cost family, each with its discounting
+    """The objective's terms as linear expressions (MUSD, discounted), before summing or weighting."""
     m = ctx.model
     c = cost_coefficients(ctx)
     df = ctx.df()
@@ -63,8 +80,8 @@ def define_objective(ctx: Context) -> None:
     if len(ctx.own):
         r = ctx.salvage_fraction(ctx.own_attr("useful_life_years"))
         net = c["own_buy"] * (df - r * ctx.df_end())
-        terms.append((m.variables["Own-buy"] * net).sum())
-        terms.append((m.variables["Own-chips"] * c["own_energy"] * df).sum())
+        terms.append(m.variables["Own-buy"] * net)
+        terms.append(m.variables["Own-chips"] * c["own_energy"] * df)
     if len(ctx.portfolio.sites):
         pw = m.variables["Site-power"]
         life = xr.DataArray(ctx.portfolio.sites["facility_life_years"].to_numpy(), coords={"site": ctx.portfolio.sites.index})
@@ -72,28 +89,52 @@ def define_objective(ctx: Context) -> None:
         coeff = c["site_build"] * (df - r * ctx.df_end())
         # P_t − P_{t−1} weighted by coeff_t  ==  Σ_t P_t (coeff_t − coeff_{t+1})
         nxt = coeff.shift(period=-1).fillna(0.0)
-        terms.append((pw * (coeff - nxt)).sum())
+        terms.append(pw * (coeff - nxt))
     x = m.variables["Supply-dispatch"]
     if len(ctx.lease):
-        terms.append((x.sel(supply=ctx.lease) * c["lease"] * df).sum())
+        terms.append(x.sel(supply=ctx.lease) * c["lease"] * df)
     if len(ctx.contract) and bool((c["contract_use"] > 0).any()):
-        terms.append((x.sel(supply=ctx.contract) * c["contract_use"] * df).sum())
+        terms.append(x.sel(supply=ctx.contract) * c["contract_use"] * df)
     if ctx.allow_unmet and not ctx.elastic:
-        terms.append((m.variables["Workload-unmet"] * c["unmet"] * df).sum())
+        terms.append(m.variables["Workload-unmet"] * c["unmet"] * df)
     if ctx.elastic:
         ctx.slacks["Workload-demand"] = ("Workload-unmet", ELASTIC_PENALTY["Workload-demand"])
         for name, (var, penalty) in ctx.slacks.items():
-            terms.append((m.variables[var] * penalty).sum())
-    m.add_objective(sum(terms[1:], terms[0]))
+            terms.append(m.variables[var] * penalty)
+    return terms
 
 
-def fixed_payments_npv_musd(ctx: Context) -> float:
-    """Present value of take-or-pay contract payments: owed whatever the plan, so a constant."""
+def _cvar(ctx: Context, terms: list):
+    """CVaR_α of the net present cost L_f of each future (Rockafellar–Uryasev):
+
+        CVaR = η + 1/(1 − α) Σ_f p_f s_f,   CVaR-excess: s_f ≥ L_f − η,  s_f ≥ 0
+
+    L_f = Σ of every term summed over its other dimensions (a commitment term, without ``future``, is the
+    same in every future) + the future's fixed payments. Adds Risk-var η (free) and Risk-excess s_f."""
+    m = ctx.model
+    weight, alpha = ctx.cvar
+    eta = m.add_variables(name="Risk-var")
+    s = m.add_variables(lower=0, coords=[ctx.futures], name="Risk-excess")
+    per_future = [t.sum([d for d in t.dims if d != "future"]) for t in terms]
+    loss = sum(per_future[1:], per_future[0])
+    fixed = fixed_payments_npv_musd(ctx, per_future=True)
+    m.add_constraints(s - loss + eta >= fixed, name="Risk-excess-lower")
+    return eta + (s * ctx.probability).sum() / (1 - alpha)
+
+
+def fixed_payments_npv_musd(ctx: Context, *, per_future: bool = False):
+    """Present value of take-or-pay contract payments: owed whatever the plan, so a constant (its
+    expectation over futures in a stochastic model; with ``per_future``, one value per future)."""
     d = ctx.data
     if not len(ctx.contract):
-        return 0.0
+        return xr.zeros_like(ctx.probability) if per_future else 0.0
     fixed = d["contract_fixed_payment_usd"].sel(supply=ctx.contract).sum("supply")
-    return float((fixed * ctx.df()).sum()) / MONEY_SCALE
+    pv = (fixed * ctx.df()).sum("period") / MONEY_SCALE
+    if per_future:
+        return pv if "future" in pv.dims else pv + xr.zeros_like(ctx.probability)
+    if "future" in pv.dims:
+        pv = (pv * ctx.probability).sum("future")
+    return float(pv)
 
 
-__all__ = ["cost_coefficients", "define_objective", "fixed_payments_npv_musd", "np"]
+__all__ = ["cost_coefficients", "cost_terms", "define_objective", "fixed_payments_npv_musd", "np"]

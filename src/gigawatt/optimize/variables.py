@@ -1,4 +1,8 @@
-"""Decision variables. Each is named <Component>-<attr> and documented in docs/formulation.md."""
+"""Decision variables. Each is named <Component>-<attr> and documented in docs/formulation.md.
+
+In a stochastic model (``ctx.probability`` set) recourse variables (dispatch, unmet, cash) carry a
+``future`` dimension; commitments (Own-buy, Own-chips, Site-power) do not: one value shared by every
+future is the two-stage non-anticipativity, by construction (docs/stochastic.md)."""
 
 from __future__ import annotations
 
@@ -13,8 +17,11 @@ def define_dispatch(ctx: Context) -> None:
     d = ctx.data
     mask = d["eligible"] & (d["efficiency_h100e_hours_per_chip"] > 0)
     mask = mask & _usable(ctx)
-    ctx.model.add_variables(lower=0, coords=[d.indexes["supply"], d.indexes["workload"], ctx.periods],
-                            name="Supply-dispatch", mask=mask.transpose("supply", "workload", "period"))
+    coords = ctx.recourse([d.indexes["supply"], d.indexes["workload"], ctx.periods])
+    if ctx.futures is not None:
+        mask = mask & xr.ones_like(ctx.probability, dtype=bool)
+    ctx.model.add_variables(lower=0, coords=coords, name="Supply-dispatch",
+                            mask=mask.transpose(*[c.name for c in coords]))
 
 
 def _usable(ctx: Context) -> xr.DataArray:
@@ -51,7 +58,8 @@ def define_site_power(ctx: Context) -> None:
 
 
 def define_unmet(ctx: Context) -> None:
-    """Workload-unmet[workload, period] ≥ 0 (MH100e-h), only with allow_unmet."""
+    """Workload-unmet[workload, period(, future)] ≥ 0 (MH100e-h), only with allow_unmet."""
     if ctx.allow_unmet or ctx.elastic:
         d = ctx.data
-        ctx.model.add_variables(lower=0, coords=[d.indexes["workload"], ctx.periods], name="Workload-unmet")
+        ctx.model.add_variables(lower=0, coords=ctx.recourse([d.indexes["workload"], ctx.periods]),
+                                name="Workload-unmet")
