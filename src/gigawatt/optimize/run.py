@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: str | None = None,
              threads: int | None = None, time_limit: float | None = None, verbose: bool = False,
-             save_lp: str | Path | None = None, confirm_binding: int = 8):
+             save_lp: str | Path | None = None, confirm_binding: int = 8, resolver=None):
     """Least-cost plan for ``portfolio``.
 
     Parameters
@@ -41,6 +41,8 @@ def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: s
     confirm_binding
         Re-solve with each of this many most valuable binding constraints relaxed, to report only savings
         that hold (:func:`confirm`; 0 skips it, as sweeps do).
+    resolver
+        A :class:`~gigawatt.optimize.resolve.Resolver`: update a HiGHS model, re-solve warm (:func:`_solve_step`).
 
     Returns
     -------
@@ -63,8 +65,8 @@ def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: s
     build_s = time.perf_counter() - t0
     if save_lp:
         ctx.model.to_file(Path(save_lp))
-    result = solve(ctx, method=method or cfg.method, threads=threads or cfg.threads,
-                   time_limit=time_limit if time_limit is not None else cfg.time_limit, verbose=verbose)
+    result, how = _solve_step(ctx, resolver, verbose, method=method or cfg.method, threads=threads or cfg.threads,
+                              time_limit=time_limit if time_limit is not None else cfg.time_limit)
     if result.termination in ("infeasible", "infeasible_or_unbounded"):
         iis = diagnose.iis_rows(ctx)
         conflicts = diagnose.elastic_explanation(portfolio)
@@ -92,6 +94,7 @@ def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: s
         "highs_run_seconds": result.highs_run_seconds if result.highs_run_seconds is not None else np.nan,
         "extract_seconds": extract_s,
         "allow_unmet": int(allow),
+        "resolve": how,
     })
     attach_inputs(ds, portfolio)
     if confirm_binding:
@@ -100,6 +103,17 @@ def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: s
                                                            method=result.method, threads=threads or cfg.threads))
         ds.attrs["confirm_seconds"] = time.perf_counter() - t2
     return Plan(ds, portfolio)
+
+
+def _solve_step(ctx: Context, resolver, verbose: bool, **opts):
+    """HiGHS on ``ctx``: through ``resolver`` (update and warm re-solve) when given, else cold; a
+    non-optimal update is repeated cold so that errors and their diagnosis are the cold path's."""
+    if resolver is None:
+        return solve(ctx, **opts, verbose=verbose), "cold"
+    result, how = resolver.solve(ctx, **opts)
+    if result.status != "ok" or result.termination != "optimal":
+        return solve(ctx, **opts, verbose=verbose), f"cold (after {how}: {result.termination})"
+    return result, how
 
 
 # The step each family's right-hand side is relaxed by to confirm a shadow price (in the sentence's unit;
