@@ -17,7 +17,7 @@ from gigawatt.optimize.build import create_model
 from gigawatt.optimize.capacity import effective_compute
 from gigawatt.optimize.context import CHIP_SCALE, COMPUTE_SCALE, MONEY_SCALE, Context
 from gigawatt.optimize.objective import cost_coefficients, fixed_payments_npv_musd
-from gigawatt.optimize.solve import solve, solve_in_scratch
+from gigawatt.optimize.solve import solve
 from gigawatt.portfolio import Portfolio
 
 log = logging.getLogger(__name__)
@@ -137,8 +137,11 @@ def confirm(ctx: Context, ds: xr.Dataset, *, top: int = 5, method: str = "simple
     cand = binding_candidates(ds)
     if cand.empty:
         return []
+    from gigawatt.optimize.resolve import Resolver
+
     m = ctx.model
     base = float(m.objective.value)
+    resolver = Resolver(max_structures=1)
     out = []
     for _, r in cand.head(top).iterrows():
         family = r["constraint"]
@@ -162,16 +165,17 @@ def confirm(ctx: Context, ds: xr.Dataset, *, top: int = 5, method: str = "simple
         rhs.loc[coords] = old + (delta if sign.startswith("<") else -delta)
         con.update(rhs=rhs)
         try:
-            status, termination = solve_in_scratch(m, solver_name="highs", io_api="direct", progress=False,
-                                                   output_flag=False, solver=method,
-                                                   **({"threads": int(threads)} if threads else {}))
-            new = float(m.objective.value) if status == "ok" and termination == "optimal" else np.nan
+            # one HiGHS model for all relaxations: each changes one right-hand side and re-solves warm
+            result, _ = resolver.solve(ctx, method=method, threads=threads)
+            ok = result.status == "ok" and result.termination == "optimal"
+            new = float(m.objective.value) if ok else np.nan
         finally:
             rhs.loc[coords] = old
             con.update(rhs=rhs)
         saving = (base - new) * MONEY_SCALE / step if np.isfinite(new) else np.nan
         out.append({"constraint": family, "coords": {k: str(v) for k, v in coords.items()}, "step": step,
                     "unit": unit, "pv_usd": max(0.0, saving) if np.isfinite(saving) else None})
+    resolver.close()
     return out
 
 
