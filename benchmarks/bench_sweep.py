@@ -8,10 +8,19 @@ time from the first submission to the last row written; the speed-up is 2 worker
 records the worker's CPU time per solve: when the wall time per solve grows with the workers while the
 CPU time does not, the workers are waiting for cores (another process), not for gigawatt.
 
+With ``--per-task`` it also runs the same tasks one after another in this process, twice (update-and-
+resolve, as the sweep's workers do, and cold: build and solve from scratch), with the time of each step
+(read+validate, portfolio, linopy build, HiGHS hand-off and solve, extract, headline, Parquet write), and
+beside them the yardstick of issue 16: HiGHS alone solving the same task's LP from scratch (a new
+``highspy.Highs``, ``passModel`` of the LP, ``run``; the LP taken from the task's model beforehand, so
+the yardstick's clock holds HiGHS only). The ratio is the sweep's wall time per task (1 worker) over it.
+
 Usage::
 
     python benchmarks/bench_sweep.py                       # local and ray, 1 and 2 workers, 16 runs
     python benchmarks/bench_sweep.py --engines local --runs 32
+    python benchmarks/bench_sweep.py --per-task --engines none                       # minimal example
+    python benchmarks/bench_sweep.py --per-task --engines none --scenario scenarios/openai.yaml
 
 Numbers are printed, never asserted on. The load average is printed: another process on a 2-core
 machine takes a core away from the 2-worker runs.
@@ -31,8 +40,15 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 
-def grid(n: int) -> list[str]:
-    """--vary strings giving about n runs of the minimal example."""
+def grid(n: int, scenario: Path) -> list[str]:
+    """--vary strings giving about n runs: of the minimal example, or (any other scenario) its discount
+    rate × its first site's build cost (numbers that change objective coefficients and nothing else)."""
+    if scenario.name != "minimal.yaml":
+        rates = [f"{r}%" for r in (10, 8, 12, 6, 14, 9, 11, 7)]
+        costs = [f"{c} million USD/MW" for c in (10.3, 9, 12, 14)]
+        a = 4 if n >= 16 else 2
+        b = max(1, n // a)
+        return [f"sites.milam.build_cost={','.join(costs[:a])}", f"horizon.discount_rate={','.join(rates[:b])}"]
     costs = [f"{c} million USD/MW" for c in (9, 10.5, 11.7, 13, 14.5, 16, 18, 20)]
     chips = [20000, 35000, 50000, 65000, 80000, 100000, 120000, 150000]
     a = 4 if n >= 16 else 2
@@ -47,6 +63,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=16)
     ap.add_argument("--engines", default="local,ray")
     ap.add_argument("--workers", default="1,2")
+    ap.add_argument("--per-task", action="store_true", help="the per-task split and the HiGHS-alone ratio")
     args = ap.parse_args()
 
     from gigawatt.sweep.executors import LocalExecutor, RayExecutor
@@ -55,14 +72,16 @@ def main() -> None:
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
     t0 = time.perf_counter()
-    manifest = build(args.scenario, vary=grid(args.runs))
+    manifest = build(args.scenario, vary=grid(args.runs, args.scenario))
     shape = " × ".join(f"{len(v)} {k}" for k, v in manifest.vary.items())
     print(f"grid: {len(manifest.tasks)} solves of {args.scenario.name} ({shape}); "
           f"manifest built and checked in {time.perf_counter() - t0:.2f} s")
+    if args.per_task:
+        per_task(manifest)
     rates: dict[tuple[str, int], float] = {}
     print(f"{'engine':>6} {'workers':>7} {'start-up s':>10} {'solves s':>9} {'solves/s':>9} {'wall s/solve':>12} "
           f"{'cpu s/solve':>11}")
-    for engine in args.engines.split(","):
+    for engine in [e for e in args.engines.split(",") if e in ("local", "ray")]:
         for w in [int(x) for x in args.workers.split(",")]:
             tmp = Path(tempfile.mkdtemp(prefix="gw-bench-sweep-"))
             try:
@@ -86,6 +105,86 @@ def main() -> None:
         if (engine, 1) in rates and (engine, 2) in rates:
             print(f"speed-up {engine}, 2 workers over 1: {rates[(engine, 2)] / rates[(engine, 1)]:.2f}×")
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
+
+
+def highs_alone(ctx, method: str) -> float:
+    """Seconds HiGHS alone takes to solve the model's LP from scratch: a new Highs instance, passModel,
+    run (the sweep's method, no output; HiGHS's dual simplex on these sizes is serial, and the threads
+    option cannot differ from the process's first HiGHS instance's). The LP is read out of a linopy hand-off first."""
+    import highspy
+    from linopy.solvers import Highs
+
+    lp = Highs._build_solver_model(ctx.model, set_names=False).getLp()
+    t0 = time.perf_counter()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("solver", method)
+    h.passModel(lp)
+    h.run()
+    seconds = time.perf_counter() - t0
+    status = h.getModelStatus()
+    assert status == highspy.HighsModelStatus.kOptimal, h.modelStatusToString(status)
+    return seconds
+
+
+def per_task(manifest) -> None:
+    """Each task in this process, through update-and-resolve and cold, step by step, against HiGHS alone."""
+    from dataclasses import asdict
+
+    import numpy as np
+
+    from gigawatt.optimize import optimize
+    from gigawatt.optimize.build import create_model
+    from gigawatt.optimize.resolve import Resolver
+    from gigawatt.portfolio import Portfolio
+    from gigawatt.sweep.executors import headline
+    from gigawatt.sweep.manifest import Task, resolve_task
+    from gigawatt.sweep.run import write_row
+
+    steps = ("read+validate", "portfolio", "build", "solve", "extract", "headline", "write")
+    tmp = Path(tempfile.mkdtemp(prefix="gw-bench-task-"))
+    try:
+        for mode in ("cold", "resolve", "resolve"):  # cold first, so that imports are warm in both
+            resolver = Resolver() if mode == "resolve" else None
+            times = {k: [] for k in (*steps, "total", "highs_alone", "highs_run")}
+            hows = []
+            summary = []
+            for task in manifest.tasks:
+                t = time.perf_counter()
+                resolved, sc = resolve_task(manifest, Task(**asdict(task)), validate=True)
+                t1 = time.perf_counter()
+                p = Portfolio.from_scenario(sc, resolved)
+                t2 = time.perf_counter()
+                plan = optimize(p, threads=1, confirm_binding=0, method=manifest.solve.get("method"),
+                                allow_unmet=manifest.solve.get("allow_unmet"), resolver=resolver)
+                t3 = time.perf_counter()
+                row = headline(plan, p)
+                t4 = time.perf_counter()
+                write_row(tmp / f"{task.task_id}.parquet", {"task_id": task.task_id, **row})
+                t5 = time.perf_counter()
+                a = plan.ds.attrs
+                other = (t3 - t2) - a["build_seconds"] - a["solve_seconds"] - a["extract_seconds"]
+                for k, v in zip(steps, (t1 - t, t2 - t1, a["build_seconds"], a["solve_seconds"],
+                                        a["extract_seconds"] + other, t4 - t3, t5 - t4)):
+                    times[k].append(v)
+                times["total"].append(t5 - t)
+                times["highs_run"].append(a["highs_run_seconds"])
+                ctx = create_model(p, allow_unmet=bool(a["allow_unmet"]))
+                times["highs_alone"].append(highs_alone(ctx, a["method"]))
+                hows.append(a["resolve"])
+                summary.append(row["objective_usd"])
+            mean = {k: float(np.nanmean(v)) for k, v in times.items()}
+            print(f"per task, {mode} ({len(manifest.tasks)} tasks, {', '.join(sorted(set(h.split(':')[0] for h in hows)))}): "
+                  + ", ".join(f"{k} {mean[k] * 1e3:.1f} ms" for k in (*steps, "total")))
+            print(f"  HiGHS inside the path {mean['highs_run'] * 1e3:.1f} ms; HiGHS alone from scratch "
+                  f"{mean['highs_alone'] * 1e3:.1f} ms; total / HiGHS alone = {mean['total'] / mean['highs_alone']:.1f}×")
+            if mode == "cold":
+                cold_objectives = np.array(summary)
+            else:
+                worst = float(np.max(np.abs(np.array(summary) - cold_objectives) / np.abs(cold_objectives)))
+                print(f"  objectives against cold: largest relative difference {worst:.1e}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -34,35 +34,69 @@ def pool_use(*, chips: xr.DataArray, efficiency: xr.DataArray, served: xr.DataAr
     """u[t] of rule 1: the smallest common used fraction of the pool that still delivers what was served.
 
     ``efficiency`` is 0 where an option may not serve a workload. Returns a (period,) array in [0, 1]; 1
-    where nothing of the pool is in service."""
-    import linopy
+    where nothing of the pool is in service.
 
+    The LP is small and solved once per plan (every sweep task): it is handed to HiGHS as arrays, without a
+    linopy model (which cost more than the rest of the extraction on small models). Rows: served[w,t] (where
+    something is served), pool[j,t] (pool options in service) and paid-per-use[j,t] (the others)."""
     k = 1e3  # kchips and MH100e-h keep the coefficients near 1
-    c = (chips / k).clip(min=0.0).transpose("supply", "period")
-    e = (efficiency * k / 1e6).transpose("supply", "workload", "period")
-    dem = (served / 1e6).clip(min=0.0).transpose("workload", "period")
-    pool_b = pool.astype(bool)
-    m = linopy.Model()
-    mask = (e > 0) & (c > 0)
-    y = m.add_variables(lower=0.0, coords=[e.indexes["supply"], e.indexes["workload"], e.indexes["period"]],
-                        name="y", mask=mask)
-    u = m.add_variables(lower=0.0, upper=1.0, coords=[c.indexes["period"]], name="u")
-    need = dem > 1e-9 * float(dem.max()) if dem.size and float(dem.max()) > 0 else dem > 0
-    # served to a relative 1e-7: the plan's own dispatch, read back from the solver, meets it to its tolerance
-    m.add_constraints((y * e).sum("supply") >= dem * (1 - 1e-7), name="served", mask=need)
-    used = y.sum("workload")
-    pool_rows = pool_b & (c > 0)
-    m.add_constraints(used - c * u <= 0, name="pool", mask=pool_rows)
-    m.add_constraints(used <= c, name="paid-per-use", mask=(~pool_b) & (c > 0))
-    m.add_objective(u.sum())
-    from gigawatt.optimize.solve import solve_in_scratch
-
-    status, _ = solve_in_scratch(m, solver_name="highs", io_api="direct", progress=False, output_flag=False)
-    if status != "ok":
-        raise RuntimeError(f"attribution LP did not solve: {status}")
-    out = u.solution.fillna(1.0) / (1 - 1e-7)  # undo the tolerance: a fully used pool reads 1, not 1 − 1e-7
-    has_pool = c.where(pool_b, 0.0).sum("supply") > 0
+    c_da = (chips / k).clip(min=0.0).transpose("supply", "period")
+    sup, per = c_da.indexes["supply"], c_da.indexes["period"]
+    c = c_da.values
+    e = (efficiency * k / 1e6).transpose("supply", "workload", "period").reindex(supply=sup, period=per)
+    wl = e.indexes["workload"]
+    e = e.values
+    dem = (served / 1e6).clip(min=0.0).transpose("workload", "period").reindex(workload=wl, period=per).values
+    pool_b = pool.astype(bool).reindex(supply=sup).values
+    u = _min_pool_use(c, np.nan_to_num(e), np.nan_to_num(dem), pool_b)
+    out = xr.DataArray(u / (1 - 1e-7), coords={"period": per})  # undo the tolerance: a fully used pool reads 1
+    has_pool = c_da.where(xr.DataArray(pool_b, coords={"supply": sup}), 0.0).sum("supply") > 0
     return xr.where(has_pool, out.clip(0.0, 1.0), 1.0)
+
+
+def _min_pool_use(c: np.ndarray, e: np.ndarray, dem: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """Solve rule 1's LP over arrays: c (option, period), e (option, workload, period), dem (workload,
+    period), pool (option,). Returns u (period,)."""
+    import highspy
+
+    n_j, n_w, n_t = e.shape
+    mask = (e > 0) & (c[:, None, :] > 0)
+    j, w, t = np.nonzero(mask)
+    n_y = len(j)
+    ucol = n_y + np.arange(n_t)  # u[t] after the y columns
+    need = dem > (1e-9 * dem.max() if dem.size and dem.max() > 0 else 0.0)
+    rows, cols, vals, lo, up = [], [], [], [], []
+    # served: Σ_j e y ≥ dem (1 − 1e-7), for (w, t) with something served; rows without a term are dropped
+    code = w * n_t + t
+    keep = need[w, t]
+    served_ids, r = np.unique(code[keep], return_inverse=True)
+    rows.append(r), cols.append(np.flatnonzero(keep)), vals.append(e[mask][keep])
+    lo.append(dem.reshape(-1)[served_ids] * (1 - 1e-7)), up.append(np.full(len(served_ids), np.inf))
+    base = len(served_ids)
+    # pool: Σ_w y[j,w,t] − c[j,t] u[t] ≤ 0 ; paid-per-use: Σ_w y[j,w,t] ≤ c[j,t]; for options in service
+    live_j, live_t = np.nonzero(c > 0)
+    jt = np.full((n_j, n_t), -1)
+    jt[live_j, live_t] = base + np.arange(len(live_j))
+    rows.append(jt[j, t]), cols.append(np.arange(n_y)), vals.append(np.ones(n_y))
+    in_pool = pool[live_j]
+    rows.append(jt[live_j, live_t][in_pool]), cols.append(ucol[live_t[in_pool]])
+    vals.append(-c[live_j, live_t][in_pool])
+    lo.append(np.full(len(live_j), -np.inf)), up.append(np.where(in_pool, 0.0, c[live_j, live_t]))
+    r, cc, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    n_rows = base + len(live_j)
+    order = np.lexsort((cc, r))
+    r, cc, v = r[order], cc[order], v[order]
+    starts = np.searchsorted(r, np.arange(n_rows)).astype(np.int32)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.addVars(n_y + n_t, np.zeros(n_y + n_t), np.concatenate([np.full(n_y, np.inf), np.ones(n_t)]))
+    h.changeColsCost(n_t, ucol.astype(np.int32), np.ones(n_t))
+    if n_rows:
+        h.addRows(n_rows, np.concatenate(lo), np.concatenate(up), len(v), starts, cc.astype(np.int32), v)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        raise RuntimeError(f"attribution LP did not solve: {h.modelStatusToString(h.getModelStatus())}")
+    return np.asarray(h.getSolution().col_value)[n_y:]
 
 
 def attribute(*, chips: xr.DataArray, efficiency: xr.DataArray, served: xr.DataArray, cost: xr.DataArray,

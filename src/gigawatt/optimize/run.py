@@ -17,7 +17,7 @@ from gigawatt.optimize.build import create_model
 from gigawatt.optimize.capacity import effective_compute
 from gigawatt.optimize.context import CHIP_SCALE, COMPUTE_SCALE, MONEY_SCALE, Context
 from gigawatt.optimize.objective import cost_coefficients, fixed_payments_npv_musd
-from gigawatt.optimize.solve import solve, solve_in_scratch
+from gigawatt.optimize.solve import solve
 from gigawatt.portfolio import Portfolio
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: str | None = None,
              threads: int | None = None, time_limit: float | None = None, verbose: bool = False,
-             save_lp: str | Path | None = None, confirm_binding: int = 8):
+             save_lp: str | Path | None = None, confirm_binding: int = 8, resolver=None):
     """Least-cost plan for ``portfolio``.
 
     Parameters
@@ -41,6 +41,8 @@ def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: s
     confirm_binding
         Re-solve with each of this many most valuable binding constraints relaxed, to report only savings
         that hold (:func:`confirm`; 0 skips it, as sweeps do).
+    resolver
+        A :class:`~gigawatt.optimize.resolve.Resolver`: update a HiGHS model, re-solve warm (:func:`_solve_step`).
 
     Returns
     -------
@@ -63,8 +65,8 @@ def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: s
     build_s = time.perf_counter() - t0
     if save_lp:
         ctx.model.to_file(Path(save_lp))
-    result = solve(ctx, method=method or cfg.method, threads=threads or cfg.threads,
-                   time_limit=time_limit if time_limit is not None else cfg.time_limit, verbose=verbose)
+    result, how = _solve_step(ctx, resolver, verbose, method=method or cfg.method, threads=threads or cfg.threads,
+                              time_limit=time_limit if time_limit is not None else cfg.time_limit)
     if result.termination in ("infeasible", "infeasible_or_unbounded"):
         iis = diagnose.iis_rows(ctx)
         conflicts = diagnose.elastic_explanation(portfolio)
@@ -92,6 +94,7 @@ def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: s
         "highs_run_seconds": result.highs_run_seconds if result.highs_run_seconds is not None else np.nan,
         "extract_seconds": extract_s,
         "allow_unmet": int(allow),
+        "resolve": how,
     })
     attach_inputs(ds, portfolio)
     if confirm_binding:
@@ -100,6 +103,17 @@ def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: s
                                                            method=result.method, threads=threads or cfg.threads))
         ds.attrs["confirm_seconds"] = time.perf_counter() - t2
     return Plan(ds, portfolio)
+
+
+def _solve_step(ctx: Context, resolver, verbose: bool, **opts):
+    """HiGHS on ``ctx``: through ``resolver`` (update and warm re-solve) when given, else cold; a
+    non-optimal update is repeated cold so that errors and their diagnosis are the cold path's."""
+    if resolver is None:
+        return solve(ctx, **opts, verbose=verbose), "cold"
+    result, how = resolver.solve(ctx, **opts)
+    if result.status != "ok" or result.termination != "optimal":
+        return solve(ctx, **opts, verbose=verbose), f"cold (after {how}: {result.termination})"
+    return result, how
 
 
 # The step each family's right-hand side is relaxed by to confirm a shadow price (in the sentence's unit;
@@ -123,8 +137,11 @@ def confirm(ctx: Context, ds: xr.Dataset, *, top: int = 5, method: str = "simple
     cand = binding_candidates(ds)
     if cand.empty:
         return []
+    from gigawatt.optimize.resolve import Resolver
+
     m = ctx.model
     base = float(m.objective.value)
+    resolver = Resolver(max_structures=1)
     out = []
     for _, r in cand.head(top).iterrows():
         family = r["constraint"]
@@ -148,16 +165,17 @@ def confirm(ctx: Context, ds: xr.Dataset, *, top: int = 5, method: str = "simple
         rhs.loc[coords] = old + (delta if sign.startswith("<") else -delta)
         con.update(rhs=rhs)
         try:
-            status, termination = solve_in_scratch(m, solver_name="highs", io_api="direct", progress=False,
-                                                   output_flag=False, solver=method,
-                                                   **({"threads": int(threads)} if threads else {}))
-            new = float(m.objective.value) if status == "ok" and termination == "optimal" else np.nan
+            # one HiGHS model for all relaxations: each changes one right-hand side and re-solves warm
+            result, _ = resolver.solve(ctx, method=method, threads=threads)
+            ok = result.status == "ok" and result.termination == "optimal"
+            new = float(m.objective.value) if ok else np.nan
         finally:
             rhs.loc[coords] = old
             con.update(rhs=rhs)
         saving = (base - new) * MONEY_SCALE / step if np.isfinite(new) else np.nan
         out.append({"constraint": family, "coords": {k: str(v) for k, v in coords.items()}, "step": step,
                     "unit": unit, "pv_usd": max(0.0, saving) if np.isfinite(saving) else None})
+    resolver.close()
     return out
 
 

@@ -84,10 +84,25 @@ def param_columns(params: dict) -> dict:
     return out
 
 
+_RESOLVER = None
+
+
+def resolver():
+    """This process's :class:`~gigawatt.optimize.resolve.Resolver`: the HiGHS models of the structures its
+    tasks had, kept between tasks so that a task of a known structure is an update and a warm re-solve."""
+    global _RESOLVER
+    if _RESOLVER is None:
+        from gigawatt.optimize.resolve import Resolver
+
+        _RESOLVER = Resolver()
+    return _RESOLVER
+
+
 def run_task(spec: dict) -> dict:
     """Solve one task of a manifest and return its row; never raises (a failure is a row with
     status 'failed' and the error text). ``spec``: base_yaml, task (a manifest Task as a dict), solve
-    options, attempt."""
+    options, attempt, and ``resolve`` (default true: re-solve warm on this worker's HiGHS model of the
+    same structure; false: build and solve cold). The row's ``resolve`` column says which happened."""
     t0 = time.perf_counter()
     c0 = time.process_time()
     task = spec["task"]
@@ -105,8 +120,10 @@ def run_task(spec: dict) -> dict:
         solve = spec.get("solve") or {}
         t1 = time.perf_counter()
         plan = optimize(portfolio, allow_unmet=solve.get("allow_unmet"), method=solve.get("method"), threads=1,
-                        confirm_binding=0)  # a sweep reads no binding constraints
+                        confirm_binding=0,  # a sweep reads no binding constraints
+                        resolver=resolver() if spec.get("resolve", True) else None)
         row["solve_s"] = time.perf_counter() - t1
+        row["resolve"] = str(plan.ds.attrs.get("resolve", "cold"))
         row.update(headline(plan, portfolio))
         row["status"] = "ok"
     except Exception as exc:  # reported in the row, retried by the driver
