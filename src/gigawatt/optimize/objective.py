@@ -84,6 +84,8 @@ def define_objective(ctx: Context) -> None:
         ctx.slacks["Workload-demand"] = ("Workload-unmet", ELASTIC_PENALTY["Workload-demand"])
         for name, (var, penalty) in ctx.slacks.items():
             terms.append((m.variables[var] * penalty).sum())
+    if not terms:  # nothing the plan decides costs anything (e.g. take-or-pay only): objective 0
+        terms.append(0 * x.sum())
     m.add_objective(sum(terms[1:], terms[0]))
 
 
