@@ -28,27 +28,32 @@ LINES: dict[str, tuple[str, str]] = {
     "contract_take_or_pay_usd": ("take-or-pay payments of firm capacity contracts, used or not", "flow"),
     "contract_use_usd": ("capacity contracts paid per chip-hour used (non take-or-pay share, options)", "flow"),
     "contract_usd": ("capacity contracts: take-or-pay + use", "flow"),
-    "energy_usd": ("electricity of owned chips in service", "flow"),
+    "energy_usd": ("electricity of owned chips in service (the lab's share at joint-venture sites)", "flow"),
+    "offtake_usd": ("joint-venture sites: the partners' share of the JV's offtake price for chips in service",
+                    "flow"),
     "other_costs_usd": ("non-compute costs (finance.other_costs)", "flow"),
-    "ebitda_usd": ("revenue − lease − contracts − energy − other costs", "flow"),
+    "ebitda_usd": ("revenue − lease − contracts − energy − offtake − other costs", "flow"),
     "depreciation_chips_usd": ("straight line over each chip's useful life", "flow"),
     "depreciation_sites_usd": ("straight line over each site's facility_life", "flow"),
     "depreciation_usd": ("chips + sites", "flow"),
     "operating_income_usd": ("EBITDA − depreciation", "flow"),
-    "compute_cost_usd": ("P&L compute cost: lease + contracts + energy + depreciation", "flow"),
+    "compute_cost_usd": ("P&L compute cost: lease + contracts + energy + offtake + depreciation", "flow"),
     "compute_cost_training_usd": ("compute cost allocated to training workloads", "flow"),
     "compute_cost_inference_usd": ("compute cost allocated to inference workloads", "flow"),
     "compute_cost_research_usd": ("compute cost allocated to research workloads", "flow"),
     "compute_cost_idle_usd": ("compute cost of capacity serving no workload", "flow"),
     "capex_chips_usd": ("chips bought, paid when installed", "flow"),
     "capex_sites_usd": ("facility power built, paid when energised", "flow"),
-    "capex_usd": ("chips + sites", "flow"),
+    "capex_usd": ("chips + sites (the lab's share)", "flow"),
+    "capex_partners_usd": ("joint-venture partners' share of chips and sites bought at JV sites (not the lab's cash)",
+                           "flow"),
+    "capex_sites_total_usd": ("all capex at the lab's and JV sites, whoever pays: lab's + partners'", "flow"),
     "free_cash_flow_usd": ("EBITDA − capex", "flow"),
     "funding_usd": ("funding rounds (finance.funding)", "flow"),
     "vendor_equity_usd": ("vendor equity per GW deployed under firm supply deals", "flow"),
     "financing_usd": ("funding + vendor equity", "flow"),
     "inflows_usd": ("revenue + funding + vendor equity", "flow"),
-    "outflows_usd": ("capex + lease + contracts + energy + other costs", "flow"),
+    "outflows_usd": ("capex + lease + contracts + energy + offtake + other costs", "flow"),
     "cash_flow_usd": ("inflows − outflows (= free cash flow + financing)", "flow"),
     "cumulative_cash_flow_usd": ("Σ cash flow up to and including the period", "stock"),
     "cash_usd": ("starting cash + cumulative cash flow, at the period's end", "stock"),
@@ -144,9 +149,10 @@ def _operating_costs(out: xr.Dataset, ds: xr.Dataset, d: xr.Dataset, zero: xr.Da
     out["contract_take_or_pay_usd"] = per_period(fixed)
     out["contract_use_usd"] = out["contract_usd"] - out["contract_take_or_pay_usd"]
     out["energy_usd"] = per_period(_total(ds, "cost_energy_usd", zero))
+    out["offtake_usd"] = per_period(_total(ds, "cost_offtake_usd", zero))
     out["other_costs_usd"] = per_period(d["other_costs_usd"])
     out["ebitda_usd"] = (out["revenue_usd"] - out["lease_usd"] - out["contract_usd"] - out["energy_usd"]
-                         - out["other_costs_usd"])
+                         - out["offtake_usd"] - out["other_costs_usd"])
 
 
 def _capex_and_depreciation(out: xr.Dataset, ds: xr.Dataset, portfolio: Portfolio, zero: xr.DataArray,
@@ -155,6 +161,9 @@ def _capex_and_depreciation(out: xr.Dataset, ds: xr.Dataset, portfolio: Portfoli
     out["capex_chips_usd"] = per_period(_total(ds, "cost_capex_chips_usd", zero))
     out["capex_sites_usd"] = per_period(_total(ds, "cost_capex_sites_usd", zero))
     out["capex_usd"] = out["capex_chips_usd"] + out["capex_sites_usd"]
+    out["capex_partners_usd"] = per_period(_total(ds, "cost_capex_chips_partners_usd", zero)
+                                           + _total(ds, "cost_capex_sites_partners_usd", zero))
+    out["capex_sites_total_usd"] = out["capex_usd"] + out["capex_partners_usd"]
     out["depreciation_chips_usd"] = zero
     if "cost_capex_chips_usd" in ds and ds.sizes["supply"]:
         supply = ds["supply"].values
@@ -176,7 +185,8 @@ def _capex_and_depreciation(out: xr.Dataset, ds: xr.Dataset, portfolio: Portfoli
 
 def _compute_cost(out: xr.Dataset, ds: xr.Dataset, portfolio: Portfolio, per_period) -> None:
     """Compute cost in the P&L, split by workload (the plan's allocation by chips serving each)."""
-    out["compute_cost_usd"] = out["lease_usd"] + out["contract_usd"] + out["energy_usd"] + out["depreciation_usd"]
+    out["compute_cost_usd"] = (out["lease_usd"] + out["contract_usd"] + out["energy_usd"] + out["offtake_usd"]
+                               + out["depreciation_usd"])
     by_w = per_period(ds["cost_by_workload_usd"]).transpose("period", "workload")
     out["compute_cost_by_workload_usd"] = by_w
     kinds = xr.DataArray(portfolio.workloads.loc[ds["workload"].values, "kind"].to_numpy(),
@@ -196,7 +206,7 @@ def _financing_and_cash(out: xr.Dataset, d: xr.Dataset, portfolio: Portfolio, pe
     out["free_cash_flow_usd"] = out["ebitda_usd"] - out["capex_usd"]
     out["inflows_usd"] = out["revenue_usd"] + out["financing_usd"]
     out["outflows_usd"] = (out["capex_usd"] + out["lease_usd"] + out["contract_usd"] + out["energy_usd"]
-                           + out["other_costs_usd"])
+                           + out["offtake_usd"] + out["other_costs_usd"])
     out["cash_flow_usd"] = out["inflows_usd"] - out["outflows_usd"]
     start = float(portfolio.scenario.finance.starting_cash)
     out["cumulative_cash_flow_usd"] = out["cash_flow_usd"].cumsum("period", skipna=False)

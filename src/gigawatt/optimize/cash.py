@@ -84,7 +84,7 @@ def define_cash_floor(ctx: Context) -> None:
         flow = flow - (x.sel(supply=ctx.contract) * c["contract_use"]).sum(["supply", "workload"])
     if len(ctx.own):
         flow = flow - (m.variables["Own-buy"].fillna(0) * c["own_buy"]).sum("supply")
-        flow = flow - (m.variables["Own-chips"] * c["own_energy"]).sum("supply")
+        flow = flow - (m.variables["Own-chips"] * (c["own_energy"] + c["own_offtake"])).sum("supply")
     if len(p.sites):
         pw = m.variables["Site-power"]
         flow = flow - ((pw - pw.shift(period=1).fillna(0)) * c["site_build"]).sum("site")

@@ -328,6 +328,21 @@ class Offer(Base):
     source: str | None = None
 
 
+class Ownership(Base):
+    """Who pays for a joint venture's sites: the lab its equity share, the partners the rest; the lab pays
+    the JV an offtake price for the partners' share of the capacity it uses (docs/finance.md, "Joint ventures")."""
+
+    lab_share: Fraction
+    """The lab's equity share of the sites' capex (chips and facility) and energy; the partners pay the rest."""
+    offtake_price: dict[str, Quantity("USD/hour")] = {}
+    """Price per chip-hour the JV charges for capacity in service, by accelerator id (default: the JV's
+    levelised cost at partner_return: capex annuities of chip and facility, plus energy)."""
+    partner_return: Fraction | None = None
+    """Annual return the partners earn in the default offtake price (default: horizon.discount_rate)."""
+    source: str | None = None
+    notes: str | None = None
+
+
 class Provider(Base):
     kind: Literal["cloud", "neocloud", "owned", "joint_venture"]
     """cloud and neocloud rent capacity (offers); owned and joint_venture build sites."""
@@ -335,6 +350,8 @@ class Provider(Base):
     """Accelerators rentable on demand, by accelerator id."""
     sites: list[str] = []
     """Names of the sites (owned and joint_venture providers) this provider builds."""
+    ownership: Ownership | None = None
+    """joint_venture: the lab's share of its sites and the offtake price (default: the lab owns 100%)."""
     description: str = ""
     source: str | None = None
     notes: str | None = None
@@ -357,6 +374,8 @@ class Site(Base):
     """Accelerator ids that can be installed here."""
     facility_life: Quantity("year") = 14.0
     """Depreciation life of the facility (default 14 years: Epoch TCO model [S31], hardware.md §3.7)."""
+    ownership: Ownership | None = None
+    """The lab's share of this site, when it differs from its provider's ownership."""
     location: str | None = None
     source: str | None = None
     notes: str | None = None
