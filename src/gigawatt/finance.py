@@ -37,6 +37,8 @@ LINES: dict[str, tuple[str, str]] = {
     "depreciation_sites_usd": ("straight line over each site's facility_life", "flow"),
     "depreciation_usd": ("chips + sites", "flow"),
     "operating_income_usd": ("EBITDA − depreciation", "flow"),
+    "debt_interest_usd": ("interest paid on debt among the funding (finance.funding, kind debt)", "flow"),
+    "income_before_tax_usd": ("operating income − interest", "flow"),
     "compute_cost_usd": ("P&L compute cost: lease + contracts + energy + offtake + depreciation", "flow"),
     "compute_cost_training_usd": ("compute cost allocated to training workloads", "flow"),
     "compute_cost_inference_usd": ("compute cost allocated to inference workloads", "flow"),
@@ -48,16 +50,19 @@ LINES: dict[str, tuple[str, str]] = {
     "capex_partners_usd": ("joint-venture partners' share of chips and sites bought at JV sites (not the lab's cash)",
                            "flow"),
     "capex_sites_total_usd": ("all capex at the lab's and JV sites, whoever pays: lab's + partners'", "flow"),
-    "free_cash_flow_usd": ("EBITDA − capex", "flow"),
-    "funding_usd": ("funding rounds (finance.funding)", "flow"),
+    "free_cash_flow_usd": ("cash flow before financing (free cash flow): EBITDA − capex", "flow"),
+    "funding_usd": ("funding rounds and debt drawn (finance.funding)", "flow"),
+    "debt_repaid_usd": ("principal of debt repaid", "flow"),
     "vendor_equity_usd": ("vendor equity per GW deployed under firm supply deals", "flow"),
-    "financing_usd": ("funding + vendor equity", "flow"),
+    "financing_usd": ("financing: funding + vendor equity − interest − principal repaid", "flow"),
     "inflows_usd": ("revenue + funding + vendor equity", "flow"),
-    "outflows_usd": ("capex + lease + contracts + energy + offtake + other costs", "flow"),
-    "cash_flow_usd": ("inflows − outflows (= free cash flow + financing)", "flow"),
+    "outflows_usd": ("capex + lease + contracts + energy + offtake + other costs + interest + principal repaid",
+                     "flow"),
+    "cash_flow_usd": ("cash flow after financing: inflows − outflows (= free cash flow + financing)", "flow"),
     "cumulative_cash_flow_usd": ("Σ cash flow up to and including the period", "stock"),
     "cash_usd": ("starting cash + cumulative cash flow, at the period's end", "stock"),
     "net_book_value_usd": ("Σ capex − Σ depreciation, at the period's end", "stock"),
+    "debt_outstanding_usd": ("debt principal not yet repaid, at the period's end", "stock"),
 }
 
 
@@ -202,11 +207,17 @@ def _financing_and_cash(out: xr.Dataset, d: xr.Dataset, portfolio: Portfolio, pe
     out["funding_usd"] = per_period(d["funding_usd"])
     equity = vendor_equity_by_deal_usd(portfolio).sum("deal")
     out["vendor_equity_usd"] = per_period(equity)
-    out["financing_usd"] = out["funding_usd"] + out["vendor_equity_usd"]
+    debt = {k: per_period(d[k]) if k in d else xr.zeros_like(out["funding_usd"])
+            for k in ("debt_interest_usd", "debt_repaid_usd", "debt_outstanding_usd")}
+    out.update(debt)
+    out["income_before_tax_usd"] = out["operating_income_usd"] - out["debt_interest_usd"]
+    out["financing_usd"] = (out["funding_usd"] + out["vendor_equity_usd"] - out["debt_interest_usd"]
+                            - out["debt_repaid_usd"])
     out["free_cash_flow_usd"] = out["ebitda_usd"] - out["capex_usd"]
-    out["inflows_usd"] = out["revenue_usd"] + out["financing_usd"]
+    out["inflows_usd"] = out["revenue_usd"] + out["funding_usd"] + out["vendor_equity_usd"]
     out["outflows_usd"] = (out["capex_usd"] + out["lease_usd"] + out["contract_usd"] + out["energy_usd"]
-                           + out["offtake_usd"] + out["other_costs_usd"])
+                           + out["offtake_usd"] + out["other_costs_usd"] + out["debt_interest_usd"]
+                           + out["debt_repaid_usd"])
     out["cash_flow_usd"] = out["inflows_usd"] - out["outflows_usd"]
     start = float(portfolio.scenario.finance.starting_cash)
     out["cumulative_cash_flow_usd"] = out["cash_flow_usd"].cumsum("period", skipna=False)

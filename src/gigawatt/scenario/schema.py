@@ -451,10 +451,29 @@ class Workload(Base):
 
 class Funding(Base):
     period: Period
+    """Period the money is received (a loan: drawn at the period's start)."""
     amount: Quantity("USD")
     kind: Literal["equity", "debt", "grant"] = "equity"
+    interest_rate: Fraction | None = None
+    """debt: annual interest on the balance outstanding, paid each period (required for debt)."""
+    term: Quantity("year", positive=True) | None = None
+    """debt: years until the last repayment (required for debt)."""
+    repayment: Literal["bullet", "amortising"] = "bullet"
+    """debt: bullet = all principal in the term's last period; amortising = equal principal each period."""
     source: str | None = None
     notes: str | None = None
+
+    @model_validator(mode="after")
+    def _debt_terms(self) -> "Funding":
+        if self.kind == "debt" and (self.interest_rate is None or self.term is None):
+            raise PydanticCustomError("funding", "{msg}", {
+                "msg": "a debt needs interest_rate and term (its interest and repayments are cash flows)",
+                "fix": "add interest_rate (e.g. 6%) and term (e.g. 3 years), or make it kind: equity"})
+        if self.kind != "debt" and (self.interest_rate is not None or self.term is not None):
+            raise PydanticCustomError("funding", "{msg}", {
+                "msg": f"interest_rate and term apply to debt only, not to {self.kind}",
+                "fix": "remove them, or set kind: debt"})
+        return self
 
 
 class Finance(Base):
