@@ -30,31 +30,41 @@ LINES: dict[str, tuple[str, str]] = {
     "contract_take_or_pay_usd": ("take-or-pay payments of firm capacity contracts, used or not", "flow"),
     "contract_use_usd": ("capacity contracts paid per chip-hour used (non take-or-pay share, options)", "flow"),
     "contract_usd": ("capacity contracts: take-or-pay + use", "flow"),
-    "energy_usd": ("electricity of owned chips in service", "flow"),
+    "energy_usd": ("electricity of owned chips in service (the lab's share at joint-venture sites)", "flow"),
+    "offtake_usd": ("joint-venture sites: the partners' share of the JV's offtake price for chips in service",
+                    "flow"),
     "other_costs_usd": ("non-compute costs (finance.other_costs)", "flow"),
-    "ebitda_usd": ("revenue − lease − contracts − energy − other costs", "flow"),
+    "ebitda_usd": ("revenue − lease − contracts − energy − offtake − other costs", "flow"),
     "depreciation_chips_usd": ("straight line over each chip's useful life", "flow"),
     "depreciation_sites_usd": ("straight line over each site's facility_life", "flow"),
     "depreciation_usd": ("chips + sites", "flow"),
     "operating_income_usd": ("EBITDA − depreciation", "flow"),
-    "compute_cost_usd": ("P&L compute cost: lease + contracts + energy + depreciation", "flow"),
+    "debt_interest_usd": ("interest paid on debt among the funding (finance.funding, kind debt)", "flow"),
+    "income_before_tax_usd": ("operating income − interest", "flow"),
+    "compute_cost_usd": ("P&L compute cost: lease + contracts + energy + offtake + depreciation", "flow"),
     "compute_cost_training_usd": ("compute cost allocated to training workloads", "flow"),
     "compute_cost_inference_usd": ("compute cost allocated to inference workloads", "flow"),
     "compute_cost_research_usd": ("compute cost allocated to research workloads", "flow"),
     "compute_cost_idle_usd": ("compute cost of capacity serving no workload", "flow"),
     "capex_chips_usd": ("chips bought, paid when installed", "flow"),
     "capex_sites_usd": ("facility power built, paid when energised", "flow"),
-    "capex_usd": ("chips + sites", "flow"),
+    "capex_usd": ("chips + sites (the lab's share)", "flow"),
+    "capex_partners_usd": ("joint-venture partners' share of chips and sites bought at JV sites (not the lab's cash)",
+                           "flow"),
+    "capex_sites_total_usd": ("all capex at the lab's and JV sites, whoever pays: lab's + partners'", "flow"),
     "free_cash_flow_usd": ("cash flow before financing (free cash flow): EBITDA − capex", "flow"),
-    "funding_usd": ("funding rounds (finance.funding)", "flow"),
+    "funding_usd": ("funding rounds and debt drawn (finance.funding)", "flow"),
+    "debt_repaid_usd": ("principal of debt repaid", "flow"),
     "vendor_equity_usd": ("vendor equity per GW deployed under firm supply deals", "flow"),
-    "financing_usd": ("funding + vendor equity", "flow"),
+    "financing_usd": ("financing: funding + vendor equity − interest − principal repaid", "flow"),
     "inflows_usd": ("revenue + funding + vendor equity", "flow"),
-    "outflows_usd": ("capex + lease + contracts + energy + other costs", "flow"),
+    "outflows_usd": ("capex + lease + contracts + energy + offtake + other costs + interest + principal repaid",
+                     "flow"),
     "cash_flow_after_financing_usd": ("inflows − outflows (= free cash flow + financing)", "flow"),
     "cumulative_free_cash_flow_usd": ("Σ free cash flow up to and including the period", "stock"),
     "cash_usd": ("cash position: starting cash + Σ cash flow after financing, at the period's end", "stock"),
     "net_book_value_usd": ("Σ capex − Σ depreciation, at the period's end", "stock"),
+    "debt_outstanding_usd": ("debt principal not yet repaid, at the period's end", "stock"),
 }
 
 
@@ -146,9 +156,10 @@ def _operating_costs(out: xr.Dataset, ds: xr.Dataset, d: xr.Dataset, zero: xr.Da
     out["contract_take_or_pay_usd"] = per_period(fixed)
     out["contract_use_usd"] = out["contract_usd"] - out["contract_take_or_pay_usd"]
     out["energy_usd"] = per_period(_total(ds, "cost_energy_usd", zero))
+    out["offtake_usd"] = per_period(_total(ds, "cost_offtake_usd", zero))
     out["other_costs_usd"] = per_period(d["other_costs_usd"])
     out["ebitda_usd"] = (out["revenue_usd"] - out["lease_usd"] - out["contract_usd"] - out["energy_usd"]
-                         - out["other_costs_usd"])
+                         - out["offtake_usd"] - out["other_costs_usd"])
 
 
 def _capex_and_depreciation(out: xr.Dataset, ds: xr.Dataset, portfolio: Portfolio, zero: xr.DataArray,
@@ -157,6 +168,9 @@ def _capex_and_depreciation(out: xr.Dataset, ds: xr.Dataset, portfolio: Portfoli
     out["capex_chips_usd"] = per_period(_total(ds, "cost_capex_chips_usd", zero))
     out["capex_sites_usd"] = per_period(_total(ds, "cost_capex_sites_usd", zero))
     out["capex_usd"] = out["capex_chips_usd"] + out["capex_sites_usd"]
+    out["capex_partners_usd"] = per_period(_total(ds, "cost_capex_chips_partners_usd", zero)
+                                           + _total(ds, "cost_capex_sites_partners_usd", zero))
+    out["capex_sites_total_usd"] = out["capex_usd"] + out["capex_partners_usd"]
     out["depreciation_chips_usd"] = zero
     if "cost_capex_chips_usd" in ds and ds.sizes["supply"]:
         supply = ds["supply"].values
@@ -178,7 +192,8 @@ def _capex_and_depreciation(out: xr.Dataset, ds: xr.Dataset, portfolio: Portfoli
 
 def _compute_cost(out: xr.Dataset, ds: xr.Dataset, portfolio: Portfolio, per_period) -> None:
     """Compute cost in the P&L, split by workload (the plan's allocation by chips serving each)."""
-    out["compute_cost_usd"] = out["lease_usd"] + out["contract_usd"] + out["energy_usd"] + out["depreciation_usd"]
+    out["compute_cost_usd"] = (out["lease_usd"] + out["contract_usd"] + out["energy_usd"] + out["offtake_usd"]
+                               + out["depreciation_usd"])
     by_w = per_period(ds["cost_by_workload_usd"]).transpose("period", "workload")
     out["compute_cost_by_workload_usd"] = by_w
     kinds = xr.DataArray(portfolio.workloads.loc[ds["workload"].values, "kind"].to_numpy(),
@@ -194,11 +209,17 @@ def _financing_and_cash(out: xr.Dataset, d: xr.Dataset, portfolio: Portfolio, pe
     out["funding_usd"] = per_period(d["funding_usd"])
     equity = vendor_equity_by_deal_usd(portfolio).sum("deal")
     out["vendor_equity_usd"] = per_period(equity)
-    out["financing_usd"] = out["funding_usd"] + out["vendor_equity_usd"]
+    debt = {k: per_period(d[k]) if k in d else xr.zeros_like(out["funding_usd"])
+            for k in ("debt_interest_usd", "debt_repaid_usd", "debt_outstanding_usd")}
+    out.update(debt)
+    out["income_before_tax_usd"] = out["operating_income_usd"] - out["debt_interest_usd"]
+    out["financing_usd"] = (out["funding_usd"] + out["vendor_equity_usd"] - out["debt_interest_usd"]
+                            - out["debt_repaid_usd"])
     out["free_cash_flow_usd"] = out["ebitda_usd"] - out["capex_usd"]
-    out["inflows_usd"] = out["revenue_usd"] + out["financing_usd"]
+    out["inflows_usd"] = out["revenue_usd"] + out["funding_usd"] + out["vendor_equity_usd"]
     out["outflows_usd"] = (out["capex_usd"] + out["lease_usd"] + out["contract_usd"] + out["energy_usd"]
-                           + out["other_costs_usd"])
+                           + out["offtake_usd"] + out["other_costs_usd"] + out["debt_interest_usd"]
+                           + out["debt_repaid_usd"])
     out["cash_flow_after_financing_usd"] = out["inflows_usd"] - out["outflows_usd"]
     start = float(portfolio.scenario.finance.starting_cash)
     out["cumulative_free_cash_flow_usd"] = out["free_cash_flow_usd"].cumsum("period", skipna=False)

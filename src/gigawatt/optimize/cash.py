@@ -48,11 +48,13 @@ def vendor_equity_by_deal_usd(portfolio: Portfolio) -> xr.DataArray:
 
 def fixed_cash_flow_usd(portfolio: Portfolio) -> xr.DataArray:
     """Cash flow per period the plan cannot change (USD): exogenous revenue + funding + vendor equity
-    − other costs − take-or-pay payments of firm contracts."""
+    − other costs − take-or-pay payments of firm contracts − interest and principal repaid on debt."""
     d = portfolio.data
     fixed = d["contract_fixed_payment_usd"].sum("supply") if d.sizes.get("supply", 0) else 0.0
     equity = vendor_equity_by_deal_usd(portfolio).sum("deal")
     flow = d["revenue_usd"] + d["funding_usd"] - d["other_costs_usd"] - fixed
+    if "debt_interest_usd" in d:  # debt among the funding: interest and principal repaid leave cash
+        flow = flow - d["debt_interest_usd"] - d["debt_repaid_usd"]
     return flow + equity.assign_coords(period=d.indexes["period"])
 
 
@@ -84,7 +86,7 @@ def define_cash_floor(ctx: Context) -> None:
         flow = flow - (x.sel(supply=ctx.contract) * c["contract_use"]).sum(["supply", "workload"])
     if len(ctx.own):
         flow = flow - (m.variables["Own-buy"].fillna(0) * c["own_buy"]).sum("supply")
-        flow = flow - (m.variables["Own-chips"] * c["own_energy"]).sum("supply")
+        flow = flow - (m.variables["Own-chips"] * (c["own_energy"] + c["own_offtake"])).sum("supply")
     if len(p.sites):
         pw = m.variables["Site-power"]
         flow = flow - ((pw - pw.shift(period=1).fillna(0)) * c["site_build"]).sum("site")

@@ -78,7 +78,9 @@ class Context:
         """An accelerator or site attribute for each own supply option."""
         p = self.portfolio
         sup = p.supply.loc[self.own]
-        if column in p.accelerators.columns:
+        if column in ("lab_share", "offtake_usd_per_chip_hour"):  # of the option (joint-venture sites)
+            values = sup[column].to_numpy(dtype=float)
+        elif column in p.accelerators.columns:
             values = p.accelerators.loc[sup["accelerator"], column].to_numpy(dtype=float)
         else:
             values = p.sites.loc[sup["site"], column].to_numpy(dtype=float)

@@ -32,22 +32,28 @@ def cost_coefficients(ctx: Context) -> dict[str, xr.DataArray]:
     hours = ctx.hours()
     out: dict[str, xr.DataArray] = {}
     if len(ctx.own):
+        # at a joint venture's site the lab pays its share s of capex and energy, and the partners' share
+        # of the JV's offtake price per chip-hour in service, (1 − s) q h (docs/finance.md, "Joint ventures")
+        share = ctx.own_attr("lab_share")
         price = ctx.own_attr("purchase_price_usd")
-        out["own_buy"] = price * CHIP_SCALE / MONEY_SCALE  # per kchip
+        out["own_buy"] = share * price * CHIP_SCALE / MONEY_SCALE  # per kchip
         energy = ctx.own_power_mw_per_kchip() * hours * ctx.own_attr("energy_price_usd_per_mwh") / MONEY_SCALE
         if "energy_price_factor" in d:  # a stochastic model: the energy price of each site in each future
             sites = ctx.portfolio.supply.loc[ctx.own, "site"].to_numpy()
             energy = energy * d["energy_price_factor"].sel(site=sites).rename(site="supply").assign_coords(
                 supply=ctx.own)
-        out["own_energy"] = energy  # per kchip in service per period
+        out["own_energy"] = share * energy  # per kchip in service per period
+        out["own_offtake"] = ((1.0 - share) * ctx.own_attr("offtake_usd_per_chip_hour") * hours
+                              * CHIP_SCALE / MONEY_SCALE)  # per kchip in service per period
     if len(ctx.lease):
         out["lease"] = d["lease_price_usd_per_chip_hour"].sel(supply=ctx.lease) * hours * CHIP_SCALE / MONEY_SCALE
     if len(ctx.contract):
         out["contract_use"] = (d["contract_use_price_usd_per_chip_hour"].sel(supply=ctx.contract) * hours
                                * CHIP_SCALE / MONEY_SCALE)
     if len(ctx.portfolio.sites):
-        out["site_build"] = xr.DataArray(ctx.portfolio.sites["build_cost_usd_per_mw"].to_numpy(),
-                                         coords={"site": ctx.portfolio.sites.index}) / MONEY_SCALE
+        sites = ctx.portfolio.sites  # the lab's share of the facility
+        out["site_build"] = xr.DataArray((sites["build_cost_usd_per_mw"] * sites["lab_share"]).to_numpy(),
+                                         coords={"site": sites.index}) / MONEY_SCALE
     w = ctx.portfolio.workloads
     per_h100_hour = w["unmet_penalty_usd_per_h100_hour"] / w["utilisation_h100"]
     out["unmet"] = xr.DataArray(per_h100_hour.to_numpy(), coords={"workload": w.index}) * COMPUTE_SCALE / MONEY_SCALE
@@ -81,7 +87,7 @@ def cost_terms(ctx: Context) -> list:  # long: one term per cost family, each wi
         r = ctx.salvage_fraction(ctx.own_attr("useful_life_years"))
         net = c["own_buy"] * (df - r * ctx.df_end())
         terms.append(m.variables["Own-buy"] * net)
-        terms.append(m.variables["Own-chips"] * c["own_energy"] * df)
+        terms.append(m.variables["Own-chips"] * (c["own_energy"] + c["own_offtake"]) * df)
     if len(ctx.portfolio.sites):
         pw = m.variables["Site-power"]
         life = xr.DataArray(ctx.portfolio.sites["facility_life_years"].to_numpy(), coords={"site": ctx.portfolio.sites.index})
@@ -101,6 +107,8 @@ def cost_terms(ctx: Context) -> list:  # long: one term per cost family, each wi
         ctx.slacks["Workload-demand"] = ("Workload-unmet", ELASTIC_PENALTY["Workload-demand"])
         for name, (var, penalty) in ctx.slacks.items():
             terms.append(m.variables[var] * penalty)
+    if not terms:  # nothing the plan decides costs anything (e.g. take-or-pay only): objective 0
+        terms.append(0 * x)
     return terms
 
 

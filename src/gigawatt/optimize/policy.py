@@ -45,7 +45,7 @@ def _measure(ctx: Context, basis: str):
         c = cost_coefficients(ctx)
         if len(ctx.own):
             terms.append(m.variables["Own-buy"].fillna(0) * c["own_buy"])
-            terms.append(m.variables["Own-chips"] * c["own_energy"])
+            terms.append(m.variables["Own-chips"] * (c["own_energy"] + c["own_offtake"]))
         if len(ctx.lease):
             terms.append(used.sel(supply=ctx.lease) * c["lease"])
         if len(ctx.contract):

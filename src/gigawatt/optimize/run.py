@@ -266,16 +266,20 @@ def _costs(ctx: Context, ds: xr.Dataset, x: xr.DataArray) -> None:
     def full(part: xr.DataArray) -> xr.DataArray:
         return part.reindex(supply=supply, fill_value=0.0).transpose("supply", "period")
 
-    cash = {k: zeros for k in ("capex_chips", "energy", "lease", "contract")}
+    cash = {k: zeros for k in ("capex_chips", "energy", "offtake", "lease", "contract")}
     economic = zeros  # depreciation + energy + lease + contract, per option and period (USD)
     if len(ctx.own):
         b = _sol(ctx, "Own-buy")
         n = _sol(ctx, "Own-chips")
         cash["capex_chips"] = full(b * c["own_buy"] * MONEY_SCALE)
         cash["energy"] = full(n * c["own_energy"] * MONEY_SCALE)
+        cash["offtake"] = full(n * c["own_offtake"] * MONEY_SCALE)  # joint ventures: the partners' share
+        share = ctx.own_attr("lab_share")
+        ds["cost_capex_chips_partners_usd"] = full(b * CHIP_SCALE * ctx.own_attr("purchase_price_usd")
+                                                   * (1.0 - share))
         # straight line over the service life as modelled (whole periods), so it sums to the price paid
-        dep = n * CHIP_SCALE * ctx.own_attr("purchase_price_usd") / ctx.own_life_periods()
-        economic = full(dep + n * c["own_energy"] * MONEY_SCALE)
+        dep = n * CHIP_SCALE * share * ctx.own_attr("purchase_price_usd") / ctx.own_life_periods()
+        economic = full(dep + n * (c["own_energy"] + c["own_offtake"]) * MONEY_SCALE)
     if len(ctx.lease):
         cash["lease"] = full(x.sel(supply=ctx.lease).sum("workload") * c["lease"] * MONEY_SCALE)
     if len(ctx.contract):
@@ -289,8 +293,10 @@ def _costs(ctx: Context, ds: xr.Dataset, x: xr.DataArray) -> None:
     if len(p.sites):
         built = ds["site_power_built_mw"]
         cost = xr.DataArray(p.sites["build_cost_usd_per_mw"].to_numpy(), coords={"site": p.sites.index})
+        share = xr.DataArray(p.sites["lab_share"].to_numpy(dtype=float), coords={"site": p.sites.index})
         life = xr.DataArray(p.sites["facility_life_years"].to_numpy(), coords={"site": p.sites.index})
-        ds["cost_capex_sites_usd"] = built * cost
+        ds["cost_capex_sites_usd"] = built * cost * share  # the lab's share; the partners pay the rest
+        ds["cost_capex_sites_partners_usd"] = built * cost * (1.0 - share)
         # straight line over the facility life in whole periods, from the period power is energised
         per_year = 12 / p.horizon.months_per_period()
         life_periods = np.maximum(1, np.rint(life * per_year)).astype(int)

@@ -44,9 +44,10 @@ def payment_weight(ctx: BuildContext, c, cover: np.ndarray, level: np.ndarray) -
 def contract_schedule(ctx: BuildContext, cname: str, c, accel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, float]:
     """Chips in service, payments owed whether used or not (USD), and price per chip-hour used."""
     cover = ctx.coverage(c.start, c.term)
-    if label_start(c.start) > ctx.horizon.table["start"].iloc[-1]:
+    horizon_end = ctx.horizon.table["start"].iloc[-1] + pd.DateOffset(months=ctx.horizon.months_per_period())
+    if label_start(c.start) >= horizon_end:  # a start inside the last period is inside the horizon
         ctx.problem("contract starts after the horizon ends", ("contracts", cname, "start"),
-                     value=c.start, expected=f"a start at or before {ctx.horizon.labels[-1]}",
+                     value=c.start, expected=f"a start before {horizon_end.date()} (the end of {ctx.horizon.labels[-1]})",
                      fix="extend the horizon or drop the contract")
     level = ramp_level(ctx, cname, c, cover)
     if c.power:

@@ -52,13 +52,55 @@ def build_sites(ctx: BuildContext, accel: pd.DataFrame):
             ctx.problem("power_max decreases over time", ("sites", sname, "power_max"),
                          expected="a cumulative envelope that never decreases",
                          fix="give the total power that can be energised by each period")
-        rows.append({"site": sname, "provider": owner[sname], "build_cost_usd_per_mw": site.build_cost,
+        own = ownership_of(ctx, sname, owner[sname])
+        rows.append({"site": sname, "provider": owner[sname], "lab_share": own.lab_share if own else 1.0,
+                     "build_cost_usd_per_mw": site.build_cost,
                      "lead_time_months": site.lead_time, "pue": site.pue,
                      "energy_price_usd_per_mwh": site.energy_price, "facility_life_years": site.facility_life,
                      "location": site.location or ""})
         pmax.append(mx)
         pex.append(ex)
-    sites = pd.DataFrame(rows, columns=["site", "provider", "build_cost_usd_per_mw", "lead_time_months", "pue",
+    sites = pd.DataFrame(rows, columns=["site", "provider", "lab_share", "build_cost_usd_per_mw", "lead_time_months", "pue",
                                         "energy_price_usd_per_mwh", "facility_life_years", "location"]).set_index("site")
     shape = (len(sites), ctx.horizon.n)
     return (sites, np.array(pmax).reshape(shape), np.array(pex).reshape(shape))
+
+
+def ownership_of(ctx: BuildContext, sname: str, provider: str, *, check: bool = True):
+    """The site's ownership (its own, else its provider's; None: the lab owns it all). Only a
+    joint_venture's sites may be shared, and an offtake price must name an accelerator the site installs."""
+    site, prov = ctx.sc.sites[sname], ctx.sc.providers[provider]
+    own = site.ownership or prov.ownership
+    if own is None or not check:
+        return own if ctx.sc.providers[provider].kind == "joint_venture" else None
+    path = ("sites", sname, "ownership") if site.ownership else ("providers", provider, "ownership")
+    if prov.kind != "joint_venture":
+        ctx.problem(f"ownership of site '{sname}' whose provider '{provider}' is {prov.kind}", path,
+                    expected="ownership only for the sites of a joint_venture provider",
+                    fix=f"make '{provider}' a joint_venture, or remove the ownership")
+        return None
+    extra = [a for a in own.offtake_price if a not in site.accelerators]
+    if extra and site.ownership:
+        ctx.problem("offtake price for an accelerator the site does not install", path + ("offtake_price",),
+                    value=", ".join(extra), expected="one of: " + ", ".join(site.accelerators),
+                    fix="correct the accelerator id, or add it to the site's accelerators")
+    return own
+
+
+def offtake_usd_per_chip_hour(ctx: BuildContext, accel: pd.DataFrame, site: pd.Series, own, a: str) -> float:
+    """Price per chip-hour of accelerator ``a`` the JV charges at ``site``: the scenario's offtake_price,
+    else the JV's levelised cost at the partners' return r: p_a·A(r, L_a) + c_s·kW·A(r, L_s) per year,
+    over 8,760 h, plus energy; A(r, L) = r / (1 − (1 + r)^−L) (1/L at r = 0), kW at the site's PUE."""
+    if own is None or own.lab_share >= 1.0:
+        return 0.0
+    if a in own.offtake_price:
+        return float(own.offtake_price[a])
+    r = own.partner_return if own.partner_return is not None else float(ctx.sc.horizon.discount_rate)
+
+    def annuity(life: float) -> float:
+        return 1.0 / life if r == 0 else r / (1.0 - (1.0 + r) ** -life)
+
+    kw = float(accel.at[a, "all_in_power_kw"]) * float(site["pue"]) / 1.14
+    per_year = (float(accel.at[a, "purchase_price_usd"]) * annuity(float(accel.at[a, "useful_life_years"]))
+                + float(site["build_cost_usd_per_mw"]) * kw / 1e3 * annuity(float(site["facility_life_years"])))
+    return per_year / 8760.0 + kw / 1e3 * float(site["energy_price_usd_per_mwh"])

@@ -12,6 +12,7 @@ from gigawatt.periods import label_start
 from gigawatt.portfolio.accelerators import need
 from gigawatt.portfolio.context import BuildContext
 from gigawatt.portfolio.contracts import contract_schedule
+from gigawatt.portfolio.sites import offtake_usd_per_chip_hour, ownership_of
 
 
 def build_supply(ctx: BuildContext, accel: pd.DataFrame, sites: pd.DataFrame):
@@ -36,13 +37,15 @@ def build_supply(ctx: BuildContext, accel: pd.DataFrame, sites: pd.DataFrame):
         return period_end > np.datetime64(label_start(str(when)))
 
     for sname, s in sites.iterrows():
+        own = ownership_of(ctx, sname, s["provider"], check=False)
         for a in ctx.sc.sites[sname].accelerators:
             if a not in accel.index:
                 continue
             # chips can be bought once the accelerator is available; a site's lead time limits its
             # power (Site-power), and chips need power, so it also delays what can be installed.
             add({"name": f"{sname}/{a}", "kind": "own", "provider": s["provider"], "site": sname,
-                 "accelerator": a, "vendor": accel.at[a, "vendor"], "contract": ""},
+                 "accelerator": a, "vendor": accel.at[a, "vendor"], "contract": "", "lab_share": s["lab_share"],
+                 "offtake_usd_per_chip_hour": offtake_usd_per_chip_hour(ctx, accel, s, own, a)},
                 buy_allowed=available_mask(a).astype(float))
     for pname, prov in ctx.sc.providers.items():
         for a, offer in prov.offers.items():
@@ -82,7 +85,11 @@ def build_supply(ctx: BuildContext, accel: pd.DataFrame, sites: pd.DataFrame):
             contract_capacity_chips=cap, contract_fixed_payment_usd=fixed,
             contract_use_price_usd_per_chip_hour=np.full(n, use_price),
             contract_firm=np.full(n, 1.0 if c.firm else 0.0))
-    supply = pd.DataFrame(rows, columns=["name", "kind", "provider", "site", "accelerator", "vendor", "contract"])
+    supply = pd.DataFrame(rows, columns=["name", "kind", "provider", "site", "accelerator", "vendor", "contract",
+                                         "lab_share", "offtake_usd_per_chip_hour"])
+    # the lab's share of an option (owned at a joint venture's site: its equity share; the rest: all of it)
+    supply["lab_share"] = supply["lab_share"].fillna(1.0).astype(float)
+    supply["offtake_usd_per_chip_hour"] = supply["offtake_usd_per_chip_hour"].fillna(0.0).astype(float)
     supply = supply.set_index("name").rename_axis("supply")
     sup = {k: np.array(v).reshape(len(supply), n) for k, v in arrays.items()}
     return supply, sup

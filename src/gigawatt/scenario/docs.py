@@ -33,7 +33,10 @@ followed); a file elsewhere needs `--allow-imports-outside` (`read(..., allow_im
 lists of overrides, applied in order by `--scenario NAME`; `--set key.path=value` applies last. Precedence:
 schema defaults < imported files < the file < the scenario's overrides < `--set`. Every key on an override's
 path but the last must exist (an override that matches nothing is an error); the last may add a field or a
-new named entry, which the schema then checks.
+new named entry, which the schema then checks. A null value removes the key: `--set contracts.aws=null`
+(or `contracts.aws: null` in an override, `contracts: {aws: null}` too) drops the contract, and the same
+works for any named entry (a site, a provider, a funding round) or field (which returns to its default). A
+null that matches no key is an error; a null in an imported file is not a removal (it is the value null).
 
 Errors name the key path and file:line, the value, what was expected and how to fix it, and are reported
 all at once. This page is generated from the schema: `gigawatt schema --markdown > docs/scenario-format.md`;

@@ -95,12 +95,15 @@ def load_yaml_text(text: str, *, name: str = "<string>") -> tuple[Any, dict[KeyP
 # --- merging ------------------------------------------------------------------------------------------
 
 
-def deep_merge(base: dict, top: dict) -> dict:
-    """A new dict: ``top`` over ``base``, mappings merged recursively, everything else replaced."""
+def deep_merge(base: dict, top: dict, *, null_removes: bool = False) -> dict:
+    """A new dict: ``top`` over ``base``, mappings merged recursively, everything else replaced. With
+    ``null_removes`` (overrides and ``--set``, not imports), a null in ``top`` removes the key from ``base``."""
     out = copy.deepcopy(base)
     for key, value in top.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
+        if value is None and null_removes:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value, null_removes=null_removes)
         else:
             out[key] = copy.deepcopy(value)
     return out
@@ -212,7 +215,8 @@ def apply_override(data: dict, lines: dict[KeyPath, str], items: list[tuple[KeyP
                    origin: str, location_of: dict[KeyPath, str] | None = None) -> list[Problem]:
     """Set each (path, value) in ``data``. Every key on the path but the last must exist; the last may be
     new (the schema then checks it is a known field or a new named entry). A mapping value is merged
-    into an existing mapping. Returns the problems found (an override that matches no key)."""
+    into an existing mapping. A null value removes the key (``--set contracts.aws=null``; inside a mapping
+    value too), so an override can drop a contract or any named entry, or return a field to its default. Returns the problems found (an override that matches no key)."""
     problems = []
     for path, value in items:
         where = (location_of or {}).get(path)
@@ -250,8 +254,17 @@ def apply_override(data: dict, lines: dict[KeyPath, str], items: list[tuple[KeyP
                                     path=dotted(path), value=value, location=where,
                                     fix="point the override at a key inside a mapping"))
             continue
+        if value is None:  # null removes the key: a contract, a named entry, or a field (back to its default)
+            if last not in node:
+                problems.append(Problem(
+                    f"{origin} removes '{dotted(path)}', which matches no key", path=dotted(path), location=where,
+                    expected="a key that exists: " + ", ".join(map(str, list(node)[:12])),
+                    fix="correct the key path." + did_you_mean(str(last), list(node))))
+                continue
+            del node[last]
+            continue
         if isinstance(value, dict) and isinstance(node.get(last), dict):
-            node[last] = deep_merge(node[last], value)
+            node[last] = deep_merge(node[last], value, null_removes=True)
         else:
             node[last] = copy.deepcopy(value)
         if where:

@@ -328,6 +328,21 @@ class Offer(Base):
     source: str | None = None
 
 
+class Ownership(Base):
+    """Who pays for a joint venture's sites: the lab its equity share, the partners the rest; the lab pays
+    the JV an offtake price for the partners' share of the capacity it uses (docs/finance.md, "Joint ventures")."""
+
+    lab_share: Fraction
+    """The lab's equity share of the sites' capex (chips and facility) and energy; the partners pay the rest."""
+    offtake_price: dict[str, Quantity("USD/hour")] = {}
+    """Price per chip-hour the JV charges for capacity in service, by accelerator id (default: the JV's
+    levelised cost at partner_return: capex annuities of chip and facility, plus energy)."""
+    partner_return: Fraction | None = None
+    """Annual return the partners earn in the default offtake price (default: horizon.discount_rate)."""
+    source: str | None = None
+    notes: str | None = None
+
+
 class Provider(Base):
     kind: Literal["cloud", "neocloud", "owned", "joint_venture"]
     """cloud and neocloud rent capacity (offers); owned and joint_venture build sites."""
@@ -335,6 +350,8 @@ class Provider(Base):
     """Accelerators rentable on demand, by accelerator id."""
     sites: list[str] = []
     """Names of the sites (owned and joint_venture providers) this provider builds."""
+    ownership: Ownership | None = None
+    """joint_venture: the lab's share of its sites and the offtake price (default: the lab owns 100%)."""
     description: str = ""
     source: str | None = None
     notes: str | None = None
@@ -357,6 +374,8 @@ class Site(Base):
     """Accelerator ids that can be installed here."""
     facility_life: Quantity("year") = 14.0
     """Depreciation life of the facility (default 14 years: Epoch TCO model [S31], hardware.md §3.7)."""
+    ownership: Ownership | None = None
+    """The lab's share of this site, when it differs from its provider's ownership."""
     location: str | None = None
     source: str | None = None
     notes: str | None = None
@@ -432,13 +451,32 @@ class Workload(Base):
 
 class Funding(Base):
     period: Period
+    """Period the money is received (a loan: drawn at the period's start)."""
     amount: Quantity("USD")
     kind: Literal["equity", "debt", "grant"] = "equity"
     investor: str | None = None
     """Who pays it in; the name of a provider or vendor when the investor is also one (its money is then
     netted against what the lab pays it in `gigawatt exposure`)."""
+    interest_rate: Fraction | None = None
+    """debt: annual interest on the balance outstanding, paid each period (required for debt)."""
+    term: Quantity("year", positive=True) | None = None
+    """debt: years until the last repayment (required for debt)."""
+    repayment: Literal["bullet", "amortising"] = "bullet"
+    """debt: bullet = all principal in the term's last period; amortising = equal principal each period."""
     source: str | None = None
     notes: str | None = None
+
+    @model_validator(mode="after")
+    def _debt_terms(self) -> "Funding":
+        if self.kind == "debt" and (self.interest_rate is None or self.term is None):
+            raise PydanticCustomError("funding", "{msg}", {
+                "msg": "a debt needs interest_rate and term (its interest and repayments are cash flows)",
+                "fix": "add interest_rate (e.g. 6%) and term (e.g. 3 years), or make it kind: equity"})
+        if self.kind != "debt" and (self.interest_rate is not None or self.term is not None):
+            raise PydanticCustomError("funding", "{msg}", {
+                "msg": f"interest_rate and term apply to debt only, not to {self.kind}",
+                "fix": "remove them, or set kind: debt"})
+        return self
 
 
 class Finance(Base):
