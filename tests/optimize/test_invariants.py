@@ -85,7 +85,8 @@ def check_invariants(run_dir: Path, portfolio) -> None:
     plan_lease = ds["cost_lease_usd"].sum("supply").to_pandas()
     assert np.allclose(np.asarray(plan_lease, dtype=float), np.asarray(lease, dtype=float) * np.ones(len(periods)),
                        rtol=1e-6, atol=1.0)
-    capex = sum(bought.loc[o] * acc.at[sup.at[o, "accelerator"], "purchase_price_usd"]
+    # the lab pays its share of chips bought at a joint venture's site (1 elsewhere; docs/finance.md)
+    capex = sum(bought.loc[o] * acc.at[sup.at[o, "accelerator"], "purchase_price_usd"] * portfolio.supply.at[o, "lab_share"]
                 for o in sup.index[sup["kind"] == "own"]) if (sup["kind"] == "own").any() else 0.0
     plan_capex = ds["cost_capex_chips_usd"].sum("supply").to_pandas()
     assert np.allclose(np.asarray(plan_capex, dtype=float), np.asarray(capex, dtype=float) * np.ones(len(periods)),
