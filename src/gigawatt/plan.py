@@ -302,12 +302,12 @@ __all__ = ["Plan", "PlanStatistics", "attach_supply_table", "year_of", "np", "co
            "compute_spending_pv_usd"]
 
 
-COMPUTE_SPENDING = ("capex_chips", "capex_sites", "lease", "contract", "energy")
+COMPUTE_SPENDING = ("capex_chips", "capex_sites", "lease", "contract", "energy", "offtake")
 
 
 def compute_spending_usd(ds: xr.Dataset) -> np.ndarray:
     """(category, period) cash spending on compute of a plan's Dataset: capex of chips and sites, leases,
-    contracts, energy (categories in :data:`COMPUTE_SPENDING`; 0 where the plan has no such cost)."""
+    contracts, energy, the offtake paid to joint-venture partners (categories in :data:`COMPUTE_SPENDING`; 0 where the plan has no such cost)."""
     rows = []
     for k in COMPUTE_SPENDING:
         name = f"cost_{k}_usd"

@@ -41,6 +41,7 @@ def _by_year(values: np.ndarray, periods: list[str], how: str) -> dict[str, floa
 
 def headline(plan, portfolio) -> dict:
     """Headline figures of a solved plan, flat (one row of the sweep's table)."""
+    from gigawatt.plan import COMPUTE_SPENDING
     from gigawatt.risk.simulate import base_finance, compute_costs, net_present_cost
 
     ds = plan.ds
@@ -48,7 +49,7 @@ def headline(plan, portfolio) -> dict:
     costs = compute_costs(plan)
     # the names of summary.json (docs/glossary.md): the LP objective, and cash compute spending's present value
     row = {"net_present_cost_usd": plan.objective_usd, "compute_spending_pv_usd": net_present_cost(plan)}
-    for name, series in zip(("capex_chips", "capex_sites", "lease", "contract", "energy"), costs):
+    for name, series in zip(COMPUTE_SPENDING, costs):
         row[f"{name}_usd"] = float(series.sum())
     demand = float(ds["demand_h100e_hours"].sum())
     row["unmet_demand_fraction"] = float(ds["unmet_h100e_hours"].sum()) / demand if demand > 0 else 0.0
