@@ -62,6 +62,7 @@ def attach_supply_table(ds: xr.Dataset, portfolio: Portfolio) -> None:
         ds[f"supply_{c}"] = ("supply", sup[c].astype(str).to_numpy(dtype=object))
     ws = portfolio.workloads.loc[ds["workload"].values]
     ds["workload_kind"] = ("workload", ws["kind"].astype(str).to_numpy(dtype=object))
+    ds["workload_precision"] = ("workload", ws["precision"].astype(str).to_numpy(dtype=object))
     ds["workload_utilisation_h100"] = ("workload", ws["utilisation_h100"].to_numpy(dtype=float))
 
 
@@ -84,7 +85,7 @@ class PlanStatistics:
         return out.transpose("period", by).to_pandas()
 
     def capacity(self, by: str = "provider", unit: str = "chips") -> pd.DataFrame:
-        """Capacity in service per period: chips, MW, or H100e (peak BF16 equivalents)."""
+        """Capacity in service per period, in chips or MW (``unit``)."""
         if unit == "chips":
             da = self._ds["chips"]
         elif unit == "mw":
@@ -98,7 +99,7 @@ class PlanStatistics:
         return self._ds["power_mw"].sum("supply").to_pandas() / 1e3
 
     def delivered(self, by: str = "provider") -> pd.DataFrame:
-        """Useful compute delivered, H100e-hours per period, as attributed to the options by the stated rule
+        """Useful compute delivered, H100e-hours per period (each workload's at its precision, docs/formulation.md), as attributed to the options by the stated rule
         (gigawatt.optimize.attribution: the used share of each option's chips; it does not depend on which of
         several equally cheap dispatches the solver returned). Plans saved before the rule: the dispatch."""
         name = "attributed_h100e_hours" if "attributed_h100e_hours" in self._ds else "delivered_h100e_hours"

@@ -19,7 +19,7 @@ from gigawatt.catalog import (
 
 REQUIRED_IDS = ["h100", "h200", "b200", "gb200", "b300", "gb300", "rubin", "mi300x", "mi325x", "mi355x", "mi450",
                 "tpu_v5e", "tpu_v5p", "tpu_v6e", "tpu7x", "trainium2", "trainium3", "custom_xpu"]
-COLUMNS = ["id", "name", "vendor", "available", "bf16_tflops", "fp8_tflops", "fp8_sparse_tflops", "hbm_gb", "tdp_w",
+COLUMNS = ["id", "name", "vendor", "available", "bf16_tflops", "fp8_tflops", "fp4_tflops", "fp8_sparse_tflops", "hbm_gb", "tdp_w",
            "all_in_power_w", "purchase_price_usd", "rental_price_usd_per_chip_hour",
            "committed_price_usd_per_chip_hour", "utilisation_training", "utilisation_inference", "useful_life_years"]
 TEXT = ["name", "vendor", "available"]
@@ -172,6 +172,22 @@ def test_dense_at_most_sparse_and_bf16_at_most_fp8(cat):
     assert (both["fp8_tflops"] <= both["fp8_sparse_tflops"]).all()
     both = cat[["bf16_tflops", "fp8_tflops"]].dropna()
     assert (both["bf16_tflops"] <= both["fp8_tflops"]).all()
+    both = cat[["fp8_tflops", "fp4_tflops"]].dropna()
+    assert len(both) >= 8
+    assert (both["fp8_tflops"] <= both["fp4_tflops"]).all()
+    # an FP4 figure without an FP8 one would make the fallback rule (FP4 → FP8 → BF16) skip a precision
+    assert not (cat["fp4_tflops"].notna() & cat["fp8_tflops"].isna()).any()
+
+
+def test_fp4_only_where_hardware_md_gives_one(cat):
+    """hardware.md §1 prints '–' for FP4 of Hopper, MI300X/MI325X, every TPU and Trainium2: those cells stay
+    empty (the planner falls back to FP8), and the dense figure, not a sparse or 'inference' one, is kept."""
+    no_fp4 = ["h100", "h200", "mi300x", "mi325x", "tpu_v5e", "tpu_v5p", "tpu_v6e", "tpu7x", "trainium2",
+              "custom_xpu"]
+    assert cat.loc[no_fp4, "fp4_tflops"].isna().all()
+    assert cat.at["rubin", "fp4_tflops"] == 35000  # not the 50,000 NVFP4 "inference" figure
+    assert cat.at["gb200", "fp4_tflops"] == 1440e3 / 2 / 72  # NVL72 1.44 EF is sparse
+    assert cat.at["trainium3", "fp4_tflops"] == cat.at["trainium3", "fp8_tflops"]  # MXFP4 = MXFP8 rate
 
 
 def test_all_in_power_covers_the_chip(cat):

@@ -9,8 +9,9 @@ from gigawatt.optimize.context import COMPUTE_SCALE, Context
 def define_demand_balance(ctx: Context) -> None:
     """Workload-demand: Σ_j e[j,w,t] · X[j,w,t] (+ U[w,t]) = D[w,t]   (MH100e-h)
 
-    e = dense BF16 peak / 989 TFLOP/s × utilisation of the accelerator for the workload's kind × hours.
-    Its dual is the marginal cost of compute."""
+    e = dense peak of the chip at the workload's precision / the H100's there × utilisation × hours
+    (``portfolio.workloads.h100e_per_chip_hour``: an (accelerator × workload) array, so e is indexed by
+    option and workload). Its dual is the marginal cost of compute."""
     m = ctx.model
     delivered = (m.variables["Supply-dispatch"] * effective_compute(ctx)).sum("supply")
     if ctx.allow_unmet or ctx.elastic:

@@ -3,8 +3,8 @@
 Supply options are the one dimension every decision shares (``supply``): chips owned at a site
 (``own``: one per site × installable accelerator), chips rented on demand (``lease``: one per provider
 offer) and capacity under a contract (``contract``: one per capacity contract). Units are the ones the
-names carry; compute is counted in H100e-hours: one hour of 989 TFLOP/s (an H100 SXM's dense BF16 peak)
-of useful model FLOP.
+names carry; compute is counted in H100e-hours at each workload's precision: one hour of an H100 SXM's
+dense peak at that precision (989 TFLOP/s BF16, 1,979 TFLOP/s FP8 and FP4) of useful model FLOP.
 
 `Portfolio` is the one public face; each scenario section is turned into arrays by its own module
 (accelerators, sites, supply, contracts, workloads, targets, finance), sharing a `BuildContext`.

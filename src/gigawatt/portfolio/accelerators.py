@@ -1,8 +1,9 @@
 """Accelerators: catalog rows with the scenario's overrides in canonical units, the check that an
 accelerator has the figures a use of it needs, and purchase limits.
 
-Compute is counted in H100e-hours: one hour of 989 TFLOP/s (an H100 SXM's dense BF16 peak) of useful
-model FLOP."""
+Compute is counted in H100e-hours at a workload's precision: one hour of an H100 SXM's dense peak at that
+precision (989 TFLOP/s BF16, 1,979 TFLOP/s FP8; FP4 falls back to FP8) of useful model FLOP. A chip's peak
+at a precision it has no figure for is its peak at the next wider precision it has (``peak_at``)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,12 @@ from gigawatt.errors import did_you_mean
 from gigawatt.portfolio.context import BuildContext
 
 
-H100E_HOUR_FLOP = units.H100_PEAK_BF16_FLOP_PER_S * 3600.0
+H100E_HOUR_FLOP = units.H100_PEAK_BF16_FLOP_PER_S * 3600.0  # at BF16; per workload: workloads "flop_per_h100e_hour"
 REFERENCE_ACCELERATOR = "h100"
+# Precisions from widest to narrowest, with the column of each dense peak; a missing figure falls back to the
+# one before it (fp4 → fp8 → bf16): a chip without FP4 units runs FP4-quantised maths at FP8 (or BF16).
+PRECISIONS = ("bf16", "fp8", "fp4")
+PEAK_COLUMNS = tuple(f"{p}_flop_per_s" for p in PRECISIONS)
 
 # scenario field -> (catalog column, factor from the scenario's canonical unit to the catalog's stored unit)
 _ACCEL_FIELDS = {
@@ -25,6 +30,7 @@ _ACCEL_FIELDS = {
     "available": ("available", None),
     "bf16_flops": ("bf16_tflops", 1e-12),
     "fp8_flops": ("fp8_tflops", 1e-12),
+    "fp4_flops": ("fp4_tflops", 1e-12),
     "all_in_power": ("all_in_power_w", 1e3),
     "purchase_price": ("purchase_price_usd", 1.0),
     "rental_price": ("rental_price_usd_per_chip_hour", 1.0),
@@ -60,7 +66,8 @@ def build_accelerators(ctx: BuildContext) -> pd.DataFrame:
     out["name"] = cat["name"]
     out["vendor"] = cat["vendor"]
     out["available"] = cat["available"]
-    out["bf16_flop_per_s"] = pd.to_numeric(cat["bf16_tflops"]) * 1e12
+    for prec in PRECISIONS:
+        out[f"{prec}_flop_per_s"] = pd.to_numeric(cat[f"{prec}_tflops"]) * 1e12
     out["all_in_power_kw"] = pd.to_numeric(cat["all_in_power_w"]) / 1e3
     out["purchase_price_usd"] = pd.to_numeric(cat["purchase_price_usd"])
     out["rental_price_usd_per_chip_hour"] = pd.to_numeric(cat["rental_price_usd_per_chip_hour"])
@@ -69,6 +76,24 @@ def build_accelerators(ctx: BuildContext) -> pd.DataFrame:
     out["utilisation_inference"] = pd.to_numeric(cat["utilisation_inference"])
     out["useful_life_years"] = pd.to_numeric(cat["useful_life_years"])
     return out
+
+
+def peak_at(accel: pd.DataFrame) -> pd.DataFrame:
+    """Dense peak FLOP/s of each accelerator (rows) at each precision (columns ``PRECISIONS``), a missing
+    figure replaced by the next wider precision's (fp4 → fp8 → bf16); NaN only where BF16 is missing too."""
+    peaks = accel.loc[:, list(PEAK_COLUMNS)].astype(float).ffill(axis=1)
+    peaks.columns = list(PRECISIONS)
+    return peaks
+
+
+def h100e_peak_flop_per_s() -> pd.Series:
+    """The unit of compute at each precision: the catalog H100's dense peak there, after the fallback (BF16
+    989e12, FP8 1,979e12, FP4 1,979e12 as H100 has no FP4). Taken from the catalog, not a scenario's
+    overrides, so the unit is the same in every scenario."""
+    cat = load_catalog().loc[[REFERENCE_ACCELERATOR]]
+    peaks = cat[[f"{p}_tflops" for p in PRECISIONS]].astype(float).ffill(axis=1) * 1e12
+    peaks.columns = list(PRECISIONS)
+    return peaks.loc[REFERENCE_ACCELERATOR]
 
 
 def need(ctx: BuildContext, accel: pd.DataFrame, aid: str, fields: list[str], why: str, path: tuple[str, ...]) -> bool:

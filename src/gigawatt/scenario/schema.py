@@ -296,6 +296,8 @@ class Accelerator(Base):
     """Dense BF16 peak per chip."""
     fp8_flops: Quantity("FLOP/s") | None = None
     """Dense FP8 peak per chip."""
+    fp4_flops: Quantity("FLOP/s") | None = None
+    """Dense FP4 peak per chip (NVFP4/MXFP4)."""
     all_in_power: Quantity("kW", positive=True) | None = None
     """Facility power per chip, host, network and cooling included, at the reference PUE 1.14."""
     purchase_price: Quantity("USD") | None = None
@@ -305,9 +307,9 @@ class Accelerator(Base):
     committed_price: Quantity("USD/hour") | None = None
     """Committed (reserved) cloud price per chip-hour."""
     utilisation_training: PositiveFraction | None = None
-    """Useful model FLOP/s delivered for training, as a fraction of the dense BF16 peak."""
+    """Useful model FLOP/s delivered for training, as a fraction of the dense peak at the workload's precision."""
     utilisation_inference: PositiveFraction | None = None
-    """Useful model FLOP/s delivered for inference, as a fraction of the dense BF16 peak."""
+    """Useful model FLOP/s delivered for inference, as a fraction of the dense peak at the workload's precision."""
     useful_life: Quantity("year") | None = None
     """Years a chip serves before it retires (also its depreciation life)."""
     purchase_max: Series("chip", plain_ok=True) | None = None
@@ -436,7 +438,11 @@ class Workload(Base):
     kind: Literal["training", "inference", "research"]
     """Sets which utilisation applies (research uses the training figure)."""
     demand: Series("FLOP", "FLOP/s", "H100_hour")
-    """Useful compute per period: FLOP in the period, a sustained FLOP/s, or H100-hours (an H100 at its catalog utilisation for this kind)."""
+    """Useful compute per period: FLOP in the period, a sustained FLOP/s, or H100-hours (an H100 at the workload's utilisation and precision)."""
+    precision: Literal["bf16", "fp8", "fp4"] = "bf16"
+    """Number format of the workload's tensor maths: sets which dense peak of each chip counts, and the H100e it is counted in (an H100 at this precision). A chip without a figure at this precision counts at the next wider one it has (fp4 → fp8 → bf16)."""
+    utilisation: PositiveFraction | None = None
+    """Model FLOPs utilisation on every chip serving it, as a fraction of the dense peak at its precision (default: each chip's catalog utilisation for the kind). Give a source or say it is an assumption."""
     accelerators: list[str] | None = None
     """Accelerator ids that may serve it (default: all)."""
     providers: list[str] | None = None

@@ -231,7 +231,7 @@ def draw_overrides(base_yaml: str, *, draws: int, seed: int | None) -> tuple[lis
     a replaced vendor's deals lose their equity and its chips' purchase price changes."""
     # long: left whole while sweep/ changes on another branch (issue 10); to split after that merge into
     # one function per target (demand, prices, revenue, costs) and one per event kind.
-    from gigawatt.portfolio import H100E_HOUR_FLOP, Portfolio
+    from gigawatt.portfolio import Portfolio
     from gigawatt.risk.sample import Sampler, price_options, require_valid
     from gigawatt.scenario.load import Resolved, load_yaml_text
     from gigawatt.scenario.validate import validate
@@ -271,8 +271,9 @@ def draw_overrides(base_yaml: str, *, draws: int, seed: int | None) -> tuple[lis
             f = per_period(drivers_for("demand", w), i)
             if any(x != 1.0 for x in f):
                 d = demand.sel(workload=w).values
+                flop = float(p.workloads.at[w, "flop_per_h100e_hour"])  # the H100e at the workload's precision
                 ov.append([["workloads", w, "demand"],
-                           {lab: f"{float(d[t]) * H100E_HOUR_FLOP * f[t]!r} FLOP" for t, lab in enumerate(labels)}])
+                           {lab: f"{float(d[t]) * flop * f[t]!r} FLOP" for t, lab in enumerate(labels)}])
             fr = per_period(drivers_for("revenue", w), i)
             rate = sc.workloads[w].revenue_per_h100_hour
             if rate and any(x != 1.0 for x in fr):
