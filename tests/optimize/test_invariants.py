@@ -27,12 +27,23 @@ def check_invariants(run_dir: Path, portfolio) -> None:
     dispatch = ds["dispatch_chips"].to_dataframe().reset_index()
     dispatch["period"] = dispatch["period"].astype(str)
 
-    # 1. delivered compute = dispatched chips × BF16 peak / 989 TFLOP/s × utilisation × hours
-    kinds = portfolio.workloads["kind"]
-    util = np.where(kinds.loc[dispatch["workload"]].to_numpy() == "inference",
-                    acc.loc[sup.loc[dispatch["supply"], "accelerator"], "utilisation_inference"].to_numpy(),
-                    acc.loc[sup.loc[dispatch["supply"], "accelerator"], "utilisation_training"].to_numpy())
-    peak = acc.loc[sup.loc[dispatch["supply"], "accelerator"], "bf16_flop_per_s"].to_numpy() / 989e12
+    # 1. delivered compute = dispatched chips × peak at the workload's precision / the H100's there ×
+    #    utilisation × hours (docs/formulation.md; a missing FP4/FP8 peak falls back to the next wider one)
+    wl = portfolio.workloads
+    kinds = wl["kind"]
+    util_cat = np.where(kinds.loc[dispatch["workload"]].to_numpy() == "inference",
+                        acc.loc[sup.loc[dispatch["supply"], "accelerator"], "utilisation_inference"].to_numpy(),
+                        acc.loc[sup.loc[dispatch["supply"], "accelerator"], "utilisation_training"].to_numpy())
+    util_w = wl["utilisation"].astype(float).loc[dispatch["workload"]].to_numpy()
+    util = np.where(np.isnan(util_w), util_cat, util_w)
+    precision = wl["precision"].loc[dispatch["workload"]].to_numpy()
+    h100 = {"bf16": 989e12, "fp8": 1979e12, "fp4": 1979e12}  # dense H100 SXM peaks; no FP4, so FP8's
+    chip = acc.loc[sup.loc[dispatch["supply"], "accelerator"]]
+    peak_cols = {"bf16": ["bf16_flop_per_s"], "fp8": ["fp8_flop_per_s", "bf16_flop_per_s"],
+                 "fp4": ["fp4_flop_per_s", "fp8_flop_per_s", "bf16_flop_per_s"]}
+    peak = np.array([next(float(row[c]) for c in peak_cols[p] if c in row.index and np.isfinite(float(row[c])))
+                     for (_, row), p in zip(chip.iterrows(), precision)])
+    peak = peak / np.array([h100[p] for p in precision])
     dispatch["delivered"] = dispatch["dispatch_chips"] * peak * util * hours.loc[dispatch["period"]].to_numpy()
     delivered = dispatch.groupby(["workload", "period"])["delivered"].sum()
     demand = ds["demand_h100e_hours"].to_series()
