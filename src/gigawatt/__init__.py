@@ -1,14 +1,46 @@
 """gigawatt: plan and stress-test the compute portfolio of an AI lab.
 
-The public API follows the data flow: ``read`` a scenario file, ``validate`` it, build a ``Portfolio``,
-``optimize`` it into a ``Plan``, then finance, simulate and report.
+The public API follows the data flow (docs/api.md)::
+
+    import gigawatt as gw
+    portfolio = gw.load("examples/minimal.yaml")   # read + validate
+    plan = gw.solve(portfolio)                     # least-cost plan with its finance
+    plan.stats.capacity()                          # pandas tables, unit in .attrs["unit"]
+    plan.write("runs/minimal"); gw.read_run("runs/minimal")
+    gw.simulate(plan, draws=1000); gw.report("runs/minimal")
+
+Names resolve on first use (module ``__getattr__``), so ``import gigawatt`` loads nothing heavy.
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "read", "validate", "load_scenario"]
+# public name -> the module that defines it (imported on first access)
+_LAZY = {
+    "load": "gigawatt.api", "solve": "gigawatt.api", "read_run": "gigawatt.api", "simulate": "gigawatt.api",
+    "report": "gigawatt.api", "Plan": "gigawatt.api",
+    "Portfolio": "gigawatt.portfolio", "RiskResult": "gigawatt.risk.result",
+    "GigawattError": "gigawatt.errors", "ScenarioError": "gigawatt.errors", "InfeasibleError": "gigawatt.errors",
+}
+
+__all__ = ["__version__", "load", "solve", "read_run", "simulate", "report", "Plan", "Portfolio", "RiskResult",
+           "GigawattError", "ScenarioError", "InfeasibleError", "read", "validate", "load_scenario"]
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gigawatt' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later accesses skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 def read(path, *, scenario=None, overrides=None, sets=None):

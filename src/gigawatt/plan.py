@@ -28,6 +28,12 @@ RELAXABLE = {
 BINDING_TOL_USD = 1e-3
 
 
+def _unit(frame, unit: str):
+    """Label a statistics table with its unit (``frame.attrs["unit"]``; per cell, periods as rows)."""
+    frame.attrs["unit"] = unit
+    return frame
+
+
 class Plan:
     """A solved plan. ``ds`` holds decisions and derived quantities; ``stats`` summarises them."""
 
@@ -67,7 +73,8 @@ def attach_supply_table(ds: xr.Dataset, portfolio: Portfolio) -> None:
 
 
 class PlanStatistics:
-    """Statistics of a plan as pandas objects (periods as the index). Methods share keyword arguments."""
+    """Statistics of a plan as pandas objects (periods as the index). Methods share keyword arguments.
+    Each table names its unit in ``attrs["unit"]`` (chips, MW, GW, H100e-hours, USD, fraction, ...)."""
 
     def __init__(self, plan: Plan):
         self._plan = plan
@@ -92,11 +99,11 @@ class PlanStatistics:
             da = self._ds["power_mw"]
         else:
             raise ValueError(f"unit must be chips or mw, not {unit!r}")
-        return self._by(da, by)
+        return _unit(self._by(da, by), "chips" if unit == "chips" else "MW")
 
     def power_gw(self) -> pd.Series:
         """All-in power of every chip in service (owned, rented and contracted), GW per period."""
-        return self._ds["power_mw"].sum("supply").to_pandas() / 1e3
+        return _unit((self._ds["power_mw"].sum("supply").to_pandas() / 1e3).rename("power_gw"), "GW")
 
     def delivered(self, by: str = "provider") -> pd.DataFrame:
         """Useful compute delivered, H100e-hours per period (each workload's at its precision, docs/formulation.md), as attributed to the options by the stated rule
@@ -104,11 +111,11 @@ class PlanStatistics:
         several equally cheap dispatches the solver returned). Plans saved before the rule: the dispatch."""
         name = "attributed_h100e_hours" if "attributed_h100e_hours" in self._ds else "delivered_h100e_hours"
         da = self._ds[name]
-        return self._by(da.sum("workload") if "workload" in da.dims else da, by)
+        return _unit(self._by(da.sum("workload") if "workload" in da.dims else da, by), "H100e-hours")
 
     def dispatched(self, by: str = "provider") -> pd.DataFrame:
         """The LP's own dispatch, H100e-hours per period (one of possibly many optimal dispatches)."""
-        return self._by(self._ds["delivered_h100e_hours"].sum("workload"), by)
+        return _unit(self._by(self._ds["delivered_h100e_hours"].sum("workload"), by), "H100e-hours")
 
     def spend(self, by: str = "provider") -> pd.DataFrame:
         """Cash spent per period on each option's capacity: chips bought, their energy, rentals and contract
@@ -118,7 +125,7 @@ class PlanStatistics:
         for k in ("capex_chips", "energy", "lease", "contract"):
             if f"cost_{k}_usd" in ds:
                 total = total + ds[f"cost_{k}_usd"].reindex(supply=ds["supply"].values, fill_value=0.0)
-        return self._by(total, by)
+        return _unit(self._by(total, by), "USD")
 
     def shares(self, by: str = "provider", basis: str = "compute") -> pd.DataFrame:
         """Share per period (rows sum to 1 where the total is positive) on a basis: ``compute`` (attributed
@@ -132,7 +139,7 @@ class PlanStatistics:
         else:
             raise ValueError(f"basis must be compute, power or spend, not {basis!r}")
         total = d.sum(axis=1)
-        return d.div(total.where(total > 0), axis=0).fillna(0.0)
+        return _unit(d.div(total.where(total > 0), axis=0).fillna(0.0), "fraction")
 
     def idle(self) -> pd.DataFrame:
         """Idle capacity per period (gigawatt.optimize.attribution): ``fraction`` of chips in service, ``power_fraction``,
@@ -143,7 +150,8 @@ class PlanStatistics:
                                                                    "cost_usd", "cost_fraction"], dtype=float)
         cols = {"fraction": "idle_fraction", "power_fraction": "idle_power_fraction", "chips": "idle_chips",
                 "cost_usd": "cost_idle_usd", "cost_fraction": "idle_cost_fraction"}
-        return pd.DataFrame({k: ds[v].to_pandas() for k, v in cols.items() if v in ds})
+        return _unit(pd.DataFrame({k: ds[v].to_pandas() for k, v in cols.items() if v in ds}),
+                     "per column: fraction, chips, cost_usd in USD")
 
     def cost(self, by: str = "category") -> pd.DataFrame:
         """Cash cost per period by category (capex_chips, capex_sites, lease, contract, energy), or the
@@ -159,30 +167,31 @@ class PlanStatistics:
                     cols[k] = v.to_pandas()
                 else:
                     cols[k] = pd.Series(0.0, index=self._plan.periods)
-            return pd.DataFrame(cols)
+            return _unit(pd.DataFrame(cols), "USD")
         if by == "workload":
             out = ds["cost_by_workload_usd"].transpose("period", "workload").to_pandas()
             out["idle"] = ds["cost_idle_usd"].to_pandas()
             if "depreciation_sites_usd" in ds:
                 out["sites"] = ds["depreciation_sites_usd"].sum("site").to_pandas()
-            return out
+            return _unit(out, "USD")
         if by == "kind":
             out = self.cost("workload").drop(columns=["idle", "sites"], errors="ignore")
             kinds = self._ds["workload_kind"].to_pandas()
-            return out.T.groupby(kinds).sum().T
+            return _unit(out.T.groupby(kinds).sum().T, "USD")
         raise ValueError(f"by must be category, workload or kind, not {by!r}")
 
     def unmet(self) -> pd.DataFrame:
         """Unmet share of demand per workload and period (0 where demand is 0)."""
         d = self._ds["demand_h100e_hours"]
         u = self._ds["unmet_h100e_hours"]
-        return (u / d.where(d > 0)).fillna(0.0).transpose("period", "workload").to_pandas()
+        return _unit((u / d.where(d > 0)).fillna(0.0).transpose("period", "workload").to_pandas(), "fraction")
 
     def marginal_cost(self) -> pd.DataFrame:
         """USD per H100-hour (an H100 at its catalog utilisation for the workload's kind), per period."""
         if "marginal_cost_usd_per_h100_hour" not in self._ds:
-            return pd.DataFrame(index=self._plan.periods)
-        return self._ds["marginal_cost_usd_per_h100_hour"].transpose("period", "workload").to_pandas()
+            return _unit(pd.DataFrame(index=self._plan.periods), "USD per H100-hour")
+        return _unit(self._ds["marginal_cost_usd_per_h100_hour"].transpose("period", "workload").to_pandas(),
+                     "USD per H100-hour")
 
     def targets(self) -> pd.DataFrame:
         """Each share target's achieved share per period beside its bounds."""

@@ -44,15 +44,18 @@ CREATE TABLE IF NOT EXISTS runs (
     timings_json VARCHAR,
     versions_json VARCHAR,
     created_at TIMESTAMP NOT NULL,
-    files_json VARCHAR
+    files_json VARCHAR,
+    sets_json VARCHAR
 )
 """
 # catalogs written before a column existed gain it on the next write; their rows keep NULL there
-_MIGRATIONS = ("ALTER TABLE runs ADD COLUMN IF NOT EXISTS files_json VARCHAR",)
+_MIGRATIONS = ("ALTER TABLE runs ADD COLUMN IF NOT EXISTS files_json VARCHAR",
+               # the --set overrides a run was made with (a JSON list of "key.path=value")
+               "ALTER TABLE runs ADD COLUMN IF NOT EXISTS sets_json VARCHAR")
 # the table's contract: docs/schemas/runs-table.json (its version, each column's type and meaning)
 TABLE_VERSION = 1
 COLUMNS = ("id", "kind", "path", "scenario", "variant", "inputs_hash", "status", "objective_usd",
-           "timings_json", "versions_json", "created_at", "files_json")
+           "timings_json", "versions_json", "created_at", "files_json", "sets_json")
 
 
 class CatalogBusy(GigawattError):
@@ -132,9 +135,10 @@ class RunsCatalog:
 
     def register(self, *, kind: str, path: Path, scenario: str | None, variant: str | None, inputs_hash: str,
                  status: str, objective_usd: float | None = None, timings: dict | None = None,
-                 versions: dict | None = None, files: str | None = None) -> str:
+                 versions: dict | None = None, files: str | None = None, sets: list[str] | None = None) -> str:
         """Record a run whose directory is already in place; return its id. ``files``: what it wrote
-        (:meth:`gigawatt.rundir.Written.to_json`), so that ``remove(delete_files=True)`` deletes only that."""
+        (:meth:`gigawatt.rundir.Written.to_json`), so that ``remove(delete_files=True)`` deletes only that;
+        ``sets``: the ``--set key.path=value`` overrides it was made with."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
         path = Path(path).resolve()
@@ -143,12 +147,13 @@ class RunsCatalog:
         run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
         row = (run_id, kind, str(path), scenario, variant, inputs_hash, status,
                None if objective_usd is None else float(objective_usd),
-               json.dumps(timings or {}, default=str), json.dumps(versions or {}, default=str), files)
+               json.dumps(timings or {}, default=str), json.dumps(versions or {}, default=str), files,
+               json.dumps(list(sets)) if sets else None)
         with self._connect(write=True) as con:
             con.execute("BEGIN TRANSACTION")
             con.execute("INSERT INTO runs (id, kind, path, scenario, variant, inputs_hash, status, objective_usd, "
-                        "timings_json, versions_json, files_json, created_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())", row)
+                        "timings_json, versions_json, files_json, sets_json, created_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())", row)
             con.execute("COMMIT")
         return run_id
 
@@ -171,7 +176,8 @@ class RunsCatalog:
             rows = cur.fetchall()
         out = []
         for r in rows:
-            rec = {"files_json": None, **dict(zip(names, r))}
+            rec = {"files_json": None, "sets_json": None, **dict(zip(names, r))}
+            rec["sets"] = json.loads(rec.pop("sets_json")) if rec.get("sets_json") else []
             rec["files"] = json.loads(rec.pop("files_json")) if rec.get("files_json") else None
             rec["timings"] = json.loads(rec.pop("timings_json") or "{}")
             rec["versions"] = json.loads(rec.pop("versions_json") or "{}")

@@ -33,6 +33,29 @@ def _cell(value, fmt: str) -> str:
         return str(value)
 
 
+def _references() -> dict[str, str]:
+    """Source tag -> citation (catalog/references.csv)."""
+    from gigawatt.catalog import load_references
+
+    return {str(r.tag): str(r.citation) for r in load_references().itertuples()}
+
+
+def _tags(source) -> list[str]:
+    """The tags of a source cell ("S27;S72" -> ["S27", "S72"]); empty for a missing cell."""
+    return [t.strip() for t in str(source).split(";") if t.strip()] if pd.notna(source) else []
+
+
+def _citations(sources, refs: dict[str, str]) -> Table:
+    """The citation of every tag used in ``sources``, in the order of references.csv; an unknown tag says so."""
+    used = {t for cell in sources for t in _tags(cell)}
+    t = Table(title="citations (source tags)", show_header=True)
+    t.add_column("tag", no_wrap=True)
+    t.add_column("citation", overflow="fold")
+    for tag in [*[k for k in refs if k in used], *sorted(used - set(refs))]:
+        t.add_row(tag, refs.get(tag, "[red]no citation in catalog/references.csv[/]"))
+    return t
+
+
 def show_catalog(*, accelerator: str | None, fmt: str, sources: bool, console: Console) -> None:
     from gigawatt.catalog import load_catalog, load_fields, load_sources
 
@@ -49,6 +72,7 @@ def show_catalog(*, accelerator: str | None, fmt: str, sources: bool, console: C
                                         fix="use a catalog id." + did_you_mean(key, cat.index)), title="bad option")
         cat = cat.loc[[key]]
     src = load_sources()
+    refs = _references()
     if fmt == "csv":
         console.print(cat.to_csv(), end="", highlight=False, markup=False, soft_wrap=True)
         return
@@ -57,7 +81,8 @@ def show_catalog(*, accelerator: str | None, fmt: str, sources: bool, console: C
         if sources:
             for r in records:
                 s = src[src["accelerator"] == r["id"]]
-                r["sources"] = {row.field: {"source": row.source, "date": row.date, "note": row.note}
+                r["sources"] = {row.field: {"source": row.source, "date": row.date, "note": row.note,
+                                            "citations": {t: refs.get(t) for t in _tags(row.source)}}
                                 for row in s.itertuples()}
         console.print_json(json.dumps(records))
         return
@@ -75,6 +100,7 @@ def show_catalog(*, accelerator: str | None, fmt: str, sources: bool, console: C
                       "" if row is None else str(row["source"]), "" if row is None else str(row["date"]),
                       "" if row is None or pd.isna(row["note"]) else str(row["note"]))
         console.print(t)
+        console.print(_citations(s["source"], refs))
         return
     from rich import box
 
@@ -94,6 +120,7 @@ def show_catalog(*, accelerator: str | None, fmt: str, sources: bool, console: C
         for r in src.itertuples():
             st.add_row(r.accelerator, r.field, str(r.source), str(r.date))
         console.print(st)
+        console.print(_citations(src["source"], refs))
     else:
         console.print("[dim]n/f = not found in public sources. --sources lists where each figure comes from; "
                       "--accelerator ID shows one chip with sources and notes.[/]")

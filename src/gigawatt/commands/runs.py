@@ -38,18 +38,56 @@ def _list(kind, scenario, as_json) -> None:
     if as_json:
         print(json.dumps(runs, indent=1, default=str))
         return
-    t = Table(title=f"{len(runs)} run{'s' if len(runs) != 1 else ''} in {cat.db_path}")
-    for col in ("id", "kind", "scenario", "variant", "status", "objective", "created", "path"):
-        t.add_column(col, overflow="fold")
-    for r in runs:
-        path = r["path"] if r["exists"] else f"[red]missing:[/] {r['path']}"
-        t.add_row(r["id"], r["kind"], r["scenario"] or "", r["variant"] or "", r["status"] or "",
-                  _usd(r["objective_usd"]), r["created_at"][:19], path)
-    out.print(t)
+    out.print(runs_table(runs, cat.db_path, width=out.width))
     missing = [r["id"] for r in runs if not r["exists"]]
     if missing:
         out.print(f"{len(missing)} run{'s' if len(missing) != 1 else ''} missing their files: {', '.join(missing)} "
                   "(`gigawatt runs rm ID` forgets one)", highlight=False, soft_wrap=True)
+
+
+def _short_path(path: str) -> str:
+    """A run's path as short as it reads unambiguously: relative to the working folder, or with ~."""
+    from pathlib import Path
+
+    p = Path(path)
+    for base, prefix in ((Path.cwd(), ""), (Path.home(), "~/")):
+        try:
+            return prefix + str(p.relative_to(base))
+        except ValueError:
+            continue
+    return path
+
+
+def runs_table(runs: list[dict], db_path, *, width: int) -> Table:
+    """The catalog as a table that reads at 80 columns: the id whole (it begins with the creation time; `runs
+    show` and `rm` take it), kind, status, objective, and the scenario (with its variant and a `+N set` note)
+    above its shortened path in one cell; from 120 columns on, path, creation time and the --set values get
+    columns of their own."""
+    from rich import box
+
+    wide = width >= 120
+    t = Table(title=f"{len(runs)} run{'s' if len(runs) != 1 else ''} in {_short_path(str(db_path))}",
+              box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+    t.add_column("id", no_wrap=True)
+    t.add_column("kind", no_wrap=True)
+    t.add_column("status", no_wrap=True)
+    t.add_column("objective", justify="right", no_wrap=True)
+    t.add_column("scenario" if wide else "scenario · path", overflow="fold", ratio=1)
+    if wide:
+        t.add_column("created", no_wrap=True)
+        t.add_column("--set", overflow="fold", ratio=1)
+        t.add_column("path", overflow="fold", ratio=2)
+    for r in runs:
+        name = (r["scenario"] or "") + (f" / {r['variant']}" if r.get("variant") else "")
+        sets = r.get("sets") or []
+        path = _short_path(r["path"]) if r["exists"] else f"[red]missing:[/] {_short_path(r['path'])}"
+        row = [r["id"], r["kind"], r["status"] or "", _usd(r["objective_usd"], style="compact")]
+        if wide:
+            row += [name, r["created_at"][:19], ", ".join(sets), path]
+        else:
+            row.append(name + (f" +{len(sets)} --set" if sets else "") + f"\n[dim]{path}[/]")
+        t.add_row(*row)
+    return t
 
 
 @app.command("show")
@@ -71,6 +109,7 @@ def _show(run_id: str) -> None:
     for key in ("id", "kind", "scenario", "variant", "status", "inputs_hash", "created_at", "path"):
         t.add_row(key, str(rec[key] if rec[key] is not None else "–"))
     t.add_row("objective", _usd(rec["objective_usd"]))
+    t.add_row("--set", ", ".join(rec.get("sets") or []) or "–")
     t.add_row("files", "present: " + ", ".join(sorted(p.name for p in Path(rec["path"]).iterdir()))
               if rec["exists"] else "[red]missing[/]: the directory was deleted or moved "
                                     f"(`gigawatt runs rm {rec['id']}` forgets it)")

@@ -42,9 +42,9 @@ def run_solve(path: Path, *, out_dir: Path, scenario: str | None, sets: list[str
                                   commitments_usd_total=commitments, extra_attrs={"load_seconds": load_s},
                                   overwrite=overwrite, extra_tables=extra)
     if register:
-        _register(out_dir, portfolio, scenario, resolved.data, summ, written)
+        _register(out_dir, portfolio, scenario, resolved.data, summ, written, sets)
     if not quiet:
-        print_headline(summ, out_dir, console)
+        print_headline(summ, out_dir, console, sets=sets)
         if written.kept_previous:
             console.print(f"  replaced the run in {out_dir}/; the previous one (with its risk results and report, "
                           f"if any) is in {Path(out_dir) / 'previous'}/"
@@ -61,24 +61,25 @@ class _Null:
         return False
 
 
-def _register(out_dir: Path, portfolio, scenario, data, summ, written) -> None:
+def _register(out_dir: Path, portfolio, scenario, data, summ, written, sets=None) -> None:
     from gigawatt.results import versions
     from gigawatt.runs import inputs_hash, register_quietly
 
     register_quietly(kind="solve", path=Path(out_dir).resolve(), scenario=portfolio.scenario.meta.name,
                      variant=scenario, inputs_hash=inputs_hash(data), status=summ["status"],
                      objective_usd=summ["net_present_cost_usd"], timings=summ["timings_s"], versions=versions(),
-                     files=written.to_json())
+                     files=written.to_json(), sets=list(sets or []))
 
 
-def print_headline(summ: dict, out_dir: Path, console: Console) -> None:
-    """The headline figures per year as a table that fits 80 columns, then the facts worth a line each."""
+def print_headline(summ: dict, out_dir: Path, console: Console, sets: list[str] | None = None) -> None:
+    """The headline figures per year as a table that fits 80 columns, then the facts worth a line each;
+    the title names the scenario, its variant and the ``--set`` overrides."""
     import functools
 
     from gigawatt.fmt import usd
 
     money = functools.partial(usd, style="compact")  # 3 significant figures: fits the table's columns
-    table, with_cash = _year_table(summ, money)
+    table, with_cash = _year_table(summ, money, sets)
     console.print(table)
     for note in _table_notes(summ, with_cash):
         console.print(note, style="dim", highlight=False)
@@ -110,13 +111,14 @@ def _rate(values: dict) -> str:
     return f"{hi:.2f}" if round(hi - lo, 2) == 0 else f"{lo:.2f}–{hi:.2f}"
 
 
-def _year_table(summ: dict, money) -> tuple[Table, bool]:
+def _year_table(summ: dict, money, sets: list[str] | None = None) -> tuple[Table, bool]:
     """One row a year: power, chips, spending by category, unmet demand, marginal cost, and cash."""
     from rich import box
 
     years = summ["years"]
     with_cash = any(e.get("free_cash_flow_usd") is not None for e in years.values())
-    t = Table(title=f"{summ['scenario']}{' / ' + summ['variant'] if summ.get('variant') else ''}: "
+    given = f" (--set {', '.join(sets)})" if sets else ""
+    t = Table(title=f"{summ['scenario']}{' / ' + summ['variant'] if summ.get('variant') else ''}{given}: "
                     f"{summ['status']} · net present cost {money(summ['net_present_cost_usd'])}",
               box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1), collapse_padding=True)
     columns = ["year", "power\nGW", "chips\nM", "capex", "lease", "energy", "unmet", "$ per\nH100h"]

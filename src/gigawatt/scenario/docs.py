@@ -41,6 +41,23 @@ null that matches no key is an error; a null in an imported file is not a remova
 Errors name the key path and file:line, the value, what was expected and how to fix it, and are reported
 all at once. This page is generated from the schema: `gigawatt schema --markdown > docs/scenario-format.md`;
 `gigawatt schema` prints the JSON Schema for editors.
+
+**Editor support.** Save the schema once (`gigawatt schema > gigawatt.schema.json`) and put this modeline
+on the first line of a scenario file; editors with the YAML language server (VS Code's YAML extension,
+Neovim, Helix, JetBrains) then complete keys, show each field's description and flag mistakes as you type:
+
+```yaml
+# yaml-language-server: $schema=./gigawatt.schema.json
+```
+
+The schema checks one file as you edit it: `imports` is a key like any other, and a file may leave out
+any section, or any key of `meta`, since the files it imports (or the file importing it) may supply them;
+`gigawatt validate` checks the merged scenario, which needs them all. A quantity string must match the
+pattern of its dimension (power `"4.5 GW"`, money `"38 billion USD"` or `"$38B"`, a price per hour
+`"2.35 USD/h"`, per H100-hour `"4 USD/H100_hour"`, time `"18 months"`, chips `"400,000 chips"`,
+fractions `"75%"`), so `"4.5 GW"` where money is due is marked at once; the patterns are a guide and
+`gigawatt validate` the judge (plausible ranges, unknown names, periods). Defaults are shown with their unit
+("0 USD", "14 years").
 """
 
 SECTIONS: list[tuple[str, type[BaseModel], str]] = [

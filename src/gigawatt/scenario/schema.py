@@ -60,8 +60,23 @@ def Quantity(unit: str, *, plain_ok: bool = False, positive: bool = False, descr
     return Annotated[
         float,
         BeforeValidator(partial(_quantity, unit=unit, plain_ok=plain_ok, positive=positive)),
-        WithJsonSchema({"type": ["string", "number"] if plain_ok else "string", "description": hint}),
+        WithJsonSchema({"type": ["string", "number"] if plain_ok else "string", "description": hint,
+                        **_pattern(unit, plain_ok), "x-unit": unit}),
     ]
+
+
+def _pattern(unit: str, plain_ok: bool) -> dict:
+    """The JSON Schema ``pattern`` of a quantity string of ``unit`` (scenario/patterns.py), if it has one."""
+    from gigawatt.scenario.patterns import quantity_pattern
+
+    pattern = quantity_pattern(unit, plain_ok)
+    return {"pattern": pattern} if pattern else {}
+
+
+def _percent() -> dict:
+    from gigawatt.scenario.patterns import PERCENT
+
+    return {"pattern": PERCENT}
 
 
 def _fraction(value: Any) -> float:
@@ -77,7 +92,7 @@ def _fraction(value: Any) -> float:
 Fraction = Annotated[
     float,
     BeforeValidator(_fraction),
-    WithJsonSchema({"type": ["number", "string"], "description": "A fraction: 0.75 or \"75%\"."}),
+    WithJsonSchema({"type": ["number", "string"], "description": "A fraction: 0.75 or \"75%\".", **_percent()}),
 ]
 
 
@@ -93,7 +108,7 @@ def _positive_fraction(value: Any) -> float:
 PositiveFraction = Annotated[
     float,
     BeforeValidator(_positive_fraction),
-    WithJsonSchema({"type": ["number", "string"], "description": "A fraction above 0: 0.75 or \"75%\"."}),
+    WithJsonSchema({"type": ["number", "string"], "description": "A fraction above 0: 0.75 or \"75%\".", **_percent()}),
 ]
 
 
@@ -218,8 +233,18 @@ def Series(*units_allowed: str, plain_ok: bool = False) -> Any:
     return Annotated[
         SeriesSpec,
         BeforeValidator(partial(_series, units_allowed=units_allowed, plain_ok=plain_ok)),
-        WithJsonSchema({"description": hint}),
+        WithJsonSchema({"description": hint, "anyOf": _series_forms(units_allowed, plain_ok)}),
     ]
+
+
+def _series_forms(units_allowed: tuple[str, ...], plain_ok: bool) -> list[dict]:
+    """A series in JSON Schema: one quantity string (its dimension's pattern), a number where bare numbers
+    are read, or a mapping (per period, points, or growth; checked by gigawatt validate)."""
+    from gigawatt.scenario.patterns import quantity_pattern
+
+    pats = [quantity_pattern(u, plain_ok and i == 0) for i, u in enumerate(units_allowed)]
+    forms = [{"type": "string", "pattern": "|".join(f"({p})" for p in pats if p)}, {"type": "object"}]
+    return forms + ([{"type": "number"}] if plain_ok else [])
 
 
 def _name_ok(names: dict) -> dict:
@@ -654,4 +679,7 @@ class Scenario(Base):
 
 
 def json_schema() -> dict:
-    return Scenario.model_json_schema(mode="validation")
+    """The JSON Schema of one scenario file as an editor sees it (gigawatt.scenario.editor)."""
+    from gigawatt.scenario.editor import for_editors
+
+    return for_editors(Scenario.model_json_schema(mode="validation"))

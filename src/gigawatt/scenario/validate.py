@@ -75,5 +75,11 @@ def validate(resolved: Resolved) -> Scenario:
     try:
         return Scenario.model_validate(resolved.data)
     except ValidationError as exc:
-        problems = [problem_from_error(e, resolved) for e in exc.errors(include_url=False)]
+        errors = exc.errors(include_url=False)
+        problems = [problem_from_error(e, resolved) for e in errors]
+        # unknown names too, in the same run (a valid file has them checked as the portfolio is built)
+        from gigawatt.scenario.references import reference_problems
+
+        skip = {tuple(str(p) for p in e["loc"]) for e in errors}
+        problems += reference_problems(resolved, skip)
         raise ScenarioError(problems, title=f"{resolved.path.name if resolved.path else 'scenario'} is invalid") from None
