@@ -187,3 +187,10 @@ def test_policy_on_a_solved_run_absorbs_the_funding_gap(tmp_path):
     assert d["expected_unpaid_usd"].sum() < u["expected_unpaid_usd"].sum()
     res = cli.invoke(app, ["exposure", str(run), "--risk", "--policy", "terminate"])
     assert res.exit_code == 1 and "defer" in res.output
+    from gigawatt.report.data import load_run
+    from gigawatt.report.exposure_charts import deferral
+
+    fig = deferral(load_run(run))
+    bars = {t.name: dict(zip(t.x, t.y)) for t in fig.data}
+    assert {t.type for t in fig.data} == {"bar"}
+    assert bars["deferred (absorbed by it)"]["cloud"] == pytest.approx(d.at["cloud", "expected_deferred_usd"] * 1e-9)

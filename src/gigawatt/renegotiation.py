@@ -160,7 +160,7 @@ class DeferralStatistics:
 
     def _cvar(self, x: np.ndarray) -> np.ndarray:
         k = max(1, int(np.ceil((1 - self.alpha) * x.shape[1])))
-        return -np.sort(-x, axis=1)[:, :k].mean(axis=1)
+        return -np.sort(-x, axis=1)[:, :k].mean(axis=1) + 0.0  # + 0.0: no "-0" in the CSV
 
     def result(self) -> pd.DataFrame:
         """One row per counterparty, sorted by expected deferred amount."""

@@ -125,7 +125,7 @@ def add_deferral(run_dir: Path, table) -> None:
 def print_deferral(table, console: Console) -> None:
     cvar = next(c for c in table.columns if c.startswith("cvar") and c.endswith("deferred_usd"))
     r0 = table.iloc[0]
-    t = Table(title=f"Renegotiation policy 'defer' ({r0['order']} first; floor {usd(r0['floor_usd'])}, "
+    t = Table(title=f"Renegotiation policy 'defer' (order {r0['order']}; floor {usd(r0['floor_usd'])}, "
                     f"{int(r0['draws']):,} draws): who absorbs the funding gap", title_justify="left")
     for col in ("counterparty", "deferred (exp.)", f"CVaR {cvar[4:6]}%", "share of gap", "penalty (exp.)",
                 "still unpaid (exp.)"):
