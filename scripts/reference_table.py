@@ -39,6 +39,8 @@ RUNS: dict[str, str | None] = {
     "broadcom_firm": "broadcom_firm",
     "successors": "successors",
 }
+# named scenarios left out of this table: their plan is the default's (they change no constraint)
+NOT_IN_TABLE = {"deferral_assumed": "renegotiation terms only: docs/reference-openai-exposure.md section 5"}
 # the run whose output stands for each forecast vintage (default = the Q1-2026 information set)
 VINTAGE_RUN = {"q1_2025": "q1_2025", "q3_2025": "q3_2025", "q1_2026": "default"}
 VINTAGE_LABEL = {"q1_2025": "Q1-2025", "q3_2025": "Q3-2025", "q1_2026": "Q1-2026"}

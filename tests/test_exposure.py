@@ -220,7 +220,7 @@ def test_unpaid_under_the_monte_carlo_sums_to_its_funding_gap(tmp_path):
     run = tmp_path / "run"
     res = CliRunner().invoke(app, ["-q", "solve", str(path), "--out", str(run), "--no-register"])
     assert res.exit_code == 0, res.output
-    s, _ = unpaid_under_uncertainty(run, draws=4096, seed=1, floor=0.0, can_raise=0.0)
+    s, _, _ = unpaid_under_uncertainty(run, draws=4096, seed=1, floor=0.0, can_raise=0.0)
     plan, portfolio = load_run(run)
     gap = simulate(plan, portfolio, draws=4096, seed=1).funding_gap["mean"]
     assert gap > 0

@@ -67,9 +67,11 @@ def print_exposure(summary, yearly, console: Console, *, years: bool) -> None:
 
 
 def unpaid_under_uncertainty(run_dir: Path, *, draws: int | None, seed: int | None, floor: float | None,
-                             can_raise: float, alpha: float = 0.95):
+                             can_raise: float, alpha: float = 0.95, policy: str | None = None,
+                             order: str = "cheapest"):
     """Monte Carlo of the run's plan (risk: the kernel's per-draw cash, chunk by chunk) → who is left unpaid
-    (gigawatt.exposure.UnpaidStatistics). ``floor`` defaults to the scenario's policy.cash_floor, else 0."""
+    (gigawatt.exposure.UnpaidStatistics). ``floor`` defaults to the scenario's policy.cash_floor, else 0.
+    With ``policy="defer"`` also the renegotiation policy's table (gigawatt.renegotiation), else None."""
     from gigawatt.exposure import UnpaidStatistics, scheduled_payments
     from gigawatt.risk.io import load_run
     from gigawatt.risk.schedule import chunk_draws, chunk_starts
@@ -81,14 +83,57 @@ def unpaid_under_uncertainty(run_dir: Path, *, draws: int | None, seed: int | No
     seed = int(unc.seed if seed is None else seed)
     if floor is None:
         floor = float(portfolio.scenario.policy.cash_floor or 0.0)
+    due = scheduled_payments(plan, portfolio)
+    stats = [UnpaidStatistics(due, floor=floor, can_raise=can_raise, alpha=alpha)]
+    if policy == "defer":
+        stats.append(deferral_statistics(plan, portfolio, due, floor=floor, can_raise=can_raise, order=order,
+                                         alpha=alpha, run_dir=run_dir))
     model = build_model(plan, portfolio)
     warm_up(model)
-    stats = UnpaidStatistics(scheduled_payments(plan, portfolio), floor=floor, can_raise=can_raise, alpha=alpha)
     chunk = chunk_draws(model.n_periods, None)
     for start in chunk_starts(n, chunk):
         r = run_chunk(model, seed, start, min(chunk, n - start))
-        stats.consume(r.cash)  # the chunk's arrays are reused by the next chunk: consume first
-    return stats.result()
+        for s in stats:
+            s.consume(r.cash)  # the chunk's arrays are reused by the next chunk: consume first
+    summary, yearly = stats[0].result()
+    return summary, yearly, (stats[1].result() if len(stats) > 1 else None)
+
+
+def deferral_statistics(plan, portfolio, due, *, floor, can_raise, order, alpha, run_dir):
+    """The deferral policy's accumulator; a scenario without renegotiation terms is a clear error."""
+    from gigawatt.errors import Problem, ScenarioError
+    from gigawatt.renegotiation import DeferralStatistics, contract_terms
+
+    terms = contract_terms(plan, portfolio)
+    if not terms.names:
+        raise ScenarioError(Problem(
+            what="--policy defer: no contract of the run's scenario has renegotiation terms",
+            path=str(run_dir), value="no contracts.<name>.renegotiation",
+            expected="at least one capacity contract with renegotiation.deferral",
+            fix="add renegotiation terms (docs/scenario-format.md) or solve a scenario variant that has them"))
+    return DeferralStatistics(due, terms, floor=floor, can_raise=can_raise, order=order, alpha=alpha)
+
+
+def add_deferral(run_dir: Path, table) -> None:
+    """exposure_deferral.csv into the run directory (atomically, in its marker)."""
+    from gigawatt.rundir import add_files
+
+    add_files(Path(run_dir), kind="exposure", option="RUN",
+              writers={"exposure_deferral.csv": lambda tmp: table.to_csv(tmp)})
+
+
+def print_deferral(table, console: Console) -> None:
+    cvar = next(c for c in table.columns if c.startswith("cvar") and c.endswith("deferred_usd"))
+    r0 = table.iloc[0]
+    t = Table(title=f"Renegotiation policy 'defer' (order {r0['order']}; floor {usd(r0['floor_usd'])}, "
+                    f"{int(r0['draws']):,} draws): who absorbs the funding gap", title_justify="left")
+    for col in ("counterparty", "deferred (exp.)", f"CVaR {cvar[4:6]}%", "share of gap", "penalty (exp.)",
+                "still unpaid (exp.)"):
+        t.add_column(col, justify="left" if col == "counterparty" else "right")
+    for name, r in table.iterrows():
+        t.add_row(str(name), usd(r["expected_deferred_usd"]), usd(r[cvar]), f"{r['share_of_expected_gap']:.1%}",
+                  usd(r["expected_penalty_usd"]), usd(r["expected_unpaid_usd"]))
+    console.print(t)
 
 
 def print_unpaid(summary, console: Console) -> None:
@@ -102,6 +147,21 @@ def print_unpaid(summary, console: Console) -> None:
         t.add_row(str(name), f"{r['probability_unpaid']:.1%}", usd(r["expected_unpaid_usd"]), usd(r[cvar]),
                   "–" if r["peak_year"] is None or r["peak_year"] != r["peak_year"] else str(int(r["peak_year"])))
     console.print(t)
+
+
+def _check_policy(policy: str | None, order: str, simulating: bool) -> None:
+    from gigawatt.errors import Problem, ScenarioError
+    from gigawatt.renegotiation import ORDERS
+
+    if policy is not None and policy != "defer":
+        raise ScenarioError(Problem(what="unknown renegotiation policy", path="--policy", value=policy,
+                                    expected="defer", fix="write --policy defer"))
+    if order not in ORDERS:
+        raise ScenarioError(Problem(what="unknown deferral order", path="--order", value=order,
+                                    expected=" or ".join(ORDERS), fix="write --order cheapest"))
+    if policy and not simulating:
+        raise ScenarioError(Problem(what="--policy needs the Monte Carlo", path="--policy", value=policy,
+                                    expected="--risk or --draws N", fix="add --risk"))
 
 
 def register(app: typer.Typer) -> None:
@@ -119,7 +179,12 @@ def register(app: typer.Typer) -> None:
                  floor: Optional[str] = typer.Option(None, "--floor", help="Cash the lab keeps, e.g. '5 billion "
                                                      "USD' (default: policy.cash_floor, else 0)."),
                  can_raise: str = typer.Option("0 USD", "--can-raise", help="More financing the lab can raise "
-                                               "over the horizon before it stops paying, e.g. '20 billion USD'.")
+                                               "over the horizon before it stops paying, e.g. '20 billion USD'."),
+                 policy: Optional[str] = typer.Option(None, "--policy", help="With --risk/--draws: 'defer' applies "
+                                                      "the contracts' renegotiation.deferral terms when cash falls "
+                                                      "below the floor and says who absorbs the gap."),
+                 order: str = typer.Option("cheapest", "--order", help="Which renegotiable contract defers first: "
+                                           "'cheapest' (lowest penalty) or 'pro-rata'.")
                  ) -> None:
         """Who is exposed to the lab: per counterparty (provider, vendor, joint venture, utility, investor)
         what the lab commits, pays (firm take-or-pay apart), receives back (vendor equity, funding) and the
@@ -130,16 +195,22 @@ def register(app: typer.Typer) -> None:
             print_exposure(t["exposure"], t["exposure_by_year"], out, years=years)
             where = ", ".join(str(Path(run_dir) / n) for n in written) or str(Path(run_dir) / "tables" / "exposure.csv")
             out.print(f"  tables: {where}", highlight=False)
+        _check_policy(policy, order, risk or bool(draws))
         if risk or draws:
             from gigawatt.units import parse
 
             fl = None if floor is None else parse(floor, "USD")
-            summary, yearly = unpaid_under_uncertainty(run_dir, draws=draws, seed=seed, floor=fl,
-                                                       can_raise=parse(can_raise, "USD"))
+            summary, yearly, deferral = unpaid_under_uncertainty(run_dir, draws=draws, seed=seed, floor=fl,
+                                                                 can_raise=parse(can_raise, "USD"), policy=policy,
+                                                                 order=order)
             add_unpaid(run_dir, summary, yearly)
+            if deferral is not None:
+                add_deferral(run_dir, deferral)
             if not STATE["quiet"]:
                 print_unpaid(summary, out)
+                if deferral is not None:
+                    print_deferral(deferral, out)
 
 
 __all__ = ["register", "exposure_tables", "print_exposure", "write_if_missing", "unpaid_under_uncertainty",
-           "print_unpaid", "add_unpaid"]
+           "print_unpaid", "add_unpaid", "add_deferral", "print_deferral"]

@@ -68,6 +68,8 @@ SECTIONS: list[tuple[str, type[BaseModel], str]] = [
     ("providers.<name>.offers.<accelerator>", s.Offer, "offers"),
     ("sites.<name>", s.Site, "sites"),
     ("contracts.<name>", s.Contract, "contracts"),
+    ("contracts.<name>.renegotiation", s.Renegotiation, "contracts"),
+    ("contracts.<name>.renegotiation.deferral", s.Deferral, "contracts"),
     ("workloads.<name>", s.Workload, "workloads"),
     ("finance", s.Finance, "finance"),
     ("finance.funding.<name>", s.Funding, "funding"),

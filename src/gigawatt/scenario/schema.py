@@ -408,6 +408,29 @@ class Site(Base):
     notes: str | None = None
 
 
+class Deferral(Base):
+    """The right to pay part of a contract's payments later, at a penalty (`gigawatt exposure RUN --risk
+    --policy defer`; docs/exposure.md)."""
+
+    max_share: PositiveFraction
+    """Largest share of each period's payment of the contract that may be deferred."""
+    penalty: Fraction = 0.0
+    """Paid on top of a deferred amount when it is repaid, as a share of that amount."""
+    delay: Quantity("year", positive=True)
+    """How long a deferred payment waits before it is repaid with its penalty (beyond the horizon: unpaid in it)."""
+    notice: Quantity("year") = 0.0
+    """Time from the lab's notice (served the first period its cash falls below the floor) to the first deferral."""
+
+
+class Renegotiation(Base):
+    """What changing a capacity contract costs the lab. Terms are rarely published: label assumed ones."""
+
+    deferral: Deferral
+    """Deferral of payments (termination is not modelled: docs/exposure.md, Limits)."""
+    source: str
+    """Where the terms come from (a URL and date, a meta.sources tag, or 'assumption: ...')."""
+
+
 class Contract(Base):
     """A firm commitment or an option: capacity from a provider, or chip supply from a vendor."""
 
@@ -444,6 +467,8 @@ class Contract(Base):
     source: str
     """Where the figures were published (URL and date, or a tag defined under meta.sources)."""
     notes: str | None = None
+    renegotiation: Renegotiation | None = None
+    """Terms on which the lab may defer the contract's payments (capacity contracts only)."""
 
     @model_validator(mode="after")
     def _amount(self) -> "Contract":
@@ -452,6 +477,10 @@ class Contract(Base):
                 "msg": "a capacity contract needs power, chips, or value together with price"})
         if self.kind == "supply" and not (self.power or self.chips):
             raise PydanticCustomError("contract", "{msg}", {"msg": "a supply contract needs power or chips"})
+        if self.kind == "supply" and self.renegotiation is not None:
+            raise PydanticCustomError("contract", "{msg}", {
+                "msg": "renegotiation terms only on capacity contracts (a supply contract's chips are paid as capex)",
+                "fix": "remove renegotiation from this contract"})
         if isinstance(self.ramp, dict) and self.ramp and max(self.ramp.values()) == 0:
             raise PydanticCustomError("contract", "{msg}", {
                 "msg": "a ramp with at least one period above 0 (payments are spread over the ramp)",

@@ -1,0 +1,196 @@
+"""Renegotiation as a stated policy (issue 12 item 3): deferral on each contract's terms when a draw's cash
+would fall below the floor; cases derived by hand, the policy without terms equals the unpaid rule, the
+schema refuses bad terms, and on a solved run the deferred and unpaid amounts add up to the funding gap."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gigawatt import exposure
+from gigawatt.errors import ScenarioError
+from gigawatt.renegotiation import DeferralStatistics, Terms, defer
+
+DUE = np.array([[40.0, 40.0, 40.0], [20.0, 20.0, 20.0]])  # counterparties A (has contract a), B
+
+
+def terms(share=(0.5,), penalty=(0.1,), delay=(1,), notice=(0,), names=("a",), cps=("A",), pay=((40.0,) * 3,)):
+    return Terms(names=list(names), counterparty=list(cps), payments=np.array(pay, dtype=float),
+                 max_share=np.array(share), penalty=np.array(penalty), delay=np.array(delay, dtype=int),
+                 notice=np.array(notice, dtype=int))
+
+
+def col(r, k):
+    return r[k][:, 0]
+
+
+def test_deferral_rolls_with_its_penalty():
+    """Three yearly periods, floor 0; contract a (counterparty A, due 40 a period) may defer 50% (≤ 20 a
+    period) at a 10% penalty, repaid one period later, no notice. B (due 20) has no terms. Cash with every
+    payment made: (−10, −10, −10): the draw is 10 short in period 1 and nothing worse after.
+
+    t=1: need 10 → a defers 10 (≤ 20); repaid with 11 in t=2.
+    t=2: the repayment lowers cash to −10 − 11 + 10 = −11 → need 11 → a defers 11, repaid with 12.1 in t=3.
+    t=3: need 10 + 12.1 − 10 = 12.1 → a defers 12.1, repaid after the horizon.
+    A absorbs 10 + 11 + 12.1 = 33.1, the penalty is 3.31, 11 + 12.1 = 23.1 is repaid inside the horizon,
+    nothing is left unpaid (B untouched)."""
+    r = defer(np.full((3, 1), -10.0), DUE, np.array([0]), terms())
+    assert col(r, "deferred") == pytest.approx([33.1, 0.0])
+    assert col(r, "penalty") == pytest.approx([3.31, 0.0])
+    assert col(r, "repaid") == pytest.approx([23.1, 0.0])
+    assert col(r, "unpaid") == pytest.approx([0.0, 0.0])
+
+
+def test_max_share_and_notice_leave_a_residual_gap():
+    """Delay 5 years (all repaid after the horizon), penalty 10%.
+
+    No notice, cash (−30, −30, −30): t=1 needs 30, a may defer 20 → 10 skipped pro rata among what is
+    still due in t=1 (A 40 − 20 = 20, B 20): A 5, B 5. A absorbs 20, penalty 2.
+    Notice 1 year, cash (−10, −20, −20): t=1 needs 10, notice served, no deferral yet → 10 skipped pro rata
+    to A 40, B 20: A 20/3, B 10/3. t=2 needs 20 − 10 = 10 → a defers 10 (penalty 1). t=3 needs 0."""
+    r = defer(np.full((3, 1), -30.0), DUE, np.array([0]), terms(delay=(5,)))
+    assert col(r, "deferred") == pytest.approx([20.0, 0.0])
+    assert col(r, "penalty") == pytest.approx([2.0, 0.0])
+    assert col(r, "unpaid") == pytest.approx([5.0, 5.0])
+    r = defer(np.array([[-10.0], [-20.0], [-20.0]]), DUE, np.array([0]), terms(delay=(5,), notice=(1,)))
+    assert col(r, "deferred") == pytest.approx([10.0, 0.0])
+    assert col(r, "penalty") == pytest.approx([1.0, 0.0])
+    assert col(r, "unpaid") == pytest.approx([20 / 3, 10 / 3])
+
+
+def test_cheapest_first_or_pro_rata():
+    """Two renegotiable contracts: a (A, 40 a period, 10% penalty), b (B, 20 a period, 5%), both 50%.
+    Cash −25 in every period, repaid after the horizon. Cheapest first: b defers its 10, a the other 15.
+    Pro rata to what each may defer (20 and 10): a 25·20/30, b 25·10/30. Nothing is left unpaid."""
+    t = terms(share=(0.5, 0.5), penalty=(0.1, 0.05), delay=(5, 5), notice=(0, 0), names=("a", "b"),
+              cps=("A", "B"), pay=((40.0,) * 3, (20.0,) * 3))
+    cash = np.full((3, 1), -25.0)
+    r = defer(cash, DUE, np.array([0, 1]), t, order="cheapest")
+    assert col(r, "deferred") == pytest.approx([15.0, 10.0])
+    assert col(r, "penalty") == pytest.approx([1.5, 0.5])
+    r = defer(cash, DUE, np.array([0, 1]), t, order="pro-rata")
+    assert col(r, "deferred") == pytest.approx([50 / 3, 25 / 3])
+    assert col(r, "unpaid") == pytest.approx([0.0, 0.0])
+
+
+@pytest.mark.parametrize("floor,can_raise", [(0.0, 0.0), (15.0, 5.0)])
+def test_without_terms_the_policy_is_the_unpaid_rule(floor, can_raise):
+    rng = np.random.default_rng(3)
+    cash = rng.normal(0, 30, size=(3, 200)).cumsum(axis=0)
+    empty = terms(share=(), penalty=(), delay=(), notice=(), names=(), cps=(), pay=np.zeros((0, 3)))
+    r = defer(cash, DUE, np.array([], dtype=int), empty, floor=floor, can_raise=can_raise)
+    u = exposure.unpaid(cash, DUE, floor=floor, can_raise=can_raise).sum(axis=1)
+    assert r["unpaid"] == pytest.approx(u, abs=1e-9)
+    assert u.sum() > 0 and not r["deferred"].any()
+
+
+def test_statistics_per_counterparty():
+    """The hand case of test_max_share_and_notice_leave_a_residual_gap (no notice) as one draw and a draw
+    with cash ≥ 0: expected deferred A 10, CVaR 50% (the worse draw) 20, expected unpaid 2.5 each; A's
+    share of the expected gap (deferred + unpaid = 30 in the bad draw, 15 on average) is 10/15."""
+    due = pd.DataFrame(DUE, index=["A", "B"], columns=["2026", "2027", "2028"])
+    st = DeferralStatistics(due, terms(delay=(5,)), floor=0.0, can_raise=0.0, alpha=0.5)
+    st.consume(np.array([[-30.0, 5.0]] * 3))
+    s = st.result()
+    assert s.at["A", "expected_deferred_usd"] == pytest.approx(10.0)
+    assert s.at["A", "cvar50_deferred_usd"] == pytest.approx(20.0)
+    assert s.at["B", "expected_unpaid_usd"] == pytest.approx(2.5)
+    assert s.at["A", "share_of_expected_gap"] == pytest.approx(10 / 15)
+    assert bool(s.at["A", "renegotiable"]) and not bool(s.at["B", "renegotiable"])
+
+
+CONTRACT = """
+    providers:
+      cloud: {kind: cloud, offers: {h100: {on_demand_price: 3 USD/h}}}
+    contracts:
+      reserved:
+        counterparty: cloud
+        kind: capacity
+        accelerator: h100
+        start: 2025
+        term: 3 years
+        chips: 500
+        price: 2 USD/h
+        source: test
+        renegotiation: RENEG
+    workloads:
+      train: {kind: training, demand: 10000000 H100_hours}
+"""
+
+
+@pytest.mark.parametrize("reneg,needle", [
+    ("{deferral: {max_share: 0%, delay: 1 year}, source: assumption}", "above 0"),
+    ("{deferral: {max_share: 50%, penalty: 150%, delay: 1 year}, source: assumption}", "between 0 and 1"),
+    ("{deferral: {max_share: 50%}, source: assumption}", "delay"),
+    ("{deferral: {max_share: 50%, delay: 1 GW}, source: assumption}", "year"),
+    ("{deferral: {max_share: 50%, delay: 1 year, penality: 5%}, source: assumption}", "penality"),
+    ("{deferral: {max_share: 50%, delay: 1 year}}", "source"),
+])
+def test_bad_terms_are_refused(tmp_path, reneg, needle):
+    from helpers import build_test_portfolio
+
+    with pytest.raises(ScenarioError) as info:
+        build_test_portfolio(tmp_path, CONTRACT.replace("RENEG", reneg))
+    assert needle in str(info.value) and "renegotiation" in str(info.value)
+
+
+def test_terms_only_on_capacity_contracts(tmp_path):
+    from helpers import build_test_portfolio
+
+    body = """
+    contracts:
+      amd: {counterparty: amd, kind: supply, accelerator: mi300x, start: 2025, term: 1 year, chips: 10,
+            source: test, renegotiation: {deferral: {max_share: 50%, delay: 1 year}, source: assumption}}
+    workloads:
+      train: {kind: training, demand: 10000 H100_hours}
+    """
+    with pytest.raises(ScenarioError, match="only on capacity contracts"):
+        build_test_portfolio(tmp_path, body)
+
+
+def test_policy_on_a_solved_run_absorbs_the_funding_gap(tmp_path):
+    """Deferral with no penalty and repayment after the horizon, floor 0: in every draw the policy defers or
+    skips exactly what the unpaid rule skips, so Σ expected deferred + unpaid = Σ expected unpaid of the
+    plain rule (= the Monte Carlo's mean funding gap); the CLI writes exposure_deferral.csv; a scenario
+    without terms and an unknown policy are clear errors (exit 1)."""
+    from typer.testing import CliRunner
+
+    from helpers import scenario_text
+    from gigawatt.cli import app
+
+    reneg = "{deferral: {max_share: 60%, delay: 10 years}, source: assumption (test)}"
+    body = CONTRACT.replace("RENEG", reneg) + """
+    finance:
+      starting_cash: 1 million USD
+      other_costs: {staff: 20 million USD}
+    uncertainty:
+      drivers:
+        costs: {target: other_costs, distribution: uniform, params: {low: 0.5, high: 1.5}}
+      draws: 512
+      seed: 2
+    """
+    path = tmp_path / "s.yaml"
+    path.write_text(scenario_text(body))
+    run = tmp_path / "run"
+    cli = CliRunner()
+    res = cli.invoke(app, ["-q", "solve", str(path), "--out", str(run), "--no-register"])
+    assert res.exit_code == 0, res.output
+    res = cli.invoke(app, ["exposure", str(run), "--risk", "--policy", "defer"])
+    assert res.exit_code == 0, res.output
+    assert "Renegotiation" in res.output  # the table (its title wraps in a narrow terminal)
+    d = pd.read_csv(run / "exposure_deferral.csv", index_col=0)
+    u = pd.read_csv(run / "exposure_unpaid.csv", index_col=0)
+    assert d.at["cloud", "expected_deferred_usd"] > 0
+    total = d["expected_deferred_usd"].sum() + d["expected_unpaid_usd"].sum()
+    assert total == pytest.approx(u["expected_unpaid_usd"].sum(), rel=1e-9)
+    assert d["expected_unpaid_usd"].sum() < u["expected_unpaid_usd"].sum()
+    res = cli.invoke(app, ["exposure", str(run), "--risk", "--policy", "terminate"])
+    assert res.exit_code == 1 and "defer" in res.output
+    from gigawatt.report.data import load_run
+    from gigawatt.report.exposure_charts import deferral
+
+    fig = deferral(load_run(run))
+    bars = {t.name: dict(zip(t.x, t.y)) for t in fig.data}
+    assert {t.type for t in fig.data} == {"bar"}
+    assert bars["deferred (absorbed by it)"]["cloud"] == pytest.approx(d.at["cloud", "expected_deferred_usd"] * 1e-9)
