@@ -34,7 +34,7 @@ def test_every_public_name_resolves_and_private_ones_do_not_leak():
         assert not name.startswith("_") or name == "__version__"
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         gigawatt.nope  # noqa: B018
-    assert {"load", "solve", "read_run", "simulate", "report", "Plan"} <= set(dir(gigawatt))
+    assert {"load", "solve", "read_run", "simulate", "write_report", "Plan"} <= set(dir(gigawatt))
 
 
 def test_import_gigawatt_loads_nothing_heavy():
@@ -63,3 +63,12 @@ def test_stats_tables_name_their_unit(minimal_run):
     assert units == {"capacity": "chips", "mw": "MW", "delivered": "H100e-hours", "spend": "USD",
                      "cost_workload": "USD", "unmet": "fraction"}
     assert plan.finance is not None and "cash_usd" in plan.finance
+
+
+def test_write_report_survives_the_report_package_being_imported():
+    """``import gigawatt.report`` sets the attribute ``gigawatt.report`` to the package; the API's function
+    must have another name, or a notebook that imported the package first gets a module, not a function."""
+    import gigawatt
+    import gigawatt.report  # noqa: F401
+
+    assert callable(gigawatt.write_report)

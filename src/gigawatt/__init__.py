@@ -7,7 +7,7 @@ The public API follows the data flow (docs/api.md)::
     plan = gw.solve(portfolio)                     # least-cost plan with its finance
     plan.stats.capacity()                          # pandas tables, unit in .attrs["unit"]
     plan.write("runs/minimal"); gw.read_run("runs/minimal")
-    gw.simulate(plan, draws=1000); gw.report("runs/minimal")
+    gw.simulate(plan, draws=1000); gw.write_report("runs/minimal")
 
 Names resolve on first use (module ``__getattr__``), so ``import gigawatt`` loads nothing heavy.
 """
@@ -19,12 +19,12 @@ __version__ = "0.1.0"
 # public name -> the module that defines it (imported on first access)
 _LAZY = {
     "load": "gigawatt.api", "solve": "gigawatt.api", "read_run": "gigawatt.api", "simulate": "gigawatt.api",
-    "report": "gigawatt.api", "Plan": "gigawatt.api",
+    "write_report": "gigawatt.api", "Plan": "gigawatt.api",
     "Portfolio": "gigawatt.portfolio", "RiskResult": "gigawatt.risk.result",
     "GigawattError": "gigawatt.errors", "ScenarioError": "gigawatt.errors", "InfeasibleError": "gigawatt.errors",
 }
 
-__all__ = ["__version__", "load", "solve", "read_run", "simulate", "report", "Plan", "Portfolio", "RiskResult",
+__all__ = ["__version__", "load", "solve", "read_run", "simulate", "write_report", "Plan", "Portfolio", "RiskResult",
            "GigawattError", "ScenarioError", "InfeasibleError", "read", "validate", "load_scenario"]
 
 

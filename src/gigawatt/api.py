@@ -136,11 +136,12 @@ def simulate(plan: Plan | str | Path, *, draws: int | None = None, seed: int | N
     return result
 
 
-def report(run_dir: str | Path, path: str | Path | None = None, *, published: str | Path | None = None) -> Path:
-    """Write the HTML report of a run directory (default DIR/report.html); return its path."""
-    from gigawatt.report import write_report
+def write_report(run_dir: str | Path, path: str | Path | None = None, *, published: str | Path | None = None) -> Path:
+    """Write the HTML report of a run directory (default DIR/report.html); return its path. (Not named
+    ``report``: ``gigawatt.report`` is the report package, and importing it would hide such a function.)"""
+    from gigawatt.report import write_report as _write
 
-    return write_report(run_dir, path, published=published).path
+    return _write(run_dir, path, published=published).path
 
 
-__all__ = ["Plan", "load", "solve", "read_run", "simulate", "report"]
+__all__ = ["Plan", "load", "solve", "read_run", "simulate", "write_report"]
