@@ -58,7 +58,7 @@ def solve_all(out_root: Path, runs: dict[str, str | None] = RUNS, scenario: Path
     info = {}
     for run, variant in runs.items():
         out = out_root / run
-        cmd = [*_gigawatt(), "solve", str(scenario), "--out", str(out), "--no-register"]
+        cmd = [*_gigawatt(), "solve", str(scenario), "--out", str(out), "--no-register", "--overwrite"]
         if variant:
             cmd += ["--scenario", variant]
         t0 = time.perf_counter()
