@@ -49,7 +49,8 @@ def test_hedge_command_evaluates_both_plans_out_of_sample(tmp_path):
     from gigawatt.cli import app
 
     src = tmp_path / "s.yaml"
-    src.write_text(scenario_text(BODY.replace("PENALTY", "0.3") + UNC))
+    body = BODY.replace("PENALTY", "0.3").replace("sites: [dc]}\n", "sites: [dc]}\n      cloud: {kind: cloud}\n")
+    src.write_text(scenario_text(body + OPTION + UNC))
     out = tmp_path / "run"
     res = CliRunner().invoke(app, ["hedge", str(src), "--out", str(out), "--futures", "3", "--no-register",
                                    "--no-metrics", "--out-of-sample", "500"])
@@ -62,3 +63,47 @@ def test_hedge_command_evaluates_both_plans_out_of_sample(tmp_path):
         assert 0 <= g["p5"] <= g["p50"] <= g["p95"] and 0 <= oos[plan]["probability_out_of_cash"] <= 1
     assert "out of sample" in res.output and "deterministic" in res.output
     assert any(e.get("cash_usd") is not None for e in summ["years"].values())  # finance ran on the hedged plan
+    opts = summ["stochastic"]["option_values"]
+    assert [r["contract"] for r in opts["options"]] == ["opt"] and opts["not_valued"] == ["tiny"]
+    assert opts["options"][0]["value_of_option_usd"] >= -1e-3 and "option opt" in res.output
+
+
+OPTION = """
+    contracts:
+      opt: {counterparty: cloud, kind: capacity, accelerator: h100, start: 2025, term: 1 year,
+            chips: 1000, price: 0.25 USD/h, firm: false, source: test}
+      tiny: {counterparty: cloud, kind: capacity, accelerator: h100, start: 2025, term: 1 year,
+             chips: 1, price: 0.25 USD/h, firm: false, source: test}
+"""
+
+
+def test_option_values_by_hand(tmp_path):
+    """The newsvendor of test_stochastic (chip 2,000 USD a year, unserved chip-year π = 2,628 USD, demand
+    1,000 or 3,000 chip-years with probability ½) plus an option 'opt' on 1,000 chips at 0.25 USD/h, i.e.
+    u = 2,190 USD a chip-year paid per use (c < u < π), and a 1-chip option 'tiny' at the same price (too
+    small to value, but there: it saves ½ (π − u) = 219 whenever the high future is short).
+
+    With both, buy q: for q < 1,000 lowering q costs ½ (u + π) = 2,409 > c, above it ½ π or ½ u < c, so
+    q* = 1,000 and the high future rents 1,001 option chips and leaves 999 unserved:
+    SP = 2,000,000 + ½ (1,001 · 2,190 + 999 · 2,628) = 4,408,781.
+    'opt' removed: q* = 1,000 still, SP = 2,000,000 + ½ (2,190 + 1,999 · 2,628) = 4,627,781: 'opt' is worth
+    219,000 = ½ · 1,000 (π − u).
+    'opt' signed firm (take-or-pay 1): 2,190,000 owed in both futures, its use free; the low future is
+    served by it, the high one is 2,000 short and a chip saves ½ π = 1,314 < c (or ½ u with 'tiny'), so
+    q* = 0 and SP = 2,190,000 + ½ (2,190 + 1,999 · 2,628) = 4,817,781: flexibility is worth 409,000."""
+    from gigawatt.stochastic.extensive import solve_extensive
+    from gigawatt.stochastic.options import option_values, valued_options
+    from test_stochastic import futures_of
+
+    body = BODY.replace("PENALTY", "0.3").replace("sites: [dc]}\n", "sites: [dc]}\n      cloud: {kind: cloud}\n")
+    p = build_test_portfolio(tmp_path, body + OPTION, start=2025, end=2025)
+    assert list(valued_options(p).index) == ["opt"]  # 'tiny' is below MIN_SHARE of the largest
+    futures = futures_of(p, [0.5, 1.5])
+    sp = solve_extensive(futures).expected_usd
+    assert sp == pytest.approx(4_408_781, rel=1e-7)
+    (row,) = option_values(futures, sp)
+    assert row["contract"] == "opt" and row["size_usd"] == pytest.approx(2_190_000, rel=1e-9)
+    assert row["sp_removed_usd"] == pytest.approx(4_627_781, rel=1e-7)
+    assert row["value_of_option_usd"] == pytest.approx(219_000, rel=1e-5)
+    assert row["sp_firm_usd"] == pytest.approx(4_817_781, rel=1e-7)
+    assert row["value_of_flexibility_usd"] == pytest.approx(409_000, rel=1e-5)

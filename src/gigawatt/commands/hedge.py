@@ -21,7 +21,7 @@ from rich.console import Console
 def run_hedge(path: Path, *, out_dir: Path, futures: int, seed: int | None, cvar_weight: float,
               cvar_alpha: float, metrics: bool, scenario: str | None, sets: list[str], register: bool,
               console: Console, quiet: bool, overwrite: bool = False, oos_draws: int = 0,
-              oos_seed: int | None = None) -> dict:
+              oos_seed: int | None = None, option_values: bool = False) -> dict:
     from gigawatt.commands.common import load_portfolio
     from gigawatt.errors import Problem, ScenarioError
     from gigawatt.results import write_run_dir
@@ -46,6 +46,8 @@ def run_hedge(path: Path, *, out_dir: Path, futures: int, seed: int | None, cvar
                                   scenario_name=portfolio.scenario.meta.name, variant=scenario,
                                   extra_attrs={"hedge_seconds": time.perf_counter() - t0}, overwrite=overwrite)
     summ["stochastic"] = stochastic_block(result)
+    if option_values:
+        summ["stochastic"]["option_values"] = option_block(result)
     if oos_draws > 0:
         oos_seed = result.futures.seed + 1 if oos_seed is None else int(oos_seed)
         summ["stochastic"]["out_of_sample"] = out_of_sample_block(portfolio, result, oos_draws, oos_seed)
@@ -81,6 +83,18 @@ def out_of_sample_block(portfolio, result, draws: int, seed: int) -> dict:
     deterministic = fixed_plan(portfolio)
     return {"hedged": out_of_sample(hedged, portfolio, draws=draws, seed=seed),
             "deterministic": out_of_sample(deterministic, portfolio, draws=draws, seed=seed)}
+
+
+def option_block(result) -> dict:
+    """What each sizeable option is worth kept open (vs firm) and at all (vs removed); which were valued."""
+    from gigawatt.stochastic.options import MAX_OPTIONS, MIN_SHARE, option_sizes, option_values
+
+    rows = option_values(result.futures, result.sp_neutral.expected_usd)
+    sizes = option_sizes(result.futures.portfolio)
+    skipped = [n for n in sizes.index if n not in {r["contract"] for r in rows}]
+    return {"options": rows, "not_valued": skipped,
+            "rule": f"capacity options (contracts not firm), the largest {MAX_OPTIONS} with a size (use of all "
+                    f"their capacity, USD) at least {MIN_SHARE:.0%} of the largest; risk-neutral expected cost"}
 
 
 def stochastic_block(result) -> dict:
@@ -140,6 +154,10 @@ def print_metrics(block: dict, out_dir: Path, console: Console) -> None:
         console.print(f"  CVaR{block['cvar_alpha']:.0%}: risk-averse {money(block['hedged_cvar_usd'])} vs "
                       f"risk-neutral {money(block['neutral_cvar_usd'])}; expected {money(block['hedged_expected_usd'])}",
                       highlight=False)
+    for r in (block.get("option_values") or {}).get("options", []):
+        console.print(f"  option {r['contract']} ({money(r['size_usd'])} if fully used): worth "
+                      f"{money(r['value_of_option_usd'])} against not having it, {money(r['value_of_flexibility_usd'])}"
+                      " kept open against signing it firm", highlight=False)
     if "out_of_sample" in block:
         print_out_of_sample(block["out_of_sample"], console)
     for note in block["ignored_events"]:
@@ -184,6 +202,8 @@ def register(app: typer.Typer) -> None:
                                             "on which to evaluate the hedged and the deterministic plan (0: skip)."),
               oos_seed: Optional[int] = typer.Option(None, "--out-of-sample-seed", help="Their seed (default: "
                                                      "the futures' seed + 1)."),
+              option_values: bool = typer.Option(True, "--option-values/--no-option-values", help="Value each "
+                                                 "sizeable option (≤5): re-solve with it firm and without it."),
               scenario: Optional[str] = typer.Option(None, "--scenario", "-s", help="Named scenario to apply."),
               set_: Optional[list[str]] = typer.Option(None, "--set", help="key.path=value (repeatable)."),
               register_: bool = typer.Option(True, "--register/--no-register", help="Record it in the runs catalog."),
@@ -194,4 +214,4 @@ def register(app: typer.Typer) -> None:
         run_hedge(path, out_dir=out_dir, futures=futures, seed=seed, cvar_weight=cvar_weight,
                   cvar_alpha=cvar_alpha, metrics=metrics, scenario=scenario, sets=set_ or [],
                   register=register_, console=out, quiet=STATE["quiet"], overwrite=overwrite,
-                  oos_draws=oos_draws, oos_seed=oos_seed)
+                  oos_draws=oos_draws, oos_seed=oos_seed, option_values=option_values)
