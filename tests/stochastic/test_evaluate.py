@@ -53,7 +53,8 @@ def test_hedge_command_evaluates_both_plans_out_of_sample(tmp_path):
     src.write_text(scenario_text(body + OPTION + UNC))
     out = tmp_path / "run"
     res = CliRunner().invoke(app, ["hedge", str(src), "--out", str(out), "--futures", "3", "--no-register",
-                                   "--no-metrics", "--out-of-sample", "500"])
+                                   "--no-metrics", "--out-of-sample", "500", "--replications", "2",
+                                   "--upper-futures", "6"])
     assert res.exit_code == 0, res.output
     summ = json.loads((out / "summary.json").read_text())
     oos = summ["stochastic"]["out_of_sample"]
@@ -63,6 +64,8 @@ def test_hedge_command_evaluates_both_plans_out_of_sample(tmp_path):
         assert 0 <= g["p5"] <= g["p50"] <= g["p95"] and 0 <= oos[plan]["probability_out_of_cash"] <= 1
     assert "out of sample" in res.output and "deterministic" in res.output
     assert any(e.get("cash_usd") is not None for e in summ["years"].values())  # finance ran on the hedged plan
+    saa = summ["stochastic"]["saa"]
+    assert saa["lower_bound_usd"]["n"] == 2 and saa["upper_bound_usd"]["n"] == 6 and "SAA" in res.output
     opts = summ["stochastic"]["option_values"]
     assert [r["contract"] for r in opts["options"]] == ["opt"] and opts["not_valued"] == ["tiny"]
     assert opts["options"][0]["value_of_option_usd"] >= -1e-3 and "option opt" in res.output
@@ -107,3 +110,36 @@ def test_option_values_by_hand(tmp_path):
     assert row["value_of_option_usd"] == pytest.approx(219_000, rel=1e-5)
     assert row["sp_firm_usd"] == pytest.approx(4_817_781, rel=1e-7)
     assert row["value_of_flexibility_usd"] == pytest.approx(409_000, rel=1e-5)
+
+
+UNIFORM = """
+    uncertainty:
+      seed: 5
+      drivers:
+        d: {target: demand, distribution: uniform, params: {low: 0.5, high: 1.5}, mode: yearly}
+"""
+
+
+def test_saa_interval_brackets_the_true_optimum(tmp_path):
+    """The newsvendor of test_stochastic with demand D uniform on [1,000, 3,000] chip-years (a uniform
+    factor on [0.5, 1.5] of 2,000): chips cost c = 2,000, an unserved chip-year π = 2,628. Expected cost
+    of q: c q + π E[(D − q)⁺] = c q + π (3,000 − q)² / 4,000, least where P(D > q) = c/π, i.e.
+    q* = 3,000 − 2,000 c/π, z* = c q* + π (2,000 c/π)² / 4,000 = c (3,000 − 1,000 c/π) ≈ 4,477,930.
+    With a fixed seed the lower bound's interval starts below z* and the upper bound's ends above it, and
+    the upper bound estimates the chosen q̂'s exact expected cost c q̂ + π (3,000 − q̂)² / 4,000."""
+    from gigawatt.stochastic import hedge
+    from gigawatt.stochastic.saa import saa_interval, t975
+
+    c, pi = 2000.0, 0.3 * 8760
+    z_star = c * (3000 - 1000 * c / pi)
+    p = build_test_portfolio(tmp_path, BODY.replace("PENALTY", "0.3") + UNIFORM, start=2025, end=2025)
+    fit = hedge(p, 10, metrics=False)
+    out = saa_interval(p, 10, fit.futures.seed, fit.sp.commitments, replications=6, upper_futures=200)
+    lo, up = out["lower_bound_usd"], out["upper_bound_usd"]
+    assert lo["n"] == 6 and up["n"] == 200 and len(set(lo["seeds"])) == 6 and fit.futures.seed not in lo["seeds"]
+    assert lo["mean"] - lo["half_width_95"] <= z_star <= up["mean"] + up["half_width_95"]
+    q = float(fit.sp.commitments["Own-buy"].sum()) * 1e3  # the SAA choice; its exact expected cost:
+    # within 3 standard errors (1.5 half-widths): at 95% one seed in twenty misses, this seed by a hair
+    assert abs(up["mean"] - (c * q + pi * (3000 - q) ** 2 / 4000)) <= 1.5 * up["half_width_95"]
+    assert out["gap_upper_95_usd"] >= out["gap_usd"]
+    assert t975(4) == 2.776 and abs(t975(40) - 2.021) < 1e-3 and abs(t975(120) - 1.980) < 1e-3

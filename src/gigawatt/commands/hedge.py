@@ -21,7 +21,8 @@ from rich.console import Console
 def run_hedge(path: Path, *, out_dir: Path, futures: int, seed: int | None, cvar_weight: float,
               cvar_alpha: float, metrics: bool, scenario: str | None, sets: list[str], register: bool,
               console: Console, quiet: bool, overwrite: bool = False, oos_draws: int = 0,
-              oos_seed: int | None = None, option_values: bool = False) -> dict:
+              oos_seed: int | None = None, option_values: bool = False, replications: int = 0,
+              upper_futures: int | None = None) -> dict:
     from gigawatt.commands.common import load_portfolio
     from gigawatt.errors import Problem, ScenarioError
     from gigawatt.results import write_run_dir
@@ -48,6 +49,12 @@ def run_hedge(path: Path, *, out_dir: Path, futures: int, seed: int | None, cvar
     summ["stochastic"] = stochastic_block(result)
     if option_values:
         summ["stochastic"]["option_values"] = option_block(result)
+    if replications > 0:
+        from gigawatt.stochastic.saa import saa_interval
+
+        summ["stochastic"]["saa"] = saa_interval(portfolio, futures, result.futures.seed,
+                                                 result.sp_neutral.commitments, replications=replications,
+                                                 upper_futures=upper_futures or 5 * futures)
     if oos_draws > 0:
         oos_seed = result.futures.seed + 1 if oos_seed is None else int(oos_seed)
         summ["stochastic"]["out_of_sample"] = out_of_sample_block(portfolio, result, oos_draws, oos_seed)
@@ -158,6 +165,14 @@ def print_metrics(block: dict, out_dir: Path, console: Console) -> None:
         console.print(f"  option {r['contract']} ({money(r['size_usd'])} if fully used): worth "
                       f"{money(r['value_of_option_usd'])} against not having it, {money(r['value_of_flexibility_usd'])}"
                       " kept open against signing it firm", highlight=False)
+    if "saa" in block:
+        a = block["saa"]
+        lo, up = a["lower_bound_usd"], a["upper_bound_usd"]
+        pm = lambda r: f" ± {money(r['half_width_95'])}" if r["half_width_95"] is not None else ""  # noqa: E731
+        console.print(f"  SAA: optimum between {money(lo['mean'])}{pm(lo)} ({lo['n']} replications) and "
+                      f"{money(up['mean'])}{pm(up)} ({up['n']} fresh futures); gap {money(a['gap_usd'])}"
+                      + (f", ≤ {money(a['gap_upper_95_usd'])} at 95%" if "gap_upper_95_usd" in a else ""),
+                      highlight=False)
     if "out_of_sample" in block:
         print_out_of_sample(block["out_of_sample"], console)
     for note in block["ignored_events"]:
@@ -204,6 +219,10 @@ def register(app: typer.Typer) -> None:
                                                      "the futures' seed + 1)."),
               option_values: bool = typer.Option(True, "--option-values/--no-option-values", help="Value each "
                                                  "sizeable option (≤5): re-solve with it firm and without it."),
+              replications: int = typer.Option(0, "--replications", min=0, help="SAA confidence interval: "
+                                                "M more sets of N futures for the lower bound (0: skip)."),
+              upper_futures: Optional[int] = typer.Option(None, "--upper-futures", min=1, help="Fresh futures "
+                                                          "for the SAA upper bound (default 5 × N)."),
               scenario: Optional[str] = typer.Option(None, "--scenario", "-s", help="Named scenario to apply."),
               set_: Optional[list[str]] = typer.Option(None, "--set", help="key.path=value (repeatable)."),
               register_: bool = typer.Option(True, "--register/--no-register", help="Record it in the runs catalog."),
@@ -214,4 +233,5 @@ def register(app: typer.Typer) -> None:
         run_hedge(path, out_dir=out_dir, futures=futures, seed=seed, cvar_weight=cvar_weight,
                   cvar_alpha=cvar_alpha, metrics=metrics, scenario=scenario, sets=set_ or [],
                   register=register_, console=out, quiet=STATE["quiet"], overwrite=overwrite,
-                  oos_draws=oos_draws, oos_seed=oos_seed, option_values=option_values)
+                  oos_draws=oos_draws, oos_seed=oos_seed, option_values=option_values,
+                  replications=replications, upper_futures=upper_futures)
