@@ -196,6 +196,9 @@ def print_out_of_sample(oos: dict, console: Console) -> None:
                       f"{money(c['p95'])} · {money(c['mean'])}", highlight=False)
         console.print(f"    {'':<13} funding gap {money(g['p5'])} / {money(g['p50'])} / {money(g['p95'])} · "
                       f"{money(g['mean'])} · P(out of cash) {r['probability_out_of_cash']:.0%}", highlight=False)
+        u = r["unmet_demand_fraction"]
+        console.print(f"    {'':<13} demand not served {u['p5']:.0%} / {u['p50']:.0%} / {u['p95']:.0%} · "
+                      f"{u['mean']:.0%} (spending has no penalty for it)", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

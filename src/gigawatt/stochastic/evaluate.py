@@ -17,16 +17,19 @@ QUANTILES = (5, 50, 95)
 
 
 def draws_of(plan, portfolio, *, draws: int, seed: int) -> dict[str, np.ndarray]:
-    """Per draw: compute spending PV (USD), funding gap (USD), out of cash at some point (bool)."""
+    """Per draw: compute spending PV (USD), funding gap (USD), out of cash at some point (bool), and the
+    unmet share of demand (mean over periods): compute spending has no penalty for demand not served, so a
+    plan that serves less spends less, and the two are read together."""
     model = build_model(plan, portfolio)
     warm_up(model)
     chunk = chunk_draws(model.n_periods, None)
-    npc, gap = np.empty(draws), np.empty(draws)
+    npc, gap, unmet = np.empty(draws), np.empty(draws), np.empty(draws)
     for s in chunk_starts(draws, chunk):
         n = min(chunk, draws - s)
         r = run_chunk(model, seed, s, n)  # its arrays live until the next chunk: copy them now
-        npc[s:s + n], gap[s:s + n] = r.npc, r.funding_gap
-    return {"compute_spending_pv_usd": npc, "funding_gap_usd": gap, "out_of_cash": gap > 0}
+        npc[s:s + n], gap[s:s + n], unmet[s:s + n] = r.npc, r.funding_gap, r.unmet_fraction.mean(axis=0)
+    return {"compute_spending_pv_usd": npc, "funding_gap_usd": gap, "out_of_cash": gap > 0,
+            "unmet_demand_fraction": unmet}
 
 
 def describe(values: np.ndarray) -> dict[str, float]:
@@ -43,6 +46,7 @@ def out_of_sample(plan, portfolio, *, draws: int, seed: int) -> dict:
     return {"draws": int(draws), "seed": int(seed),
             "compute_spending_pv_usd": describe(d["compute_spending_pv_usd"]),
             "funding_gap_usd": describe(d["funding_gap_usd"]),
+            "unmet_demand_fraction": describe(d["unmet_demand_fraction"]),
             "probability_out_of_cash": float(d["out_of_cash"].mean())}
 
 
