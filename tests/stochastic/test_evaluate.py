@@ -53,7 +53,7 @@ def test_hedge_command_evaluates_both_plans_out_of_sample(tmp_path):
     src.write_text(scenario_text(body + OPTION + UNC))
     out = tmp_path / "run"
     res = CliRunner().invoke(app, ["hedge", str(src), "--out", str(out), "--futures", "3", "--no-register",
-                                   "--no-metrics", "--out-of-sample", "500", "--replications", "2",
+                                   "--no-metrics", "--out-of-sample", "500", "--replications", "2", "--reduce", "2",
                                    "--upper-futures", "6"])
     assert res.exit_code == 0, res.output
     summ = json.loads((out / "summary.json").read_text())
@@ -64,6 +64,8 @@ def test_hedge_command_evaluates_both_plans_out_of_sample(tmp_path):
         assert 0 <= g["p5"] <= g["p50"] <= g["p95"] and 0 <= oos[plan]["probability_out_of_cash"] <= 1
     assert "out of sample" in res.output and "deterministic" in res.output
     assert any(e.get("cash_usd") is not None for e in summ["years"].values())  # finance ran on the hedged plan
+    assert summ["stochastic"]["futures"] == 2 and summ["stochastic"]["reduced_from"] == 3
+    assert not summ["stochastic"]["probabilities_equal"]
     saa = summ["stochastic"]["saa"]
     assert saa["lower_bound_usd"]["n"] == 2 and saa["upper_bound_usd"]["n"] == 6 and "SAA" in res.output
     opts = summ["stochastic"]["option_values"]
@@ -143,3 +145,22 @@ def test_saa_interval_brackets_the_true_optimum(tmp_path):
     assert abs(up["mean"] - (c * q + pi * (3000 - q) ** 2 / 4000)) <= 1.5 * up["half_width_95"]
     assert out["gap_upper_95_usd"] >= out["gap_usd"]
     assert t975(4) == 2.776 and abs(t975(40) - 2.021) < 1e-3 and abs(t975(120) - 1.980) < 1e-3
+
+
+def test_reduction_merges_equal_futures_and_keeps_the_optimum(tmp_path):
+    """Five futures, two distinct (demand × 0.5 twice, × 1.5 three times): reduced to 2 they are the two
+    distinct ones with probabilities 0.4 and 0.6, and the stochastic optimum is unchanged. Points 0.5, 1.4
+    and 1.5 reduced to two keep 0.5 and one of the close pair, which takes the other's probability."""
+    from gigawatt.stochastic.extensive import solve_extensive
+    from gigawatt.stochastic.reduce import forward_selection, reduce_futures
+    from test_stochastic import futures_of
+
+    p = build_test_portfolio(tmp_path, BODY.replace("PENALTY", "0.3"), start=2025, end=2025)
+    full = futures_of(p, [0.5, 1.5, 0.5, 1.5, 1.5])
+    small = reduce_futures(full, 2)
+    got = dict(zip(small.factors["demand"], small.probability.values))
+    assert got == pytest.approx({0.5: 0.4, 1.5: 0.6})
+    assert solve_extensive(small).expected_usd == pytest.approx(solve_extensive(full).expected_usd, rel=1e-9)
+    assert reduce_futures(full, 5) is full
+    idx, prob = forward_selection(np.array([[0.5], [1.4], [1.5]]), np.full(3, 1 / 3), 2)
+    assert sorted(idx) in ([0, 1], [0, 2]) and prob.sum() == pytest.approx(1) and sorted(prob) == pytest.approx([1 / 3, 2 / 3])

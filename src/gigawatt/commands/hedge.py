@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import pandas as pd
 import typer
 import yaml
@@ -22,7 +23,7 @@ def run_hedge(path: Path, *, out_dir: Path, futures: int, seed: int | None, cvar
               cvar_alpha: float, metrics: bool, scenario: str | None, sets: list[str], register: bool,
               console: Console, quiet: bool, overwrite: bool = False, oos_draws: int = 0,
               oos_seed: int | None = None, option_values: bool = False, replications: int = 0,
-              upper_futures: int | None = None) -> dict:
+              upper_futures: int | None = None, reduce_to: int | None = None) -> dict:
     from gigawatt.commands.common import load_portfolio
     from gigawatt.errors import Problem, ScenarioError
     from gigawatt.results import write_run_dir
@@ -38,7 +39,7 @@ def run_hedge(path: Path, *, out_dir: Path, futures: int, seed: int | None, cvar
     t0 = time.perf_counter()
     portfolio, resolved = load_portfolio(path, scenario, sets)
     cvar = (cvar_weight, cvar_alpha) if cvar_weight > 0 else None
-    result = hedge(portfolio, futures, seed=seed, cvar_=cvar, metrics=metrics)
+    result = hedge(portfolio, futures, seed=seed, cvar_=cvar, metrics=metrics, reduce_to=reduce_to)
     plan = hedged_plan(result.futures, result.sp.commitments)
     fin, commitments_usd = _finance(plan)
     resolved_yaml = yaml.safe_dump(resolved.data, sort_keys=False, allow_unicode=True)
@@ -47,6 +48,8 @@ def run_hedge(path: Path, *, out_dir: Path, futures: int, seed: int | None, cvar
                                   scenario_name=portfolio.scenario.meta.name, variant=scenario,
                                   extra_attrs={"hedge_seconds": time.perf_counter() - t0}, overwrite=overwrite)
     summ["stochastic"] = stochastic_block(result)
+    if reduce_to and reduce_to < futures:
+        summ["stochastic"]["reduced_from"] = futures  # `futures` is then K; method in stochastic/reduce.py
     if option_values:
         summ["stochastic"]["option_values"] = option_block(result)
     if replications > 0:
@@ -107,6 +110,7 @@ def option_block(result) -> dict:
 def stochastic_block(result) -> dict:
     """summary.json's `stochastic` block: metrics, commitments by year (chips bought, MW built), notes."""
     block = {**result.metrics(), "ignored_events": result.futures.ignored,
+             "probabilities_equal": bool(np.allclose(result.futures.probability, 1.0 / result.futures.n)),
              "commitments": {"hedged": _commitments(result.sp.commitments)}}
     if result.ev_commitments is not None:
         block["commitments"]["expected_value"] = _commitments(result.ev_commitments)
@@ -226,6 +230,8 @@ def register(app: typer.Typer) -> None:
                                                 "M more sets of N futures for the lower bound (0: skip)."),
               upper_futures: Optional[int] = typer.Option(None, "--upper-futures", min=1, help="Fresh futures "
                                                           "for the SAA upper bound (default 5 × N)."),
+              reduce_to: Optional[int] = typer.Option(None, "--reduce", min=1, help="Reduce the N futures to K "
+                                                      "weighted representatives (fast forward selection)."),
               scenario: Optional[str] = typer.Option(None, "--scenario", "-s", help="Named scenario to apply."),
               set_: Optional[list[str]] = typer.Option(None, "--set", help="key.path=value (repeatable)."),
               register_: bool = typer.Option(True, "--register/--no-register", help="Record it in the runs catalog."),
@@ -237,4 +243,4 @@ def register(app: typer.Typer) -> None:
                   cvar_alpha=cvar_alpha, metrics=metrics, scenario=scenario, sets=set_ or [],
                   register=register_, console=out, quiet=STATE["quiet"], overwrite=overwrite,
                   oos_draws=oos_draws, oos_seed=oos_seed, option_values=option_values,
-                  replications=replications, upper_futures=upper_futures)
+                  replications=replications, upper_futures=upper_futures, reduce_to=reduce_to)

@@ -133,9 +133,15 @@ class HedgeResult:
 
 
 def hedge(portfolio, n: int, *, seed: int | None = None, cvar_: tuple[float, float] | None = None,
-          metrics: bool = True, method: str = "auto", threads: int | None = None) -> HedgeResult:
-    """Draw ``n`` futures, solve the stochastic optimum and (``metrics``) WS, EV and EEV beside it."""
+          metrics: bool = True, method: str = "auto", threads: int | None = None,
+          reduce_to: int | None = None) -> HedgeResult:
+    """Draw ``n`` futures (``reduce_to``: reduced to that many weighted representatives, reduce.py), solve
+    the stochastic optimum and (``metrics``) WS, EV and EEV beside it."""
     futures = draw_futures(portfolio, n, seed)
+    if reduce_to:
+        from gigawatt.stochastic.reduce import reduce_futures
+
+        futures = reduce_futures(futures, reduce_to)
     sp = solve_extensive(futures, cvar_=cvar_, method=method, threads=threads)
     neutral = sp if not cvar_ else solve_extensive(futures, method=method, threads=threads)
     ws = eev = ev = None
