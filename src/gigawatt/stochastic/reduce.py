@@ -5,7 +5,7 @@ event 0/1), each column scaled to unit standard deviation. Forward selection pic
 most lowers Σ_i p_i · min_{s selected} ‖x_i − x_s‖ (the Kantorovich distance between the N futures and the
 selected ones); each future left out then gives its probability to its nearest selected future. Why this
 method: it keeps real futures (no averaged, impossible ones), weights them by what they stand for, and is the
-standard for scenario reduction in stochastic programming (GAMS SCENRED, PyPSA's reduction); k-medoids
+standard for scenario reduction in stochastic programming (GAMS SCENRED implements it); k-medoids
 would do too but needs a library the package does not have. Caveat: futures are compared on their mean
 factors, not their year-by-year paths.
 """
