@@ -53,3 +53,38 @@ def no_finance_run(minimal_run, tmp_path_factory) -> Path:
         ds.to_netcdf(out / "plan.nc", engine="h5netcdf", invalid_netcdf=True)
     (out / "risk.json").unlink(missing_ok=True)
     return out
+
+
+HEDGE_SCENARIO = """
+providers:
+  lab: {kind: owned, sites: [dc]}
+  cloud: {kind: cloud}
+sites:
+  dc: {power_max: 100 MW, build_cost: 0 USD/MW, energy_price: 0 USD/MWh, accelerators: [h100]}
+contracts:
+  opt: {counterparty: cloud, kind: capacity, accelerator: h100, start: 2025, term: 2 years,
+        chips: 1000, price: 0.25 USD/h, firm: false, source: test}
+workloads:
+  train: {kind: training, demand: 17520000 H100_hours}
+config: {solve: {unmet_penalty: 0.3 USD/H100_hour}}
+finance: {revenue: 1 billion USD}
+uncertainty:
+  seed: 7
+  drivers:
+    d: {target: demand, distribution: lognormal, params: {mean: 0, sd: 0.3}, mode: yearly}
+"""
+
+
+@pytest.fixture(scope="session")
+def hedge_run(tmp_path_factory) -> Path:
+    """A tiny scenario (one owned site, one option, a demand driver) hedged over 4 futures with every
+    part of the stochastic block: metrics, out-of-sample evaluation, the SAA interval, option values."""
+    from helpers import scenario_text
+
+    root = tmp_path_factory.mktemp("report")
+    src = root / "hedge.yaml"
+    src.write_text(scenario_text(HEDGE_SCENARIO))
+    out = root / "hedge"
+    _invoke("--quiet", "hedge", src, "--out", out, "--futures", 4, "--out-of-sample", 500, "--replications", 2,
+            "--upper-futures", 8, "--no-register")
+    return out

@@ -138,3 +138,26 @@ def test_compare_page_renders(browser, minimal_run, openai_run, tmp_path):
     finally:
         page.close()
     assert errors == [] and requests == []
+
+
+def test_hedge_section_renders(browser, hedge_run, tmp_path):
+    """A run of `gigawatt hedge`: the Hedged plan section, its tables and its bar charts drawn."""
+    from gigawatt.report import write_report
+
+    written = write_report(hedge_run, tmp_path / "hedge.html")
+    page, expected, errors, requests, _ = _open(browser, written.path)
+    try:
+        hedge = [c for c in written.charts if c.startswith("hedge-")]
+        assert hedge == ["hedge-chips", "hedge-power", "hedge-oos-spending", "hedge-oos-gap"]
+        assert page.locator("section#hedge h2").inner_text() == "Hedged plan"
+        assert page.locator('nav a[href="#hedge"]').count() == 1
+        for cid in hedge:  # both plans drawn as bars
+            assert page.locator(f"#fig-{cid} .main-svg g.trace.bars").count() == 2, cid
+        assert page.locator("#hedge-metrics tbody tr").count() >= 5  # WS, SP, EEV, EVPI, VSS
+        assert page.locator("#hedge-oos tbody tr").count() == 2
+        assert page.locator("#hedge-options tbody tr").first.inner_text().startswith("opt")
+        assert "lower bound" in page.locator("#hedge-saa").inner_text()
+    finally:
+        page.close()
+    assert errors == [], errors
+    assert requests == []

@@ -14,6 +14,7 @@ from gigawatt.report.binding import group_binding
 from gigawatt.report.data import Run
 from gigawatt.report.headline import Fact, headline
 from gigawatt.report.exposure_charts import extra_charts, section_html
+from gigawatt.report import hedge_section
 from gigawatt.report.figures import Chart, build_charts, compare_charts
 from gigawatt.report.plotlyjs import script_tags
 
@@ -302,7 +303,7 @@ def _page(title: str, subtitle: str, nav: list[tuple[str, str]], body: str, n_fi
 def render_report(run: Run, published=None) -> tuple[str, list[Chart]]:
     """The report page of one run and the charts on it; ``published`` (gigawatt.report.published.Published)
     adds the published figures beside the headline cards, on the cash-flow chart and in a table section."""
-    charts = build_charts(run, published) + extra_charts(run)
+    charts = build_charts(run, published) + extra_charts(run) + hedge_section.charts(run)
     by_section: dict[str, list[Chart]] = {}
     for c in charts:
         by_section.setdefault(c.section, []).append(c)
@@ -318,6 +319,10 @@ def render_report(run: Run, published=None) -> tuple[str, list[Chart]]:
         parts.append(f'<section id="published"><h2>{e(PUBLISHED_TITLE)}</h2>'
                      f"{_published_table(published, run.sources)}</section>")
         nav.insert(1, ("published", "Published figures"))
+    if hedge_section.block(run) is not None:  # a run of `gigawatt hedge`
+        sid, title = hedge_section.SECTION
+        parts.append(f'<section id="{sid}"><h2>{e(title)}</h2>{hedge_section.html_of(run)}{grid(sid)}</section>')
+        nav.insert(len(parts) - 1, hedge_section.SECTION)
     for sid, title in SECTIONS[1:]:
         inner = grid(sid)
         if sid == "finance":
@@ -351,7 +356,7 @@ def render_report(run: Run, published=None) -> tuple[str, list[Chart]]:
 
 def compare_rows(runs: list[Run]) -> tuple[list[str], list[list[str]]]:
     """The headline figures side by side: (row labels, one list of texts per run)."""
-    facts = [headline(r) for r in runs]
+    facts = [headline(r) + hedge_section.facts(r) for r in runs]
     keys: list[tuple[str, str]] = []
     for fs in facts:
         for f in fs:

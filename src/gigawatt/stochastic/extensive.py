@@ -133,9 +133,15 @@ class HedgeResult:
 
 
 def hedge(portfolio, n: int, *, seed: int | None = None, cvar_: tuple[float, float] | None = None,
-          metrics: bool = True, method: str = "auto", threads: int | None = None) -> HedgeResult:
-    """Draw ``n`` futures, solve the stochastic optimum and (``metrics``) WS, EV and EEV beside it."""
+          metrics: bool = True, method: str = "auto", threads: int | None = None,
+          reduce_to: int | None = None) -> HedgeResult:
+    """Draw ``n`` futures (``reduce_to``: reduced to that many weighted representatives, reduce.py), solve
+    the stochastic optimum and (``metrics``) WS, EV and EEV beside it."""
     futures = draw_futures(portfolio, n, seed)
+    if reduce_to:
+        from gigawatt.stochastic.reduce import reduce_futures
+
+        futures = reduce_futures(futures, reduce_to)
     sp = solve_extensive(futures, cvar_=cvar_, method=method, threads=threads)
     neutral = sp if not cvar_ else solve_extensive(futures, method=method, threads=threads)
     ws = eev = ev = None
@@ -162,23 +168,30 @@ def hedged_plan(futures: Futures, commitments: dict[str, xr.DataArray]):
     """The hedged plan as a deterministic run reads it: its commitments fixed, recourse re-optimised in
     the expected-value future (so ``results.write_run_dir``, ``report`` and ``simulate`` take it as they
     take any plan). Returns a :class:`gigawatt.plan.Plan` of the mean portfolio."""
+    return fixed_plan(futures.mean(), commitments)
+
+
+def fixed_plan(portfolio, commitments: dict[str, xr.DataArray] | None = None):
+    """The plan of ``portfolio`` with ``commitments`` fixed (none: free), recourse re-optimised, unmet
+    demand allowed at its penalty (complete recourse, as in the extensive form)."""
     from gigawatt.optimize.run import attach_inputs, extract
     from gigawatt.plan import Plan
 
-    mean = futures.mean()
     t0 = time.perf_counter()
-    ctx = create_model(mean, allow_unmet=True)
-    fix(ctx, commitments)
+    ctx = create_model(portfolio, allow_unmet=True)
+    if commitments:
+        fix(ctx, commitments)
     build_s = time.perf_counter() - t0
     res = solve(ctx)
     if res.status != "ok" or res.termination != "optimal":
-        raise InfeasibleError("the hedged commitments have no optimal recourse in the mean future",
-                              status=res.termination)
+        raise InfeasibleError("the commitments have no optimal recourse in this future", status=res.termination)
     ds = extract(ctx)
     ds.attrs.update({"status": "optimal", "solver": "highs", "method": res.method,
                      "n_variables": int(ctx.model.nvars), "n_constraints": int(ctx.model.ncons),
                      "build_seconds": build_s, "solve_seconds": res.solve_seconds, "allow_unmet": 1,
                      "highs_run_seconds": res.highs_run_seconds or np.nan, "extract_seconds": 0.0})
-    attach_inputs(ds, mean)
-    return Plan(ds, mean)
-__all__ = ["COMMITMENTS", "HedgeResult", "Solution", "cvar", "fix", "hedge", "hedged_plan", "solve_extensive", "solve_mean"]
+    attach_inputs(ds, portfolio)
+    return Plan(ds, portfolio)
+
+
+__all__ = ["COMMITMENTS", "HedgeResult", "Solution", "cvar", "fix", "fixed_plan", "hedge", "hedged_plan", "solve_extensive", "solve_mean"]

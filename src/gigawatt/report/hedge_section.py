@@ -1,0 +1,144 @@
+"""The report's "Hedged plan" section, for a run of `gigawatt hedge` (summary.json has a `stochastic` block):
+commitments beside the expected-value plan's, the out-of-sample distributions of both plans, WS/SP/EEV
+with EVPI and VSS, the SAA interval and option values. Bar traces only (the page's plotly bundle has
+scatter, bar and pie). Reads summary.json; computes nothing new."""
+
+from __future__ import annotations
+
+import html
+
+import plotly.graph_objects as go
+
+from gigawatt.fmt import usd
+from gigawatt.report.data import Run
+from gigawatt.report.headline import Fact
+from gigawatt.report.plotting import PALETTE, Chart, layout
+
+SECTION = ("hedge", "Hedged plan")
+PLANS = {"hedged": "hedged", "expected_value": "expected-value plan", "deterministic": "deterministic plan"}
+COLOR = {"hedged": PALETTE[0], "expected_value": PALETTE[1], "deterministic": PALETTE[1]}
+
+
+def block(run: Run) -> dict | None:
+    return run.summary.get("stochastic") or None
+
+
+def _money(v) -> str:
+    return usd(v, style="compact") if v is not None else "–"
+
+
+def _commitment_chart(b: dict, key: str, title: str, unit: str, scale: float) -> go.Figure | None:
+    fig = go.Figure()
+    for plan, values in (b.get("commitments") or {}).items():
+        series = values.get(key)
+        if series:
+            fig.add_bar(name=PLANS.get(plan, plan), x=[int(y) for y in series], marker_color=COLOR.get(plan),
+                        y=[v * scale for v in series.values()],
+                        hovertemplate=f"<b>%{{fullData.name}}</b>: %{{y:,.3g}} {unit}<extra>%{{x}}</extra>")
+    return layout(fig, title=title, y_title=unit, barmode="group", hovermode="closest") if fig.data else None
+
+
+def _distribution_chart(oos: dict, key: str, title: str) -> go.Figure | None:
+    stats = ("p5", "p50", "mean", "p95")
+    fig = go.Figure()
+    for plan in ("hedged", "deterministic"):
+        d = (oos.get(plan) or {}).get(key)
+        if d:
+            fig.add_bar(name=PLANS[plan], x=list(stats), y=[d[s] / 1e9 for s in stats], marker_color=COLOR[plan],
+                        hovertemplate="<b>%{fullData.name}</b> %{x}: %{y:$,.1f}B<extra></extra>")
+    if not fig.data:
+        return None
+    return layout(fig, title=title, y_title="billion USD", y_prefix="$", barmode="group", hovermode="closest",
+                  integer_x=False)
+
+
+def charts(run: Run) -> list[Chart]:
+    """Chips bought and MW built per year (hedged vs expected-value plan); both plans' out-of-sample
+    compute spending and funding gap."""
+    b = block(run)
+    if b is None:
+        return []
+    oos = b.get("out_of_sample") or {}
+    n = (oos.get("hedged") or {}).get("draws")
+    specs = [
+        ("hedge-chips", "Chips bought per year", "Commitments: chips bought per year, hedged against the "
+         "expected-value plan (the plan of the mean future).", _commitment_chart(b, "chips_bought", "Chips bought",
+                                                                                "million chips", 1e-6)),
+        ("hedge-power", "Site power built per year", "Commitments: site power built (MW) per year, hedged "
+         "against the expected-value plan.", _commitment_chart(b, "site_power_mw", "Site power built", "MW", 1.0)),
+        ("hedge-oos-spending", "Compute spending out of sample", f"Compute spending (present value) of each plan "
+         f"over the same {n or 'fresh'} Monte Carlo draws, not the futures the hedge was fitted to.",
+         _distribution_chart(oos, "compute_spending_pv_usd", "Compute spending (PV) over fresh draws")),
+        ("hedge-oos-gap", "Funding gap out of sample", "Funding gap of each plan over the same fresh draws.",
+         _distribution_chart(oos, "funding_gap_usd", "Funding gap over fresh draws")),
+    ]
+    return [Chart(id=i, title=t, caption=c, section=SECTION[0], figure=f) for i, t, c, f in specs if f is not None]
+
+
+def _table(head: tuple[str, ...], rows: list[tuple], tid: str) -> str:
+    th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
+    return f'<table id="{tid}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def facts(run: Run) -> list[Fact]:
+    """The stochastic metrics as headline facts (compare shows them as rows)."""
+    b = block(run)
+    if b is None:
+        return []
+    out = [Fact("futures", "Futures hedged", b.get("futures"), str(b.get("futures")))]
+    for key, label in (("ws_usd", "WS (wait and see)"), ("sp_usd", "SP (stochastic optimum)"),
+                       ("eev_usd", "EEV (expected-value plan)"), ("evpi_usd", "EVPI"), ("vss_usd", "VSS"),
+                       ("hedged_cvar_usd", "CVaR of the hedged plan")):
+        if b.get(key) is not None:
+            out.append(Fact(key, label, b[key], _money(b[key])))
+    for plan, r in (b.get("out_of_sample") or {}).items():
+        out.append(Fact(f"oos_{plan}_p_out_of_cash", f"P(out of cash), {PLANS[plan]}, out of sample",
+                        r["probability_out_of_cash"], f"{r['probability_out_of_cash']:.0%}"))
+    return out
+
+
+def html_of(run: Run) -> str:
+    """The section's tables above its charts: metrics, out-of-sample figures, SAA interval, option values."""
+    b = block(run)
+    if b is None:
+        return ""
+    kind = (f"risk-averse (CVaR weight {b['cvar_weight']}, α {b['cvar_alpha']})" if "cvar_weight" in b
+            else "risk-neutral")
+    parts = [f'<p class="note">A {kind} plan hedged over {b["futures"]} futures (seed {b["seed"]}). WS ≤ SP ≤ EEV: '
+             "each future's own best plan, the stochastic optimum, the expected-value plan evaluated over the "
+             "futures; EVPI = SP − WS is what perfect foresight would be worth, VSS = EEV − SP what planning "
+             "for many futures saves. Expected net present cost.</p>",
+             _table(("metric", "value"), [(f.label, f.text) for f in facts(run)[1:] if not f.key.startswith("oos")],
+                    "hedge-metrics")]
+    oos = b.get("out_of_sample")
+    if oos:
+        rows = [(PLANS[p], _money(r["compute_spending_pv_usd"]["p5"]), _money(r["compute_spending_pv_usd"]["p50"]),
+                 _money(r["compute_spending_pv_usd"]["p95"]), _money(r["funding_gap_usd"]["p50"]),
+                 _money(r["funding_gap_usd"]["p95"]), f"{r['probability_out_of_cash']:.0%}",
+                 f"{r['unmet_demand_fraction']['mean']:.1%}") for p, r in oos.items()]
+        parts.append(_table(("plan", "spending p5", "p50", "p95", "funding gap p50", "p95", "P(out of cash)",
+                             "not served (mean)"), rows, "hedge-oos"))
+        parts.append('<p class="note">Out of sample: both plans over the same fresh Monte Carlo draws of '
+                     "<code>simulate</code>. Compute spending (present value) has no penalty for demand not "
+                     "served: read it with the share not served.</p>")
+    saa = b.get("saa")
+    if saa:
+        lo, up = saa["lower_bound_usd"], saa["upper_bound_usd"]
+        pm = lambda r: f" ± {_money(r['half_width_95'])}" if r.get("half_width_95") is not None else ""  # noqa: E731
+        parts.append(f'<p class="note" id="hedge-saa">How far the answer is from optimal (SAA, 95%): lower bound '
+                     f"{_money(lo['mean'])}{pm(lo)} from {lo['n']} replications, upper bound {_money(up['mean'])}"
+                     f"{pm(up)} from {up['n']} fresh futures; gap {_money(saa['gap_usd'])}.</p>")
+    opts = b.get("option_values")
+    if opts and opts.get("options"):
+        rows = [(r["contract"], _money(r["size_usd"]), _money(r["value_of_option_usd"]),
+                 _money(r["value_of_flexibility_usd"])) for r in opts["options"]]
+        parts.append(_table(("option", "size (all used)", "worth having", "worth keeping open (vs firm)"), rows,
+                            "hedge-options"))
+        parts.append(f'<p class="note">Options valued: {html.escape(opts["rule"])}.'
+                     + (f" Not valued: {html.escape(', '.join(opts['not_valued']))}." if opts["not_valued"] else "")
+                     + "</p>")
+    return "".join(parts)
+
+
+__all__ = ["SECTION", "charts", "facts", "html_of"]

@@ -1,0 +1,111 @@
+"""Option values: what keeping each option open is worth against signing it firm, and against not having it.
+
+For a capacity contract that is not firm (an option, paid per chip-hour used), the stochastic program is
+re-solved twice over the same futures: with the contract signed **firm** (its take-or-pay share owed in
+every future, as a firm contract of the scenario is) and with it **removed** (no capacity). Expected net
+present costs (risk-neutral SP) against the hedge's SP give
+
+    value of flexibility  = SP(firm)    − SP   (what keeping it an option saves over signing it firm)
+    value of the option   = SP(removed) − SP   (what having it at all saves)
+
+both ≥ 0 when the option's use price is its firm price (docs/stochastic.md). Only options with a
+meaningful size are valued — at most :data:`MAX_OPTIONS`, largest first, each at least :data:`MIN_SHARE`
+of the largest — since each costs two solves of the extensive form. Supply (vendor) options are not valued.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+
+from gigawatt.portfolio import Portfolio
+from gigawatt.stochastic.extensive import solve_extensive
+from gigawatt.stochastic.futures import Futures
+
+MAX_OPTIONS = 5
+MIN_SHARE = 0.01
+
+
+def option_sizes(portfolio: Portfolio) -> pd.Series:
+    """Capacity options (contracts not firm) by size: what using all their capacity would cost, USD
+    (Σ_t capacity[t] × hours[t] × use price[t]), largest first."""
+    c = portfolio.contracts
+    names = [n for n in c.index if c.at[n, "kind"] == "capacity" and not bool(c.at[n, "firm"])]
+    d = portfolio.data
+    sizes = {}
+    for n in names:  # a handful of contracts, not a model build
+        s = f"contract:{n}"
+        if s in d.indexes["supply"]:
+            cap = _expected(d["contract_capacity_chips"].sel(supply=s))
+            use = _expected(d["contract_use_price_usd_per_chip_hour"].sel(supply=s))
+            sizes[n] = float((cap * d["hours"] * use).sum())
+    return pd.Series(sizes, dtype=float).sort_values(ascending=False)
+
+
+def _expected(a):
+    return a.mean("future") if "future" in a.dims else a
+
+
+def valued_options(portfolio: Portfolio) -> pd.Series:
+    """The options worth valuing: the largest :data:`MAX_OPTIONS` at least :data:`MIN_SHARE` of the largest."""
+    sizes = option_sizes(portfolio)
+    if sizes.empty or sizes.iloc[0] <= 0:
+        return sizes.iloc[:0]
+    return sizes[sizes >= MIN_SHARE * sizes.iloc[0]].iloc[:MAX_OPTIONS]
+
+
+def signed_firm(portfolio: Portfolio, name: str) -> Portfolio:
+    """The portfolio with contract ``name`` signed firm (rebuilt from the scenario, so its take-or-pay
+    payments are computed as for any firm contract)."""
+    sc = portfolio.scenario
+    contracts = {**sc.contracts, name: sc.contracts[name].model_copy(update={"firm": True})}
+    return Portfolio.from_scenario(sc.model_copy(update={"contracts": contracts}), portfolio.resolved)
+
+
+def removed(futures: Futures, name: str) -> Futures:
+    """The futures without option ``name``: its capacity is zero in every period and future."""
+    d = futures.portfolio.data.copy()
+    on = d.indexes["supply"] == f"contract:{name}"
+    keep = d["supply"].copy(data=~on)
+    d["contract_capacity_chips"] = d["contract_capacity_chips"] * keep
+    return replace(futures, portfolio=replace(futures.portfolio, data=d))
+
+
+def made_firm(futures: Futures, name: str) -> Futures:
+    """The futures with option ``name`` signed firm: its take-or-pay payments, use price and firm flag
+    from :func:`signed_firm`, scaled in each future as the futures scale the option (a failure event, a
+    contract-price driver) by the ratio of the future's array to the base portfolio's."""
+    base, firm = futures.portfolio, signed_firm(futures.portfolio, name)
+    s = f"contract:{name}"
+    d = futures.portfolio.data.copy()
+    b0 = Portfolio.from_scenario(base.scenario, base.resolved).data  # the base portfolio, before the draws
+    cap, cap0 = d["contract_capacity_chips"].sel(supply=s), b0["contract_capacity_chips"].sel(supply=s)
+    use, use0 = d["contract_use_price_usd_per_chip_hour"].sel(supply=s), b0["contract_use_price_usd_per_chip_hour"].sel(supply=s)
+    scale_cap = (cap / cap0).where(cap0 > 0, 1.0)
+    scale_use = (use / use0).where(use0 > 0, 1.0)
+    fd = firm.data
+    for var, new in (("contract_fixed_payment_usd", fd["contract_fixed_payment_usd"].sel(supply=s) * scale_cap),
+                     ("contract_use_price_usd_per_chip_hour", fd["contract_use_price_usd_per_chip_hour"].sel(supply=s) * scale_use),
+                     ("contract_firm", fd["contract_firm"].sel(supply=s))):
+        arr = d[var]
+        full = arr.broadcast_like(new) if set(new.dims) - set(arr.dims) else arr.copy()
+        full.loc[{"supply": s}] = new.broadcast_like(full.sel(supply=s)).transpose(*full.sel(supply=s).dims)
+        d[var] = full
+    return replace(futures, portfolio=replace(futures.portfolio, data=d))
+
+
+def option_values(futures: Futures, sp_usd: float, *, method: str = "auto",
+                  threads: int | None = None) -> list[dict]:
+    """Per valued option: its size, SP with it firm and without it, and the two values (module docstring)."""
+    rows = []
+    for name, size in valued_options(futures.portfolio).items():  # at most MAX_OPTIONS re-solves
+        sp_firm = solve_extensive(made_firm(futures, name), method=method, threads=threads).expected_usd
+        sp_removed = solve_extensive(removed(futures, name), method=method, threads=threads).expected_usd
+        rows.append({"contract": name, "size_usd": size, "sp_firm_usd": sp_firm, "sp_removed_usd": sp_removed,
+                     "value_of_flexibility_usd": sp_firm - sp_usd, "value_of_option_usd": sp_removed - sp_usd})
+    return rows
+
+
+__all__ = ["MAX_OPTIONS", "MIN_SHARE", "made_firm", "option_sizes", "option_values", "removed", "signed_firm",
+           "valued_options"]
