@@ -9,19 +9,22 @@ from gigawatt.plan import compute_spending_pv_usd, compute_spending_usd
 
 
 def base_finance(plan, portfolio) -> tuple[dict[str, np.ndarray], str]:
-    """The plan's cash flow after financing and cash position per period: stored with the plan (finance_*;
-    runs of summary schema 1 named the flow ``finance_cash_flow_usd``), else from
-    :func:`gigawatt.finance.compute` (the one definition of the plan's cash flow)."""
+    """The plan's cash flow after financing, cash position and free cash flow (before financing) per period:
+    stored with the plan (finance_*; runs of summary schema 1 named the flow ``finance_cash_flow_usd``), else
+    from :func:`gigawatt.finance.compute` (the one definition of the plan's cash flow)."""
     ds = plan.ds
     for flow in ("finance_cash_flow_after_financing_usd", "finance_cash_flow_usd"):
         if "finance_cash_usd" in ds and flow in ds:
-            return {"cash_flow_usd": ds[flow].values.astype(float),
-                    "cash_usd": ds["finance_cash_usd"].values.astype(float)}, "plan.nc (finance)"
+            out = {"cash_flow_usd": ds[flow].values.astype(float), "cash_usd": ds["finance_cash_usd"].values.astype(float)}
+            if "finance_free_cash_flow_usd" in ds:
+                out["free_cash_flow_usd"] = ds["finance_free_cash_flow_usd"].values.astype(float)
+            return out, "plan.nc (finance)"
     from gigawatt import finance as finance_mod
 
     fin = finance_mod.compute(plan, portfolio)
     return {"cash_flow_usd": fin["cash_flow_after_financing_usd"].values.astype(float),
-            "cash_usd": fin["cash_usd"].values.astype(float)}, "gigawatt.finance.compute"
+            "cash_usd": fin["cash_usd"].values.astype(float),
+            "free_cash_flow_usd": fin["free_cash_flow_usd"].values.astype(float)}, "gigawatt.finance.compute"
 
 
 def compute_costs(plan) -> np.ndarray:

@@ -6,7 +6,6 @@ cash flow (EBITDA − capex, before financing) is positive."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -75,38 +74,12 @@ def evaluate(base: dict, inputs: list[Input], values: np.ndarray, *, executor, s
     out = pd.DataFrame(index=range(len(tasks)))
     for key in ("net_present_cost_usd", "funding_gap_usd"):
         out[key] = rows[key].to_numpy(dtype=float) if key in rows else np.nan
-    out["first_free_cash_flow_positive_year"] = _first_fcf_year(manifest, rows)
+    fcf_year = "first_free_cash_flow_positive_year"  # computed in the worker from finance (sweep row)
+    out[fcf_year] = pd.to_numeric(rows[fcf_year], errors="coerce").to_numpy(dtype=float) if fcf_year in rows \
+        else np.nan
     out["error"] = rows["error"].fillna("").to_numpy() if "error" in rows else ""
     ok = (rows["status"] == "ok").to_numpy()
     out.loc[~ok, list(OUTPUTS)] = np.nan
-    return out
-
-
-def _first_fcf_year(manifest, rows: pd.DataFrame) -> np.ndarray:
-    """First year free cash flow > 0, from each solve's year-end cash: FCF_y = cash_y − cash_{y−1} −
-    financing_y (funding + vendor equity, fixed by the task's scenario). NaN when it never is."""
-    from gigawatt.optimize.cash import vendor_equity_by_deal_usd
-    from gigawatt.portfolio import Portfolio
-    from gigawatt.sweep.manifest import resolve_task
-
-    years = sorted(int(c.rsplit("_", 1)[1]) for c in rows.columns if c.startswith("cash_usd_"))
-    out = np.full(len(rows), np.nan)
-    cache: dict[str, tuple[float, np.ndarray]] = {}
-    for j, task in enumerate(manifest.tasks):
-        if not years or rows["status"].iloc[j] != "ok":
-            continue
-        key = json.dumps([task.sets, task.removals])
-        if key not in cache:
-            resolved, sc = resolve_task(manifest, task, validate=True)
-            p = Portfolio.from_scenario(sc, resolved)
-            flow = p.data["funding_usd"].values + vendor_equity_by_deal_usd(p).sum("deal").values
-            by_year = pd.Series(flow, index=p.horizon.table["year"].astype(int).to_numpy()).groupby(level=0).sum()
-            cache[key] = (float(sc.finance.starting_cash), by_year.reindex(years).fillna(0.0).to_numpy())
-        start, financing = cache[key]
-        cash = rows.iloc[j][[f"cash_usd_{y}" for y in years]].to_numpy(dtype=float)
-        fcf = np.diff(cash, prepend=start) - financing
-        pos = np.flatnonzero(fcf > 0)
-        out[j] = years[pos[0]] if len(pos) else np.nan
     return out
 
 

@@ -62,6 +62,9 @@ def headline(plan, portfolio) -> dict:
         row["funding_gap_usd"] = max(0.0, -float(cash.min()))
         for y, v in _by_year(cash, periods, "last").items():
             row[f"cash_usd_{y}"] = v
+        if "free_cash_flow_usd" in fin:  # summary.json's rule: the first year whose free cash flow is > 0
+            positive = [int(y) for y, v in _by_year(fin["free_cash_flow_usd"], periods, "sum").items() if v > 0]
+            row["first_free_cash_flow_positive_year"] = positive[0] if positive else None
     except Exception as exc:  # finance is a headline, not the task: report, keep the solve
         log.warning("finance figures unavailable: %s", exc)
     return row
