@@ -77,10 +77,9 @@ def draw_futures(portfolio: Portfolio, n: int, seed: int | None = None) -> Futur
         return xr.DataArray(values, coords={"period": periods, "future": names})
 
     d = portfolio.data.copy()
-    ones = xr.DataArray(np.ones(n), coords={"future": names})
     ignored: list[str] = []
     for name, drv in unc.drivers.items():
-        d = _apply_driver(portfolio, d, name, drv, path(name), ones)
+        d = _apply_driver(portfolio, d, name, drv, path(name))
     for name, ev in unc.events.items():
         hit = xr.DataArray(sample.events[name].astype(float), coords={"future": names})
         d, note = _apply_event(portfolio, d, name, ev, hit)
@@ -93,8 +92,7 @@ def draw_futures(portfolio: Portfolio, n: int, seed: int | None = None) -> Futur
     return Futures(replace(portfolio, data=d), prob, seed, factors, ignored)
 
 
-def _apply_driver(portfolio: Portfolio, d: xr.Dataset, name: str, drv, f: xr.DataArray,
-                  ones: xr.DataArray) -> xr.Dataset:
+def _apply_driver(portfolio: Portfolio, d: xr.Dataset, name: str, drv, f: xr.DataArray) -> xr.Dataset:
     """Scale the arrays ``drv`` targets by its path ``f`` (period, future)."""
     applies = drv.applies_to
     if drv.target == "demand":
@@ -133,7 +131,6 @@ def _apply_driver(portfolio: Portfolio, d: xr.Dataset, name: str, drv, f: xr.Dat
                 base = xr.DataArray(resolve(spec, portfolio.horizon, path=f"finance.other_costs.{entry}",
                                             location=None, problems=[]), coords={"period": d.indexes["period"]})
                 d["other_costs_usd"] = d["other_costs_usd"] + base * (f - 1.0)
-    _ = ones
     return d
 
 

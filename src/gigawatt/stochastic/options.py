@@ -72,14 +72,15 @@ def removed(futures: Futures, name: str) -> Futures:
     return replace(futures, portfolio=replace(futures.portfolio, data=d))
 
 
-def made_firm(futures: Futures, name: str) -> Futures:
+def made_firm(futures: Futures, name: str, base_data: xr.Dataset | None = None) -> Futures:
     """The futures with option ``name`` signed firm: its take-or-pay payments, use price and firm flag
     from :func:`signed_firm`, scaled in each future as the futures scale the option (a failure event, a
-    contract-price driver) by the ratio of the future's array to the base portfolio's."""
+    contract-price driver) by the ratio of the future's array to the base portfolio's (``base_data``, the
+    portfolio before the draws; built here when not given)."""
     base, firm = futures.portfolio, signed_firm(futures.portfolio, name)
     s = f"contract:{name}"
     d = futures.portfolio.data.copy()
-    b0 = Portfolio.from_scenario(base.scenario, base.resolved).data  # the base portfolio, before the draws
+    b0 = base_data if base_data is not None else base_portfolio_data(futures)
     cap, cap0 = d["contract_capacity_chips"].sel(supply=s), b0["contract_capacity_chips"].sel(supply=s)
     use, use0 = d["contract_use_price_usd_per_chip_hour"].sel(supply=s), b0["contract_use_price_usd_per_chip_hour"].sel(supply=s)
     scale_cap = (cap / cap0).where(cap0 > 0, 1.0)
@@ -95,12 +96,19 @@ def made_firm(futures: Futures, name: str) -> Futures:
     return replace(futures, portfolio=replace(futures.portfolio, data=d))
 
 
+def base_portfolio_data(futures: Futures) -> xr.Dataset:
+    """The portfolio's arrays before the draws (the futures carry them scaled by each draw)."""
+    base = futures.portfolio
+    return Portfolio.from_scenario(base.scenario, base.resolved).data
+
+
 def option_values(futures: Futures, sp_usd: float, *, method: str = "auto",
                   threads: int | None = None) -> list[dict]:
     """Per valued option: its size, SP with it firm and without it, and the two values (module docstring)."""
     rows = []
+    b0 = base_portfolio_data(futures)  # built once, not once per option
     for name, size in valued_options(futures.portfolio).items():  # at most MAX_OPTIONS re-solves
-        sp_firm = solve_extensive(made_firm(futures, name), method=method, threads=threads).expected_usd
+        sp_firm = solve_extensive(made_firm(futures, name, b0), method=method, threads=threads).expected_usd
         sp_removed = solve_extensive(removed(futures, name), method=method, threads=threads).expected_usd
         rows.append({"contract": name, "size_usd": size, "sp_firm_usd": sp_firm, "sp_removed_usd": sp_removed,
                      "value_of_flexibility_usd": sp_firm - sp_usd, "value_of_option_usd": sp_removed - sp_usd})
