@@ -16,7 +16,7 @@ import xarray as xr
 
 from gigawatt.finance import commitments
 from gigawatt.optimize.cash import vendor_equity_by_deal_usd
-from gigawatt.plan import Plan
+from gigawatt.plan import Plan, year_of
 from gigawatt.portfolio import Portfolio
 
 UTILITY = "utilities"
@@ -38,10 +38,6 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "net_flow_usd": ("inflow − paid: positive when more comes from it than goes to it", ""),
     "via_providers_usd": ("paid to other providers for capacity of this vendor's chips (indirect; not in paid)", ""),
 }
-
-
-def _years(periods) -> list[int]:
-    return [int(str(p)[:4]) for p in periods]
 
 
 def _group(da: xr.DataArray, dim: str, keys: pd.Series) -> pd.DataFrame:
@@ -123,7 +119,7 @@ def _funding(portfolio: Portfolio, periods: list[str]) -> pd.DataFrame:
 def by_year(plan: Plan, portfolio: Portfolio) -> pd.DataFrame:
     """:func:`by_period` summed into calendar years (every column is a flow)."""
     long = by_period(plan, portfolio).reset_index()
-    long["year"] = _years(long["period"])
+    long["year"] = year_of(long["period"])
     return long.drop(columns="period").groupby(["counterparty", "year"]).sum()
 
 
@@ -216,7 +212,7 @@ class UnpaidStatistics:
 
     def __init__(self, payments: pd.DataFrame, *, floor: float, can_raise: float, alpha: float = 0.95):
         self.payments, self.floor, self.can_raise, self.alpha = payments, floor, can_raise, alpha
-        self.years = np.array(_years(payments.columns))
+        self.years = np.array(year_of(payments.columns))
         self.uy = sorted(set(self.years))
         self.hit = np.zeros((len(payments), len(self.uy)))
         self.amount = np.zeros((len(payments), len(self.uy)))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gigawatt.plan import Plan
+from gigawatt.plan import Plan, year_of
 from gigawatt.portfolio import Portfolio
 
 ORDERS = ("cheapest", "pro-rata")
@@ -34,10 +34,6 @@ class Terms:
     penalty: np.ndarray  # (J,)
     delay: np.ndarray  # (J,) periods, ≥ 1
     notice: np.ndarray  # (J,) periods, ≥ 0
-
-
-def _years(periods) -> list[int]:
-    return [int(str(p)[:4]) for p in periods]
 
 
 def _periods(years: float, months_per_period: int) -> int:
@@ -150,7 +146,7 @@ class DeferralStatistics:
         self.cp_of = counterparty_rows(due, terms)
         self.parts: dict[str, list[np.ndarray]] = {k: [] for k in ("deferred", "penalty", "repaid", "unpaid")}
         self.draws = 0
-        self.years = _years(due.columns)
+        self.years = year_of(due.columns)
 
     def consume(self, cash: np.ndarray) -> None:
         r = defer(cash, self.due.to_numpy(), self.cp_of, self.terms, **self.kw)

@@ -3,6 +3,7 @@ positive year most (one-at-a-time tornado; Sobol indices with --sobol N). gigawa
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import Optional
@@ -45,14 +46,14 @@ def run_sensitivity(path: Path, *, out_dir: Path, scenario: str | None, sets: li
     files, result = {}, {}
     try:
         values = oat_values(inputs)
-        with console.status(f"one-at-a-time: {len(values)} solves") if not quiet else _Null():
+        with console.status(f"one-at-a-time: {len(values)} solves") if not quiet else contextlib.nullcontext():
             oat_out = evaluate(resolved.data, inputs, values, executor=executor, solve=solve)
         t = tornado(inputs, values, oat_out)
         files["sensitivity_oat.csv"] = t
         result["oat"] = t
         if sobol_n:
             u, sv = sobol_values(inputs, sobol_n, seed)
-            with console.status(f"Sobol: {len(sv)} solves (N = {sobol_n})") if not quiet else _Null():
+            with console.status(f"Sobol: {len(sv)} solves (N = {sobol_n})") if not quiet else contextlib.nullcontext():
                 s_out = evaluate(resolved.data, inputs, sv, executor=executor, solve=solve)
             end = int(portfolio.horizon.table["year"].max())
             s = sobol_indices(inputs, s_out, sobol_n, seed=seed, horizon_end=end)
@@ -98,14 +99,6 @@ def print_sensitivity(result: dict, console: Console, *, out_dir: Path, seconds:
             console.print(tab)
     console.print(f"  wrote {out_dir}/sensitivity_oat.csv" + (" and sensitivity_sobol.csv" if "sobol" in result else "")
                   + f" · {seconds:.0f} s", highlight=False)
-
-
-class _Null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        return False
 
 
 def register(app: typer.Typer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -22,7 +23,7 @@ def run_solve(path: Path, *, out_dir: Path, scenario: str | None, sets: list[str
     t0 = time.perf_counter()
     portfolio, resolved = load_portfolio(path, scenario, sets)
     load_s = time.perf_counter() - t0
-    status = console.status("Solving with HiGHS…", spinner="dots") if not (quiet or verbose) else _Null()
+    status = console.status("Solving with HiGHS…", spinner="dots") if not (quiet or verbose) else contextlib.nullcontext()
     with status:
         plan = optimize(portfolio, allow_unmet=allow_unmet or None, method=method, verbose=verbose, save_lp=save_lp)
     fin, commitments, extra = None, None, {}
@@ -51,14 +52,6 @@ def run_solve(path: Path, *, out_dir: Path, scenario: str | None, sets: list[str
                           + (" (the run kept there before was deleted)" if written.dropped_previous else ""),
                           highlight=False)
     return summ
-
-
-class _Null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        return False
 
 
 def _register(out_dir: Path, portfolio, scenario, data, summ, written, sets=None) -> None:
