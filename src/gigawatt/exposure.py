@@ -143,11 +143,12 @@ def roles(portfolio: Portfolio, names) -> pd.Series:
     return pd.Series(out, name="role", dtype=object)
 
 
-def summary(plan: Plan, portfolio: Portfolio) -> pd.DataFrame:
+def summary(plan: Plan, portfolio: Portfolio, yearly: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per counterparty: its role, the horizon's totals of :func:`by_period`, its committed value
     (firm and options, over whole terms, as :func:`gigawatt.finance.commitments` values them), its share of
-    the lab's firm commitments, the warrants it granted (text, not valued) and its peak year of payments."""
-    yearly = by_year(plan, portfolio)
+    the lab's firm commitments, the warrants it granted (text, not valued) and its peak year of payments.
+    ``yearly``: :func:`by_year` of the same plan when the caller has it already."""
+    yearly = by_year(plan, portfolio) if yearly is None else yearly
     tot = yearly.groupby(level="counterparty").sum()
     com = commitments(portfolio)
     firm_c = com[com["firm"].astype(bool)].groupby("counterparty")["value_usd"].sum()
@@ -170,7 +171,8 @@ def summary(plan: Plan, portfolio: Portfolio) -> pd.DataFrame:
 
 def tables(plan: Plan, portfolio: Portfolio) -> dict[str, pd.DataFrame]:
     """The run's exposure tables by file stem: ``exposure`` (per counterparty) and ``exposure_by_year``."""
-    return {"exposure": summary(plan, portfolio), "exposure_by_year": by_year(plan, portfolio)}
+    yearly = by_year(plan, portfolio)
+    return {"exposure": summary(plan, portfolio, yearly), "exposure_by_year": yearly}
 
 
 # --- under uncertainty ----------------------------------------------------------------------------------
