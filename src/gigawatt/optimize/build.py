@@ -5,7 +5,7 @@ from __future__ import annotations
 import linopy
 import pandas as pd
 
-from gigawatt.optimize import capacity, cash, demand, objective, policy, power, variables
+from gigawatt.optimize import capacity, cash, demand, nonanticipativity, objective, policy, power, variables
 from gigawatt.optimize.context import Context
 from gigawatt.portfolio import Portfolio
 
@@ -16,12 +16,14 @@ linopy.options["semantics"] = "v1"
 
 
 def create_model(portfolio: Portfolio, *, allow_unmet: bool, elastic: bool = False, probability=None,
-                 cvar: tuple[float, float] | None = None) -> Context:
+                 cvar: tuple[float, float] | None = None, nodes=None) -> Context:
     """A linopy model of the portfolio's least-cost plan (see docs/formulation.md).
 
     ``elastic`` adds penalised slacks to every hard constraint family (for diagnosing infeasibility).
     ``probability`` (over ``future``; the portfolio's uncertain arrays carry that dimension) makes it the
-    extensive form of the two-stage stochastic plan, ``cvar`` = (ω, α) risk-averse (docs/stochastic.md)."""
+    extensive form of the two-stage stochastic plan, ``cvar`` = (ω, α) risk-averse (docs/stochastic.md);
+    ``nodes`` (future, period), a scenario tree's node numbers, makes it multi-stage: every decision of a
+    period is tied across the futures of its node (nonanticipativity.py)."""
     sup = portfolio.supply
     ctx = Context(
         portfolio=portfolio,
@@ -33,6 +35,7 @@ def create_model(portfolio: Portfolio, *, allow_unmet: bool, elastic: bool = Fal
         contract=pd.Index(sup.index[sup["kind"] == "contract"], name="supply"),
         probability=probability,
         cvar=cvar,
+        nodes=nodes,
     )
     variables.define_dispatch(ctx)
     variables.define_own_chips(ctx)
@@ -45,5 +48,6 @@ def create_model(portfolio: Portfolio, *, allow_unmet: bool, elastic: bool = Fal
     demand.define_demand_balance(ctx)
     policy.define_share_targets(ctx)
     cash.define_cash_floor(ctx)
+    nonanticipativity.define_nonanticipativity(ctx)
     objective.define_objective(ctx)
     return ctx

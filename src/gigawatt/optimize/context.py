@@ -38,6 +38,9 @@ class Context:
     # dimension that recourse variables and the portfolio arrays of the futures carry; None: one future
     probability: xr.DataArray | None = None
     cvar: tuple[float, float] | None = None  # (weight ω, level α) of CVaR of net present cost
+    # several stages (a scenario tree): the node of each (future, period), futures in tree order; commitments
+    # then carry `future` too, tied within a node by optimize/nonanticipativity.py. None: two stages
+    nodes: xr.DataArray | None = None
 
     @property
     def futures(self) -> pd.Index | None:
@@ -46,6 +49,11 @@ class Context:
     def recourse(self, coords: list) -> list:
         """Coordinates of a recourse variable: ``coords``, plus ``future`` in a stochastic model."""
         return coords if self.probability is None else [*coords, self.futures]
+
+    def commitment(self, coords: list) -> list:
+        """Coordinates of a commitment variable: ``coords``, plus ``future`` in a multi-stage model (tied
+        within each tree node); shared by every future (no ``future``) in a two-stage one."""
+        return coords if self.nodes is None else [*coords, self.futures]
 
     def expect(self, expr):
         """Σ_f p_f · expr over ``future`` when ``expr`` has that dimension (expectation), else ``expr``."""
@@ -105,10 +113,13 @@ class Context:
         row also gets one zero-coefficient term, so that a row exists exactly where that product made
         one: a row with nothing to sum still reaches HiGHS (0 ≥ a firm delivery is infeasible, and
         is reported as such)."""
-        data = expr.data.sel(supply=self.own).transpose("period", "supply", TERM)
+        extra = [d for d in expr.data["vars"].dims if d not in ("period", "supply", TERM)]  # a tree's `future`
+        data = expr.data.sel(supply=self.own).transpose("period", *extra, "supply", TERM)
         if np.nan_to_num(data["const"].values).any():
             raise ValueError("own_sum_by sums expressions without a constant")
-        v, c = data["vars"].values, data["coeffs"].values  # (period, option, term)
+        lead = data["vars"].shape[:-2]  # (period[, future]): flattened into rows, restored at the end
+        v = data["vars"].values.reshape(-1, *data["vars"].shape[-2:])  # (period·future, option, term)
+        c = data["coeffs"].values.reshape(v.shape)
         n_t, n_o, n_k = v.shape
         codes = groups.get_indexer(self.portfolio.supply.loc[self.own, column].to_numpy())
         sel = np.flatnonzero(codes >= 0)
@@ -123,12 +134,14 @@ class Context:
         keeper = np.where(valid.any(1), flat[np.arange(n_t), valid.argmax(1)], -1).astype(v.dtype)
         keep_v = np.broadcast_to(keeper[:, None, None], (n_t, len(groups), 1))
         keep_c = np.where(keep_v != -1, 0.0, np.nan)
-        dims = ("period", column, TERM)
+        dims = ("period", *extra, column, TERM)
+        shape = (*lead, len(groups), -1)
         out = xr.Dataset(
-            {"coeffs": (dims, np.concatenate([out_c.reshape(n_t, len(groups), -1), keep_c], axis=2)),
-             "vars": (dims, np.concatenate([out_v.reshape(n_t, len(groups), -1), keep_v], axis=2)),
-             "const": (dims[:2], np.zeros((n_t, len(groups))))},
-            coords={"period": data.indexes["period"], column: pd.Index(groups, name=column)})
+            {"coeffs": (dims, np.concatenate([out_c.reshape(n_t, len(groups), -1), keep_c], axis=2).reshape(shape)),
+             "vars": (dims, np.concatenate([out_v.reshape(n_t, len(groups), -1), keep_v], axis=2).reshape(shape)),
+             "const": (dims[:-1], np.zeros((*lead, len(groups))))},
+            coords={"period": data.indexes["period"], **{d: data.indexes[d] for d in extra},
+                    column: pd.Index(groups, name=column)})
         return linopy.LinearExpression(out, self.model)
 
     def salvage_fraction(self, life_years: xr.DataArray) -> xr.DataArray:

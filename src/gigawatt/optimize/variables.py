@@ -2,7 +2,8 @@
 
 In a stochastic model (``ctx.probability`` set) recourse variables (dispatch, unmet, cash) carry a
 ``future`` dimension; commitments (Own-buy, Own-chips, Site-power) do not: one value shared by every
-future is the two-stage non-anticipativity, by construction (docs/stochastic.md)."""
+future is the two-stage non-anticipativity, by construction (docs/stochastic.md). With several stages
+(``ctx.nodes``) commitments carry ``future`` too, tied within each tree node (nonanticipativity.py)."""
 
 from __future__ import annotations
 
@@ -39,8 +40,12 @@ def define_own_chips(ctx: Context) -> None:
     if not len(ctx.own):
         return
     allowed = ctx.data["buy_allowed"].sel(supply=ctx.own) > 0
-    ctx.model.add_variables(lower=0, coords=[ctx.own, ctx.periods], name="Own-buy", mask=allowed)
-    ctx.model.add_variables(lower=0, coords=[ctx.own, ctx.periods], name="Own-chips")
+    coords = ctx.commitment([ctx.own, ctx.periods])
+    if ctx.nodes is not None:
+        allowed = allowed & xr.ones_like(ctx.probability, dtype=bool)
+    ctx.model.add_variables(lower=0, coords=coords, name="Own-buy",
+                            mask=allowed.transpose(*[c.name for c in coords]))
+    ctx.model.add_variables(lower=0, coords=coords, name="Own-chips")
 
 
 def define_site_power(ctx: Context) -> None:
@@ -54,7 +59,10 @@ def define_site_power(ctx: Context) -> None:
     upper = xr.where(months + 1e-6 >= lead, np.inf, 0.0).transpose("site", "period")
     if ctx.elastic:  # lead time enforced by the envelope constraint instead, so it can be relaxed and reported
         upper = np.inf
-    ctx.model.add_variables(lower=0, upper=upper, coords=[p.sites.index, ctx.periods], name="Site-power")
+    coords = ctx.commitment([p.sites.index, ctx.periods])
+    if ctx.nodes is not None and isinstance(upper, xr.DataArray):
+        upper = (upper + xr.zeros_like(ctx.probability)).transpose(*[c.name for c in coords])
+    ctx.model.add_variables(lower=0, upper=upper, coords=coords, name="Site-power")
 
 
 def define_unmet(ctx: Context) -> None:

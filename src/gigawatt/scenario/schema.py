@@ -11,6 +11,7 @@ the JSON Schema (``gigawatt schema``) and docs/scenario-format.md.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any, Literal
@@ -656,6 +657,32 @@ class Uncertainty(Base):
     """Default number of draws (`--draws` overrides)."""
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
     """Default root seed (`--seed` overrides)."""
+    stages: list[Annotated[int, Field(ge=1900, le=2200)]] | None = None
+    """`gigawatt hedge` only: revelation years, increasing, after the horizon's first year and within it
+    (e.g. [2027, 2029]). Absent: two stages (commit now, everything revealed at once). See docs/stochastic.md."""
+    branching: list[Annotated[int, Field(ge=1, le=10_000)]] | None = None
+    """`gigawatt hedge` only, with `stages`: branches of the scenario tree at each revelation year (e.g.
+    [5, 4]: 5 × 4 = 20 futures; `--futures` must equal the product)."""
+
+    @model_validator(mode="after")
+    def _tree(self) -> "Uncertainty":
+        s, b = self.stages, self.branching
+        if s is None and b is None:
+            return self
+        if s is None or b is None:
+            raise PydanticCustomError("tree", "{msg}", {
+                "msg": "stages and branching go together: one branching per revelation year "
+                       "(e.g. stages: [2027, 2029], branching: [5, 4])"})
+        if not s or any(b_ <= a for a, b_ in zip(s, s[1:])):
+            raise PydanticCustomError("tree", "{msg}", {
+                "msg": f"stages must be a non-empty list of strictly increasing years, got {s}"})
+        if len(b) != len(s):
+            raise PydanticCustomError("tree", "{msg}", {
+                "msg": f"branching needs one entry per stage: {len(s)} stages {s}, {len(b)} branchings {b}"})
+        if math.prod(b) > 100_000:
+            raise PydanticCustomError("tree", "{msg}", {
+                "msg": f"branching {b} makes {math.prod(b):,} futures; at most 100,000"})
+        return self
 
 
 class SolveConfig(Base):

@@ -57,7 +57,8 @@ def solve_extensive(futures: Futures, *, cvar_: tuple[float, float] | None = Non
                     threads: int | None = None) -> Solution:
     """Build and solve the extensive form over ``futures``; ``fixed`` commitments are imposed (EEV)."""
     t0 = time.perf_counter()
-    ctx = create_model(futures.portfolio, allow_unmet=True, probability=futures.probability, cvar=cvar_)
+    ctx = create_model(futures.portfolio, allow_unmet=True, probability=futures.probability, cvar=cvar_,
+                       nodes=getattr(futures, "nodes", None))  # a tree's nodes: multi-stage (tree.py)
     if fixed:
         fix(ctx, fixed)
     build_s = time.perf_counter() - t0
@@ -70,12 +71,19 @@ def solve_extensive(futures: Futures, *, cvar_: tuple[float, float] | None = Non
 
 
 def fix(ctx: Context, commitments: dict[str, xr.DataArray]) -> None:
-    """Fix each commitment variable at the given values (lower = upper)."""
+    """Fix each commitment variable at the given values (lower = upper), broadcast over ``future`` when
+    the variable has it and the value has not; periods a value does not cover stay free (a tree's
+    here-and-now commitments fix the root's periods only)."""
     for name, value in commitments.items():
         if name in ctx.model.variables:
             var = ctx.model.variables[name]
-            v = value.reindex_like(var.lower).fillna(0.0)
-            var.update(lower=v, upper=v)
+            v = value.reindex_like(var.lower).fillna(0.0).broadcast_like(var.lower).transpose(*var.lower.dims)
+            if "period" in value.dims:
+                free = ~var.lower["period"].isin(value.indexes["period"])
+                var.update(lower=xr.where(free, var.lower, v).transpose(*var.lower.dims),
+                           upper=xr.where(free, var.upper, v).transpose(*var.lower.dims))
+            else:
+                var.update(lower=v, upper=v)
 
 
 def _solve(ctx: Context, method: str, threads: int | None) -> None:
@@ -137,7 +145,14 @@ def hedge(portfolio, n: int, *, seed: int | None = None, cvar_: tuple[float, flo
           reduce_to: int | None = None) -> HedgeResult:
     """Draw ``n`` futures (``reduce_to``: reduced to that many weighted representatives, reduce.py), solve
     the stochastic optimum and (``metrics``) WS, EV and EEV beside it."""
-    futures = draw_futures(portfolio, n, seed)
+    from gigawatt.stochastic.tree import draw_tree, tree_of
+
+    tree = tree_of(portfolio, n)
+    futures = draw_futures(portfolio, n, seed) if tree is None else draw_tree(portfolio, tree, seed)
+    if reduce_to and tree is not None:
+        from gigawatt.stochastic.staged import refuse
+
+        refuse("--reduce", "reduction would merge futures across the tree's nodes")
     if reduce_to:
         from gigawatt.stochastic.reduce import reduce_futures
 
