@@ -19,7 +19,7 @@ import yaml
 from rich.console import Console
 
 
-def run_hedge(path: Path, *, out_dir: Path, futures: int, seed: int | None, cvar_weight: float,
+def run_hedge(path: Path, *, out_dir: Path, futures: int | None, seed: int | None, cvar_weight: float,
               cvar_alpha: float, metrics: bool, scenario: str | None, sets: list[str], register: bool,
               console: Console, quiet: bool, overwrite: bool = False, oos_draws: int = 0,
               oos_seed: int | None = None, option_values: bool = False, replications: int = 0,
@@ -38,9 +38,10 @@ def run_hedge(path: Path, *, out_dir: Path, futures: int, seed: int | None, cvar
     check_target(Path(out_dir), kind="solve", overwrite=overwrite)
     t0 = time.perf_counter()
     portfolio, resolved = load_portfolio(path, scenario, sets)
+    futures = _staged_options(portfolio, futures, replications)
     cvar = (cvar_weight, cvar_alpha) if cvar_weight > 0 else None
     result = hedge(portfolio, futures, seed=seed, cvar_=cvar, metrics=metrics, reduce_to=reduce_to)
-    plan = hedged_plan(result.futures, result.sp.commitments)
+    plan = hedged_plan(result.futures, _first_stage(result))
     fin, commitments_usd = _finance(plan)
     resolved_yaml = yaml.safe_dump(resolved.data, sort_keys=False, allow_unicode=True)
     summ, written = write_run_dir(plan, out_dir, resolved_yaml=resolved_yaml, finance=fin,
@@ -75,6 +76,24 @@ def run_hedge(path: Path, *, out_dir: Path, futures: int, seed: int | None, cvar
     return summ
 
 
+def _staged_options(portfolio, futures: int | None, replications: int) -> int:
+    """The number of futures: --futures, or the tree's (product of uncertainty.branching), or 20; with a
+    tree, --futures must match it and --replications is refused (docs/stochastic.md, "Stages")."""
+    from gigawatt.stochastic.staged import refuse
+    from gigawatt.stochastic.tree import tree_of
+
+    tree = tree_of(portfolio, futures)
+    if tree is not None and replications > 0:
+        refuse("--replications", "its upper bound would need a policy for the later stages in fresh trees")
+    return tree.n if tree is not None else (20 if futures is None else futures)
+
+
+def _first_stage(result) -> dict:
+    from gigawatt.stochastic.staged import first_stage
+
+    return first_stage(result.futures, result.sp.commitments)
+
+
 def _finance(plan):
     """Finance of the hedged plan (as `solve` adds it), so its run directory has cash figures."""
     from gigawatt import finance
@@ -89,7 +108,7 @@ def out_of_sample_block(portfolio, result, draws: int, seed: int) -> dict:
     from gigawatt.stochastic.evaluate import out_of_sample
     from gigawatt.stochastic.extensive import fixed_plan
 
-    hedged = fixed_plan(portfolio, result.sp.commitments)
+    hedged = fixed_plan(portfolio, _first_stage(result))
     deterministic = fixed_plan(portfolio)
     return {"hedged": out_of_sample(hedged, portfolio, draws=draws, seed=seed),
             "deterministic": out_of_sample(deterministic, portfolio, draws=draws, seed=seed)}
@@ -109,9 +128,15 @@ def option_block(result) -> dict:
 
 def stochastic_block(result) -> dict:
     """summary.json's `stochastic` block: metrics, commitments by year (chips bought, MW built), notes."""
-    block = {**result.metrics(), "ignored_events": result.futures.ignored,
-             "probabilities_equal": bool(np.allclose(result.futures.probability, 1.0 / result.futures.n)),
-             "commitments": {"hedged": _commitments(result.sp.commitments)}}
+    from gigawatt.stochastic.staged import expected, here_and_now, tree_block
+
+    fut = result.futures
+    block = {**result.metrics(), "ignored_events": fut.ignored,
+             "probabilities_equal": bool(np.allclose(fut.probability, 1.0 / fut.n)),
+             "commitments": {"hedged": _commitments(expected(result.sp.commitments, fut.probability))}}
+    if getattr(fut, "tree", None) is not None:  # a scenario tree: its shape and what to commit now
+        block["tree"] = tree_block(fut)
+        block["commitments"]["here_and_now"] = _commitments(here_and_now(fut, result.sp.commitments))
     if result.ev_commitments is not None:
         block["commitments"]["expected_value"] = _commitments(result.ev_commitments)
     return block
@@ -157,6 +182,13 @@ def print_metrics(block: dict, out_dir: Path, console: Console) -> None:
     kind = "risk-averse" if "hedged_expected_usd" in block else "risk-neutral"
     console.print(f"{kind} hedged plan over {block['futures']} futures (seed {block['seed']}): expected net "
                   f"present cost {money(expected)}", highlight=False)
+    if "tree" in block:
+        t, now = block["tree"], block["commitments"].get("here_and_now", {})
+        chips = sum(now.get("chips_bought", {}).values())
+        mw = sum(now.get("site_power_mw", {}).values())
+        console.print(f"  scenario tree: revelations {t['stages']}, branching {t['branching']}; commit now "
+                      f"({', '.join(t['here_and_now_periods'])}): {chips:,.0f} chips bought, {mw:,.0f} MW of "
+                      "site power", highlight=False)
     if "ws_usd" in block:
         console.print(f"  risk-neutral: WS {money(block['ws_usd'])} ≤ SP {money(block['sp_usd'])} ≤ EEV "
                       f"{money(block['eev_usd'])} · EVPI {money(block['evpi_usd'])} · VSS {money(block['vss_usd'])}",
@@ -213,7 +245,9 @@ def register(app: typer.Typer) -> None:
     def hedge(path: Path = typer.Argument(..., help="Scenario YAML file (with an uncertainty section).",
                                           show_default=False),
               out_dir: Path = typer.Option(..., "--out", "-o", help="Output directory."),
-              futures: int = typer.Option(20, "--futures", "-n", min=1, help="Number of futures to hedge."),
+              futures: Optional[int] = typer.Option(None, "--futures", "-n", min=1, help="Number of futures "
+                                                    "to hedge (default 20; with uncertainty.stages the product "
+                                                    "of uncertainty.branching, which it must equal)."),
               seed: Optional[int] = typer.Option(None, "--seed", help="Root seed (default: uncertainty.seed)."),
               cvar_weight: float = typer.Option(0.0, "--cvar-weight", help="ω: weight of CVaR of net present "
                                                 "cost in the objective (0 = risk-neutral, 1 = CVaR only)."),

@@ -38,6 +38,12 @@ def here_and_now(futures, commitments: dict[str, xr.DataArray]) -> dict[str, xr.
             for k, v in commitments.items()}
 
 
+def first_stage(futures, commitments: dict[str, xr.DataArray]) -> dict[str, xr.DataArray]:
+    """The commitments a deterministic run fixes: all of them in a two-stage hedge, the here-and-now
+    ones (root periods; later periods left free) in a tree."""
+    return here_and_now(futures, commitments) if getattr(futures, "nodes", None) is not None else commitments
+
+
 def expected(commitments: dict[str, xr.DataArray], probability: xr.DataArray) -> dict[str, xr.DataArray]:
     """Commitments averaged over futures with their probabilities (identity without ``future``)."""
     return {k: (v * probability).sum("future") if "future" in v.dims else v for k, v in commitments.items()}
@@ -66,4 +72,4 @@ def tree_block(futures) -> dict:
             "level_drivers_and_events": "revealed at the first revelation year"}
 
 
-__all__ = ["expected", "here_and_now", "refuse", "root_periods", "spread", "tree_block"]
+__all__ = ["expected", "first_stage", "here_and_now", "refuse", "root_periods", "spread", "tree_block"]

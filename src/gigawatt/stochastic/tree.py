@@ -157,7 +157,7 @@ def draw_tree(portfolio: Portfolio, tree: Tree, seed: int | None = None) -> Tree
     for k, v in events.items():
         table[k] = v[-1].astype(int)
     table.insert(0, "node_path", tree.node_path())
-    nodes = _nodes(tree, cal, names, periods)
+    nodes = node_numbers(tree, cal, names, periods)
     prob = xr.DataArray(np.full(n, 1.0 / n), coords={"future": names})
     return TreeFutures(replace(portfolio, data=d), prob, seed, table, ignored, tree=tree, nodes=nodes)
 
@@ -172,12 +172,13 @@ def _energy_price(d: xr.Dataset, drv, f: xr.DataArray) -> xr.Dataset:
     return d
 
 
-def _nodes(tree: Tree, cal: np.ndarray, names: pd.Index, periods: pd.Index) -> xr.DataArray:
-    """(future, period): a tree-wide node number (stage k's nodes after those of stages < k)."""
+def node_numbers(tree: Tree, cal, names: pd.Index, periods: pd.Index) -> xr.DataArray:
+    """(future, period): a tree-wide node number (stage k's nodes after those of stages < k); ``cal`` is
+    each period's calendar year."""
     stage = tree.stage_of(cal)
     offset = np.cumsum([0] + [math.prod(tree.branching[:k]) for k in range(len(tree.branching))])
     ids = np.stack([tree.node(int(k)) + offset[int(k)] for k in stage], axis=1)
     return xr.DataArray(ids, coords={"future": names, "period": periods})
 
 
-__all__ = ["Tree", "TreeFutures", "draw_tree", "tree_factors", "tree_of"]
+__all__ = ["Tree", "TreeFutures", "draw_tree", "node_numbers", "tree_factors", "tree_of"]
