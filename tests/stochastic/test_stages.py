@@ -257,3 +257,38 @@ def test_ws_le_sp_le_eev_on_random_trees(tmp_path_factory, values, price):
     ws = _wait_and_see(fut, "auto", None).expected_usd
     tol = 1e-7 * max(1.0, abs(sp))
     assert ws <= sp + tol and sp <= eev + tol
+
+
+def test_hedge_command_with_stages(tmp_path):
+    """`gigawatt hedge` of a tree: summary.json has the tree and the here-and-now commitments (the root's
+    periods), futures.csv each future's node path, the run's plan buys what the root commits; --futures
+    that does not match the branching, and --replications, exit 1 with a clear message."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from gigawatt.cli import app
+    from helpers import scenario_text
+
+    src = tmp_path / "s.yaml"
+    src.write_text(scenario_text(BODY.split("    uncertainty:")[0] + UNC, end=2030))
+    out = tmp_path / "run"
+    res = CliRunner().invoke(app, ["hedge", str(src), "--out", str(out), "--no-register", "--out-of-sample", "50",
+                                   "--no-option-values"])
+    assert res.exit_code == 0, res.output
+    block = json.loads((out / "summary.json").read_text())["stochastic"]
+    assert block["futures"] == 6 and block["tree"]["stages"] == [2027, 2029]
+    assert block["tree"]["branching"] == [3, 2] and block["tree"]["nodes_per_stage"] == [1, 3, 6]
+    assert block["tree"]["here_and_now_periods"] == ["2025", "2026"]
+    now = block["commitments"]["here_and_now"]["chips_bought"]
+    assert set(now) == {"2025", "2026"}
+    assert block["ws_usd"] <= block["sp_usd"] + 1e-6 <= block["eev_usd"] + 2e-6
+    frame = pd.read_csv(out / "tables" / "futures.csv", dtype={"node_path": str})
+    assert list(frame["node_path"]) == ["0.0", "0.1", "1.0", "1.1", "2.0", "2.1"]
+    plan = xr.open_dataset(out / "plan.nc")
+    for y in ("2025", "2026"):  # the run's plan commits exactly the root's purchases
+        assert float(plan["chips_bought"].sel(period=y).sum()) == pytest.approx(now[y], rel=1e-6, abs=1e-3)
+    bad = CliRunner().invoke(app, ["hedge", str(src), "--out", str(tmp_path / "r2"), "--futures", "5"])
+    assert bad.exit_code == 1 and "--futures" in bad.output and "6" in bad.output
+    bad = CliRunner().invoke(app, ["hedge", str(src), "--out", str(tmp_path / "r3"), "--replications", "2"])
+    assert bad.exit_code == 1 and "--replications" in bad.output
