@@ -135,6 +135,7 @@ UNC = """
         y: {target: demand, distribution: lognormal, params: {mean: 0, sd: 0.3}, mode: yearly}
         g: {target: demand, distribution: lognormal, params: {mean: 0.05, sd: 0.1}, mode: growth}
         lv: {target: revenue, applies_to: [exogenous], distribution: normal, params: {mean: 1, sd: 0.1}}
+        ep: {target: energy_price, distribution: normal, params: {mean: 1, sd: 0.1}, mode: yearly}
       events:
         cut: {kind: contract_failure, target: deal, probability: 0.5}
       correlations: [{between: [y, lv], rho: 0.5}]
@@ -161,11 +162,12 @@ def test_tree_draws_share_history_per_node(tmp_path):
     dem = f.portfolio.data["demand_h100e_hours"].sum("workload")  # (period, future)
     rev = f.portfolio.data["revenue_usd"] if "revenue_usd" in f.portfolio.data else None
     cap = f.portfolio.data["contract_capacity_chips"].sum("supply")
+    energy = f.portfolio.data["energy_price_factor"].sum("site")  # per period in a tree
     years = p.horizon.table["year"].to_numpy()
     for k in range(3):  # stage k: nodes of k, periods before the next revelation
         node = tree.node(k)
         before = years < (tree.stages[k] if k < len(tree.stages) else 10_000)
-        for arr in [dem, cap] + ([rev] if rev is not None else []):
+        for arr in [dem, cap, energy] + ([rev] if rev is not None else []):
             if "future" not in arr.dims:
                 continue
             a = arr.isel(period=np.flatnonzero(before)).to_numpy()
@@ -176,6 +178,8 @@ def test_tree_draws_share_history_per_node(tmp_path):
     d = dem.to_numpy()
     assert not np.allclose(d[years == 2027][:, 0], d[years == 2027][:, 2])  # stage-1 nodes 0 and 1
     assert not np.allclose(d[years == 2029][:, 0], d[years == 2029][:, 1])  # stage-2 siblings
+    e = energy.transpose("period", "future").to_numpy()
+    assert not np.allclose(e[years == 2027][:, 0], e[years == 2027][:, 2])
     assert list(f.factors["node_path"]) == ["0.0", "0.1", "1.0", "1.1", "2.0", "2.1"]
     # the event never happens before the first revelation
     assert np.allclose(cap.isel(period=np.flatnonzero(years < 2027)), float(cap.isel(period=0, future=0)))

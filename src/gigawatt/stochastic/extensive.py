@@ -4,6 +4,8 @@ Commitments (Own-buy, Own-chips, Site-power) have no ``future`` dimension, so ev
 (non-anticipativity by construction); recourse (dispatch, unmet demand at its penalty, rentals and
 options used, cash) carries ``future``. Unmet demand is always allowed, so every commitment has a
 recourse (complete recourse: the EEV evaluation of the deterministic plan is then always feasible).
+With a scenario tree (tree.py, ``uncertainty.stages``) commitments carry ``future`` too and every decision
+is tied within its node (optimize/nonanticipativity.py): the same build, multi-stage.
 """
 
 from __future__ import annotations
