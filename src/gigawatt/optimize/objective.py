@@ -103,6 +103,8 @@ def cost_terms(ctx: Context) -> list:  # long: one term per cost family, each wi
         terms.append(x.sel(supply=ctx.contract) * c["contract_use"] * df)
     if ctx.allow_unmet and not ctx.elastic:
         terms.append(m.variables["Workload-unmet"] * c["unmet"] * df)
+    if "Cash-shortfall" in m.variables:  # a soft cash floor (cash.define_soft_floor): λ δ_t V[t, f]
+        terms.append(m.variables["Cash-shortfall"] * (ctx.cash_risk.floor_penalty * df))
     if ctx.elastic:
         ctx.slacks["Workload-demand"] = ("Workload-unmet", ELASTIC_PENALTY["Workload-demand"])
         for name, (var, penalty) in ctx.slacks.items():
@@ -117,17 +119,24 @@ def _cvar(ctx: Context, terms: list):
 
         CVaR = η + 1/(1 − α) Σ_f p_f s_f,   CVaR-excess: s_f ≥ L_f − η,  s_f ≥ 0
 
-    L_f = Σ of every term summed over its other dimensions (a commitment term, without ``future``, is the
-    same in every future) + the future's fixed payments. Adds Risk-var η (free) and Risk-excess s_f."""
+    L_f from :func:`loss_per_future`. Adds Risk-var η (free) and Risk-excess s_f."""
     m = ctx.model
     weight, alpha = ctx.cvar
     eta = m.add_variables(name="Risk-var")
     s = m.add_variables(lower=0, coords=[ctx.futures], name="Risk-excess")
-    per_future = [t.sum([d for d in t.dims if d != "future"]) for t in terms]
-    loss = sum(per_future[1:], per_future[0])
+    loss = loss_per_future(ctx, terms)
     fixed = fixed_payments_npv_musd(ctx, per_future=True)
     m.add_constraints(s - loss + eta >= fixed, name="Risk-excess-lower")
     return eta + (s * ctx.probability).sum() / (1 - alpha)
+
+
+def loss_per_future(ctx: Context, terms: list | None = None):
+    """L_f − fixed payments: every cost term summed over its dimensions other than ``future`` (a
+    commitment term, without ``future``, is the same in every future), MUSD, a linear expression. The
+    CVaR above and the stochastic planner's reading of each future's cost (stochastic/extensive.py) both
+    use it, so the two cannot disagree; add :func:`fixed_payments_npv_musd` (per_future) for L_f."""
+    per_future = [t.sum([d for d in t.dims if d != "future"]) for t in (cost_terms(ctx) if terms is None else terms)]
+    return sum(per_future[1:], per_future[0])
 
 
 def fixed_payments_npv_musd(ctx: Context, *, per_future: bool = False):
@@ -145,4 +154,4 @@ def fixed_payments_npv_musd(ctx: Context, *, per_future: bool = False):
     return float(pv)
 
 
-__all__ = ["cost_coefficients", "cost_terms", "define_objective", "fixed_payments_npv_musd", "np"]
+__all__ = ["cost_coefficients", "cost_terms", "define_objective", "fixed_payments_npv_musd", "loss_per_future", "np"]

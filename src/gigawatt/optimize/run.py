@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: str | None = None,
              threads: int | None = None, time_limit: float | None = None, verbose: bool = False,
-             save_lp: str | Path | None = None, confirm_binding: int = 8, resolver=None):
+             save_lp: str | Path | None = None, confirm_binding: int = 8, resolver=None,
+             fixed: dict[str, xr.DataArray] | None = None):
     """Least-cost plan for ``portfolio``.
 
     Parameters
@@ -43,6 +44,9 @@ def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: s
         that hold (:func:`confirm`; 0 skips it, as sweeps do).
     resolver
         A :class:`~gigawatt.optimize.resolve.Resolver`: update a HiGHS model, re-solve warm (:func:`_solve_step`).
+    fixed
+        Values at which to fix variables by name (model units; e.g. the stochastic planner's commitments
+        Own-buy and Site-power): the plan of these commitments with the rest re-optimised (:func:`fix`).
 
     Returns
     -------
@@ -62,6 +66,8 @@ def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: s
     allow = cfg.allow_unmet if allow_unmet is None else allow_unmet
     t0 = time.perf_counter()
     ctx = create_model(portfolio, allow_unmet=allow)
+    if fixed:
+        fix(ctx, fixed)
     build_s = time.perf_counter() - t0
     if save_lp:
         ctx.model.to_file(Path(save_lp))
@@ -103,6 +109,15 @@ def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: s
                                                            method=result.method, threads=threads or cfg.threads))
         ds.attrs["confirm_seconds"] = time.perf_counter() - t2
     return Plan(ds, portfolio)
+
+
+def fix(ctx: Context, values: dict[str, xr.DataArray]) -> None:
+    """Fix each named variable at the given values (lower = upper; absent entries at 0)."""
+    for name, value in values.items():
+        if name in ctx.model.variables:
+            var = ctx.model.variables[name]
+            v = value.reindex_like(var.lower).fillna(0.0)
+            var.update(lower=v, upper=v)
 
 
 def _solve_step(ctx: Context, resolver, verbose: bool, **opts):
@@ -336,4 +351,4 @@ def _duals(ctx: Context, ds: xr.Dataset) -> None:
         ds["marginal_cost_usd_per_h100_hour"] = m.constraints["Workload-demand"].dual / df * u_ref
 
 
-__all__ = ["optimize", "extract", "pd"]
+__all__ = ["fix", "optimize", "extract", "pd"]
