@@ -118,3 +118,47 @@ def test_impossible_limit_names_it(futures, tmp_path):
         solve_extensive(f, cash_risk=CashRisk(max_cvar_gap_usd=10, gap_alpha=0.25, floor_penalty=1.0))
     assert err.value.exit_code == 2
     assert "funding gap" in str(err.value) and "--max-cvar-funding-gap" in str(err.value)
+
+
+UNC = """
+    uncertainty:
+      seed: 7
+      drivers:
+        d: {target: demand, distribution: lognormal, params: {mean: 0, sd: 0.3}, mode: yearly}
+"""
+
+
+def test_hedge_command_reports_and_limits_the_funding_gap(tmp_path):
+    """The CLI: the funding gap of both plans in summary.json and futures.csv, the limits set, a loose
+    limit leaves the plan risk-neutral, an impossible one exits 2 naming it, a bad amount exits 1."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from gigawatt.cli import app
+    from helpers import scenario_text
+
+    src = tmp_path / "s.yaml"
+    src.write_text(scenario_text(BODY + UNC, start=2025, end=2026))
+    base = ["--futures", "3", "--no-register", "--no-metrics", "--out-of-sample", "0", "--no-option-values"]
+    out = tmp_path / "run"
+    res = CliRunner().invoke(app, ["hedge", str(src), "--out", str(out), *base,
+                                   "--max-cvar-funding-gap", "1 trillion USD", "--cash-floor-penalty", "0"])
+    assert res.exit_code == 0, res.output
+    block = json.loads((out / "summary.json").read_text())["stochastic"]
+    gap = block["funding_gap"]
+    assert gap["hedged"]["expected_usd"] > 0 and gap["hedged"]["cvar_usd"] >= gap["hedged"]["expected_usd"]
+    assert gap["hedged"]["expected_usd"] == pytest.approx(gap["risk_neutral"]["expected_usd"], rel=1e-6)
+    assert block["cash_limits"]["max_cvar_funding_gap_usd"] == 1e12
+    assert block["hedged_expected_usd"] == pytest.approx(block["sp_usd"], rel=1e-9)  # nothing binds
+    frame = pd.read_csv(out / "tables" / "futures.csv", index_col=0)
+    assert (frame["funding_gap_hedged_usd"] >= 0).all() and len(frame) == 3
+    assert "funding gap over the futures" in res.output
+    bad = CliRunner().invoke(app, ["hedge", str(src), "--out", str(tmp_path / "r2"), *base,
+                                   "--set", "policy.cash_floor=1 million USD", "--cash-floor-penalty", "1",
+                                   "--max-cvar-funding-gap", "10 USD"])
+    assert bad.exit_code == 2, bad.output
+    assert "--max-cvar-funding-gap" in bad.output and not (tmp_path / "r2" / "summary.json").exists()
+    unit = CliRunner().invoke(app, ["hedge", str(src), "--out", str(tmp_path / "r3"), *base,
+                                    "--max-cvar-funding-gap", "10 GW"])
+    assert unit.exit_code == 1 and "--max-cvar-funding-gap" in unit.output
