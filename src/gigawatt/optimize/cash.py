@@ -48,13 +48,16 @@ def vendor_equity_by_deal_usd(portfolio: Portfolio) -> xr.DataArray:
 
 def fixed_cash_flow_usd(portfolio: Portfolio) -> xr.DataArray:
     """Cash flow per period the plan cannot change (USD): exogenous revenue + funding + vendor equity
-    − other costs − take-or-pay payments of firm contracts − interest and principal repaid on debt."""
+    − other costs − take-or-pay payments of firm contracts − interest and principal repaid on debt
+    (+ the events' cash in a future of the stochastic planner)."""
     d = portfolio.data
     fixed = d["contract_fixed_payment_usd"].sum("supply") if d.sizes.get("supply", 0) else 0.0
     equity = vendor_equity_by_deal_usd(portfolio).sum("deal")
     flow = d["revenue_usd"] + d["funding_usd"] - d["other_costs_usd"] - fixed
     if "debt_interest_usd" in d:  # debt among the funding: interest and principal repaid leave cash
         flow = flow - d["debt_interest_usd"] - d["debt_repaid_usd"]
+    if "event_cash_usd" in d:  # the futures' events: capex refunded, vendor equity lost (stochastic/events.py)
+        flow = flow + d["event_cash_usd"]
     return flow + equity.assign_coords(period=d.indexes["period"])
 
 

@@ -37,6 +37,8 @@ def cost_coefficients(ctx: Context) -> dict[str, xr.DataArray]:
         share = ctx.own_attr("lab_share")
         price = ctx.own_attr("purchase_price_usd")
         out["own_buy"] = share * price * CHIP_SCALE / MONEY_SCALE  # per kchip
+        if "purchase_price_factor" in d:  # a stochastic model: a vendor replaced in some futures (events.py)
+            out["own_buy"] = out["own_buy"] * d["purchase_price_factor"].sel(supply=ctx.own)
         energy = ctx.own_power_mw_per_kchip() * hours * ctx.own_attr("energy_price_usd_per_mwh") / MONEY_SCALE
         if "energy_price_factor" in d:  # a stochastic model: the energy price of each site in each future
             sites = ctx.portfolio.supply.loc[ctx.own, "site"].to_numpy()
@@ -103,6 +105,10 @@ def cost_terms(ctx: Context) -> list:  # long: one term per cost family, each wi
         terms.append(x.sel(supply=ctx.contract) * c["contract_use"] * df)
     if ctx.allow_unmet and not ctx.elastic:
         terms.append(m.variables["Workload-unmet"] * c["unmet"] * df)
+    if "Deal-loss-excess" in m.variables:  # phantom chips of a failed deal (capacity.define_deal_loss)
+        from gigawatt.optimize.capacity import DEAL_LOSS_PENALTY
+
+        terms.append(m.variables["Deal-loss-excess"] * (DEAL_LOSS_PENALTY * df))
     if "Cash-shortfall" in m.variables:  # a soft cash floor (cash.define_soft_floor): λ δ_t V[t, f]
         terms.append(m.variables["Cash-shortfall"] * (ctx.cash_risk.floor_penalty * df))
     if ctx.elastic:
@@ -141,12 +147,14 @@ def loss_per_future(ctx: Context, terms: list | None = None):
 
 def fixed_payments_npv_musd(ctx: Context, *, per_future: bool = False):
     """Present value of take-or-pay contract payments: owed whatever the plan, so a constant (its
-    expectation over futures in a stochastic model; with ``per_future``, one value per future)."""
+    expectation over futures in a stochastic model; with ``per_future``, one value per future). In the
+    futures it also holds what events change whatever the plan (``event_cost_pv_usd``: a failed supply
+    deal's capex refunded, stochastic/events.py)."""
     d = ctx.data
-    if not len(ctx.contract):
-        return xr.zeros_like(ctx.probability) if per_future else 0.0
-    fixed = d["contract_fixed_payment_usd"].sel(supply=ctx.contract).sum("supply")
-    pv = (fixed * ctx.df()).sum("period") / MONEY_SCALE
+    pv = d["event_cost_pv_usd"] / MONEY_SCALE if "event_cost_pv_usd" in d else xr.DataArray(0.0)
+    if len(ctx.contract):
+        fixed = d["contract_fixed_payment_usd"].sel(supply=ctx.contract).sum("supply")
+        pv = pv + (fixed * ctx.df()).sum("period") / MONEY_SCALE
     if per_future:
         return pv if "future" in pv.dims else pv + xr.zeros_like(ctx.probability)
     if "future" in pv.dims:
