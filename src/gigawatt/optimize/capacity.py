@@ -81,18 +81,12 @@ def define_delayed_capacity(ctx: Context) -> None:
     m.add_constraints(used - late <= 0, name="Own-capacity-delayed", mask=mask)
 
 
-# Phantom chips (MUSD per kchip per period) should a failed deal's lost chips exceed what the plan holds
-# of its accelerator (bought early and retired): far above a chip's price, so used only where no plan can
-# hold them, never to avoid a loss
-DEAL_LOSS_PENALTY = 1e3
-
-
 def define_deal_loss(ctx: Context) -> None:
     """A firm supply deal's failure (futures only): its chips in service, ℓ[a,t,f], are not delivered:
 
         Deal-loss: Σ_{o of a} Σ_w X[o,w,t,f] − Σ_{o of a} N[o,t] − z[a,t,f] ≤ −ℓ[a,t,f]
 
-    z ≥ 0 (`Deal-loss-excess`) priced at :data:`DEAL_LOSS_PENALTY` keeps it feasible where the plan holds
+    z ≥ 0 (`Deal-loss-excess`) priced at ``objective.DEAL_LOSS_PENALTY`` keeps it feasible where the plan holds
     fewer chips of a than ℓ (simulate caps the loss at the chips held). Rows only for the accelerators of
     failed deals."""
     m = ctx.model

@@ -26,6 +26,12 @@ ELASTIC_PENALTY = {
 }
 
 
+# Phantom chips (MUSD per kchip per period) should a failed deal's lost chips exceed what the plan holds of
+# its accelerator (bought early and retired; capacity.define_deal_loss): far above a chip's price, so used
+# only where no plan can hold them, never to avoid a loss
+DEAL_LOSS_PENALTY = 1e3
+
+
 def cost_coefficients(ctx: Context) -> dict[str, xr.DataArray]:
     """Undiscounted cost per unit of each variable, in MUSD (used by the objective and by finance)."""
     d = ctx.data
@@ -106,8 +112,6 @@ def cost_terms(ctx: Context) -> list:  # long: one term per cost family, each wi
     if ctx.allow_unmet and not ctx.elastic:
         terms.append(m.variables["Workload-unmet"] * c["unmet"] * df)
     if "Deal-loss-excess" in m.variables:  # phantom chips of a failed deal (capacity.define_deal_loss)
-        from gigawatt.optimize.capacity import DEAL_LOSS_PENALTY
-
         terms.append(m.variables["Deal-loss-excess"] * (DEAL_LOSS_PENALTY * df))
     if "Cash-shortfall" in m.variables:  # a soft cash floor (cash.define_soft_floor): λ δ_t V[t, f]
         terms.append(m.variables["Cash-shortfall"] * (ctx.cash_risk.floor_penalty * df))
@@ -162,4 +166,4 @@ def fixed_payments_npv_musd(ctx: Context, *, per_future: bool = False):
     return float(pv)
 
 
-__all__ = ["cost_coefficients", "cost_terms", "define_objective", "fixed_payments_npv_musd", "loss_per_future", "np"]
+__all__ = ["DEAL_LOSS_PENALTY", "cost_coefficients", "cost_terms", "define_objective", "fixed_payments_npv_musd", "loss_per_future", "np"]

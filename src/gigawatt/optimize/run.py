@@ -73,19 +73,7 @@ def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: s
         ctx.model.to_file(Path(save_lp))
     result, how = _solve_step(ctx, resolver, verbose, method=method or cfg.method, threads=threads or cfg.threads,
                               time_limit=time_limit if time_limit is not None else cfg.time_limit)
-    if result.termination in ("infeasible", "infeasible_or_unbounded"):
-        iis = diagnose.iis_rows(ctx)
-        conflicts = diagnose.elastic_explanation(portfolio)
-        if iis:
-            conflicts.append("conflicting constraint rows (HiGHS IIS): " + "; ".join(iis))
-        raise InfeasibleError(
-            "no plan meets every constraint" + ("" if allow else " (pass --allow-unmet to serve what can be "
-                                                "served and report the rest)"),
-            conflicts=conflicts, status=result.termination)
-    if result.status != "ok" or result.termination != "optimal":
-        raise InfeasibleError(f"HiGHS stopped without an optimal plan: status {result.status}, termination "
-                              f"{result.termination}; nothing was saved (a time limit? raise config.solve."
-                              "time_limit, or try --method ipm)", status=result.termination)
+    _raise_unless_optimal(ctx, result, allow)
     t1 = time.perf_counter()
     ds = extract(ctx)
     extract_s = time.perf_counter() - t1
@@ -109,6 +97,23 @@ def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: s
                                                            method=result.method, threads=threads or cfg.threads))
         ds.attrs["confirm_seconds"] = time.perf_counter() - t2
     return Plan(ds, portfolio)
+
+
+def _raise_unless_optimal(ctx: Context, result, allow: bool) -> None:
+    """InfeasibleError naming the conflicts (elastic re-solve, HiGHS IIS), or the solver's stop."""
+    if result.termination in ("infeasible", "infeasible_or_unbounded"):
+        iis = diagnose.iis_rows(ctx)
+        conflicts = diagnose.elastic_explanation(ctx.portfolio)
+        if iis:
+            conflicts.append("conflicting constraint rows (HiGHS IIS): " + "; ".join(iis))
+        raise InfeasibleError(
+            "no plan meets every constraint" + ("" if allow else " (pass --allow-unmet to serve what can be "
+                                                "served and report the rest)"),
+            conflicts=conflicts, status=result.termination)
+    if result.status != "ok" or result.termination != "optimal":
+        raise InfeasibleError(f"HiGHS stopped without an optimal plan: status {result.status}, termination "
+                              f"{result.termination}; nothing was saved (a time limit? raise config.solve."
+                              "time_limit, or try --method ipm)", status=result.termination)
 
 
 def fix(ctx: Context, values: dict[str, xr.DataArray]) -> None:
