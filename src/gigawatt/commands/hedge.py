@@ -122,15 +122,21 @@ def out_of_sample_block(portfolio, result, draws: int, seed: int) -> dict:
 
 
 def option_block(result) -> dict:
-    """What each sizeable option is worth kept open (vs firm) and at all (vs removed); which were valued."""
-    from gigawatt.stochastic.options import MAX_OPTIONS, MIN_SHARE, option_sizes, option_values
+    """What each sizeable option is worth kept open (vs firm) and at all (vs removed); which were valued.
+    Capacity options first, then supply (vendor) options (stochastic/options.py)."""
+    from gigawatt.stochastic.options import (MAX_OPTIONS, MIN_SHARE, option_sizes, option_values,
+                                             supply_option_sizes, supply_option_values)
 
-    rows = option_values(result.futures, result.sp_neutral.expected_usd)
-    sizes = option_sizes(result.futures.portfolio)
-    skipped = [n for n in sizes.index if n not in {r["contract"] for r in rows}]
+    sp = result.sp_neutral.expected_usd
+    rows = option_values(result.futures, sp) + supply_option_values(result.futures, sp)
+    names = list(option_sizes(result.futures.portfolio).index) + list(supply_option_sizes(result.futures.portfolio).index)
+    skipped = [n for n in names if n not in {r["contract"] for r in rows}]
     return {"options": rows, "not_valued": skipped,
-            "rule": f"capacity options (contracts not firm), the largest {MAX_OPTIONS} with a size (use of all "
-                    f"their capacity, USD) at least {MIN_SHARE:.0%} of the largest; risk-neutral expected cost"}
+            "rule": f"capacity options (contracts not firm) and supply options (vendor deals not firm), of each "
+                    f"kind the largest {MAX_OPTIONS} with a size (capacity: use of all of it; supply: its chips at "
+                    f"their price; USD) at least {MIN_SHARE:.0%} of the largest; risk-neutral expected cost. A "
+                    "supply option obliges nothing and adds no chips the plan could not buy without it, so "
+                    "having it is worth 0 here"}
 
 
 def stochastic_block(result) -> dict:
