@@ -87,10 +87,10 @@ def test_risk_neutral_gap_limit(futures):
 
 
 def test_soft_floor_penalty_as_derived(futures):
-    """Floor 0, penalty λ per USD short. For q ≤ 1,000 the shortfall is 5,620 q in both futures and the
-    expected cost's slope is 2,000 − 2,628 + 5,620 λ; above 1,000 it is positive for any λ ≥ 0. So λ =
-    0.05 keeps q = 1,000 (cost 4,628,000 + 0.05 × 5,620,000 = 4,909,000) and λ = 0.2 (> 628 / 5,620 =
-    0.1117) buys nothing: cost ½ 2,628 (1,000 + 3,000) = 5,256,000."""
+    """Floor 0, penalty λ per USD short for a year (one yearly period here). For q ≤ 1,000 the shortfall
+    is 5,620 q in both futures and the expected cost's slope is 2,000 − 2,628 + 5,620 λ; above 1,000 it
+    is positive for any λ ≥ 0. So λ = 0.05 keeps q = 1,000 (cost 4,628,000 + 0.05 × 5,620,000 =
+    4,909,000) and λ = 0.2 (> 628 / 5,620 = 0.1117) buys nothing: cost ½ 2,628 (1,000 + 3,000) = 5,256,000."""
     from gigawatt.optimize.context import CashRisk
     from gigawatt.stochastic.extensive import solve_extensive
 

@@ -2,8 +2,9 @@
 
 Writes the run directory `solve` writes (the hedged plan: its commitments fixed, recourse re-optimised in
 the expected-value future), plus futures.csv (net present cost per future under the hedged, risk-neutral,
-expected-value and wait-and-see plans) and a `stochastic` block in summary.json (WS, SP, EEV, EVPI, VSS,
-CVaR, the commitments of the hedged and the expected-value plan)."""
+expected-value and wait-and-see plans, the funding gap) and a `stochastic` block in summary.json (WS, SP,
+EEV, EVPI, VSS, CVaR, the funding gap and cash limits, the commitments of the hedged and the expected-value
+plan), all written at once by ``results.write_run_dir``."""
 
 from __future__ import annotations
 
@@ -232,7 +233,7 @@ def print_cash(block: dict, console: Console) -> None:
         console.print(f"  limit: CVaR{lim['funding_gap_alpha']:.0%} of the funding gap ≤ "
                       f"{money(lim['max_cvar_funding_gap_usd'])}", highlight=False)
     if lim.get("cash_floor_penalty_usd_per_usd") is not None:
-        console.print(f"  soft cash floor: {lim['cash_floor_penalty_usd_per_usd']:g} USD per USD short; expected "
+        console.print(f"  soft cash floor: {lim['cash_floor_penalty_usd_per_usd']:g} USD per USD short a year; expected "
                       f"penalty {money(block.get('cash_shortfall_penalty_expected_usd', 0.0))} (in the hedged cost)",
                       highlight=False)
 
@@ -287,8 +288,8 @@ def register(app: typer.Typer) -> None:
                                                       "weighted representatives (fast forward selection)."),
               cash_floor_penalty: Optional[float] = typer.Option(None, "--cash-floor-penalty", help="Make the "
                                                                  "cash floor (policy.cash_floor, else 0) soft in "
-                                                                 "every future: USD of penalty per USD short, "
-                                                                 "per period, discounted."),
+                                                                 "every future: USD of penalty per USD short for "
+                                                                 "a year, discounted."),
               max_cvar_funding_gap: Optional[str] = typer.Option(None, "--max-cvar-funding-gap", help="Limit "
                                                                  "CVaR (at --cvar-alpha) of the funding gap over "
                                                                  "the futures, e.g. '100 billion USD'."),

@@ -124,7 +124,8 @@ def cash_flow(ctx: Context):
 
 def define_soft_floor(ctx: Context, cash, level: float) -> None:
     """Cash-shortfall[t(, f)] ≥ 0 (MUSD): how far cash falls below the floor F, priced in the objective
-    at λ (``cash_risk.floor_penalty``, USD per USD short) discounted, Σ_t δ_t λ V[t, f] (objective.py):
+    at λ (``cash_risk.floor_penalty``, USD per USD short for a year) for the period's length y_t in years,
+    discounted: Σ_t δ_t λ y_t V[t, f] (objective.py), so λ reads as a yearly premium on emergency funding:
 
         Cash-shortfall-lower: V[t, f] + K[t, f] ≥ F"""
     short = ctx.model.add_variables(lower=0, coords=ctx.recourse([ctx.periods]), name="Cash-shortfall")

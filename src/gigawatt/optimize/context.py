@@ -26,8 +26,8 @@ COMPUTE_SCALE = 1e6
 class CashRisk:
     """The cash limit in risk terms of the stochastic planner (docs/formulation.md, "Cash in risk terms").
 
-    The floor F is ``policy.cash_floor`` (0 when not set). ``floor_penalty`` (USD per USD below F, per
-    period, discounted) makes the floor soft; ``max_cvar_gap_usd`` bounds CVaR at ``gap_alpha`` of the
+    The floor F is ``policy.cash_floor`` (0 when not set). ``floor_penalty`` (USD per USD below F for a
+    year, discounted) makes the floor soft; ``max_cvar_gap_usd`` bounds CVaR at ``gap_alpha`` of the
     funding gap (the new funding each future needs to keep cash at F)."""
 
     floor_penalty: float | None = None

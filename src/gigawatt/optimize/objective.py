@@ -113,8 +113,8 @@ def cost_terms(ctx: Context) -> list:  # long: one term per cost family, each wi
         terms.append(m.variables["Workload-unmet"] * c["unmet"] * df)
     if "Deal-loss-excess" in m.variables:  # phantom chips of a failed deal (capacity.define_deal_loss)
         terms.append(m.variables["Deal-loss-excess"] * (DEAL_LOSS_PENALTY * df))
-    if "Cash-shortfall" in m.variables:  # a soft cash floor (cash.define_soft_floor): λ δ_t V[t, f]
-        terms.append(m.variables["Cash-shortfall"] * (ctx.cash_risk.floor_penalty * df))
+    if "Cash-shortfall" in m.variables:  # a soft cash floor (cash.define_soft_floor): λ y_t δ_t V[t, f]
+        terms.append(m.variables["Cash-shortfall"] * (ctx.cash_risk.floor_penalty * ctx.period_years() * df))
     if ctx.elastic:
         ctx.slacks["Workload-demand"] = ("Workload-unmet", ELASTIC_PENALTY["Workload-demand"])
         for name, (var, penalty) in ctx.slacks.items():

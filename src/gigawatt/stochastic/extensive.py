@@ -119,7 +119,8 @@ def _read(ctx: Context) -> Solution:
     penalty = None
     if "Cash-shortfall" in ctx.model.variables:
         short = ctx.model.variables["Cash-shortfall"].solution
-        penalty = (short * ctx.df()).sum("period") * ctx.cash_risk.floor_penalty * MONEY_SCALE + xr.zeros_like(prob)
+        years = ctx.period_years()
+        penalty = (short * ctx.df() * years).sum("period") * ctx.cash_risk.floor_penalty * MONEY_SCALE + xr.zeros_like(prob)
     return Solution(npc_usd=npc + xr.zeros_like(prob), probability=prob, commitments=commitments,
                     unmet_h100e_hours=unmet + xr.zeros_like(prob), funding_gap_usd=gap,
                     shortfall_penalty_usd=penalty)
