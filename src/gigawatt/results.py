@@ -289,10 +289,11 @@ def write_run(plan: Plan, out_dir: Path, *, resolved_yaml: str, finance: xr.Data
 def write_run_dir(plan: Plan, out_dir: Path, *, resolved_yaml: str, finance: xr.Dataset | None = None,
                   scenario_name: str = "", variant: str | None = None, commitments_usd_total: float | None = None,
                   extra_attrs: dict | None = None, overwrite: bool = False,
-                  extra_tables: dict[str, pd.DataFrame] | None = None):
+                  extra_tables: dict[str, pd.DataFrame] | None = None, extra_summary: dict | None = None):
     """Write the run directory all at once; return (summary.json's dict, what was written).
 
-    ``extra_tables``: more CSV tables by file stem, computed by a room this one may not import (exposure).
+    ``extra_tables``: more CSV tables by file stem, computed by a room this one may not import (exposure,
+    the hedge's futures); ``extra_summary``: more top-level keys of summary.json (the hedge's `stochastic`).
 
     ``out_dir`` must be new, empty, or a run directory gigawatt wrote; replacing a run needs ``overwrite``,
     and the replaced run is kept in ``out_dir/previous/`` (gigawatt.rundir). Raises ScenarioError otherwise."""
@@ -301,6 +302,7 @@ def write_run_dir(plan: Plan, out_dir: Path, *, resolved_yaml: str, finance: xr.
     check_target(Path(out_dir), kind="solve", overwrite=overwrite)
     summ = summary(plan, finance, scenario_name=scenario_name, variant=variant,
                    commitments_usd_total=commitments_usd_total)
+    summ.update(extra_summary or {})
     ds = plan.ds.copy()
     ds.attrs.update({"scenario_yaml": resolved_yaml, "versions": json.dumps(versions()),
                      "scenario_name": scenario_name, "variant": variant or "", **(extra_attrs or {})})
@@ -312,7 +314,7 @@ def write_run_dir(plan: Plan, out_dir: Path, *, resolved_yaml: str, finance: xr.
                 if v is not None}
     ds = to_file(ds)  # units on every variable, duals in user units, period_start (gigawatt.planfile)
     with replace_run_dir(Path(out_dir), kind="solve", overwrite=overwrite) as (tmp, written):
-        (tmp / "summary.json").write_text(json.dumps(summ, indent=2, allow_nan=False) + "\n")
+        (tmp / "summary.json").write_text(json.dumps(summ, indent=2, allow_nan=False, default=float) + "\n")
         (tmp / "scenario.resolved.yaml").write_text(resolved_yaml)
         with warnings.catch_warnings():  # bools and variable-length strings: h5netcdf says so, xarray reads them
             warnings.filterwarnings("ignore", message=".*invalid netcdf features.*")

@@ -2,12 +2,12 @@
 
 Writes the run directory `solve` writes (the hedged plan: its commitments fixed, recourse re-optimised in
 the expected-value future), plus futures.csv (net present cost per future under the hedged, risk-neutral,
-expected-value and wait-and-see plans) and a `stochastic` block in summary.json (WS, SP, EEV, EVPI, VSS,
-CVaR, the commitments of the hedged and the expected-value plan)."""
+expected-value and wait-and-see plans, the funding gap) and a `stochastic` block in summary.json (WS, SP,
+EEV, EVPI, VSS, CVaR, the funding gap and cash limits, the commitments of the hedged and the expected-value
+plan), all written at once by ``results.write_run_dir``."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Optional
@@ -23,46 +23,42 @@ def run_hedge(path: Path, *, out_dir: Path, futures: int | None, seed: int | Non
               cvar_alpha: float, metrics: bool, scenario: str | None, sets: list[str], register: bool,
               console: Console, quiet: bool, overwrite: bool = False, oos_draws: int = 0,
               oos_seed: int | None = None, option_values: bool = False, replications: int = 0,
-              upper_futures: int | None = None, reduce_to: int | None = None) -> dict:
+              upper_futures: int | None = None, reduce_to: int | None = None,
+              cash_floor_penalty: float | None = None, max_cvar_funding_gap: str | None = None) -> dict:
     from gigawatt.commands.common import load_portfolio
-    from gigawatt.errors import Problem, ScenarioError
     from gigawatt.results import write_run_dir
     from gigawatt.rundir import check_target
     from gigawatt.stochastic.extensive import hedge, hedged_plan
 
-    for name, value, ok, expected in (("--cvar-weight", cvar_weight, 0.0 <= cvar_weight <= 1.0, "0 ≤ ω ≤ 1"),
-                                      ("--cvar-alpha", cvar_alpha, 0.0 < cvar_alpha < 1.0, "0 < α < 1")):
-        if not ok:
-            raise ScenarioError(Problem("CVaR option out of range", path=name, value=value, expected=expected,
-                                        fix="e.g. --cvar-weight 0.5 --cvar-alpha 0.9"), title="bad option")
+    cash_risk = _cash_risk(cvar_weight, cvar_alpha, cash_floor_penalty, max_cvar_funding_gap)
     check_target(Path(out_dir), kind="solve", overwrite=overwrite)
     t0 = time.perf_counter()
     portfolio, resolved = load_portfolio(path, scenario, sets)
     futures = _staged_options(portfolio, futures, replications)
     cvar = (cvar_weight, cvar_alpha) if cvar_weight > 0 else None
-    result = hedge(portfolio, futures, seed=seed, cvar_=cvar, metrics=metrics, reduce_to=reduce_to)
+    result = hedge(portfolio, futures, seed=seed, cvar_=cvar, metrics=metrics, reduce_to=reduce_to,
+                   cash_risk=cash_risk)
+    block = stochastic_block(result)
+    if reduce_to and reduce_to < futures:
+        block["reduced_from"] = futures  # `futures` is then K; method in stochastic/reduce.py
+    if option_values:
+        block["option_values"] = option_block(result)
+    if replications > 0:
+        from gigawatt.stochastic.saa import saa_interval
+
+        block["saa"] = saa_interval(portfolio, futures, result.futures.seed, result.sp_neutral.commitments,
+                                    replications=replications, upper_futures=upper_futures or 5 * futures)
+    if oos_draws > 0:
+        oos_seed = result.futures.seed + 1 if oos_seed is None else int(oos_seed)
+        block["out_of_sample"] = out_of_sample_block(portfolio, result, oos_draws, oos_seed)
     plan = hedged_plan(result.futures, _first_stage(result))
     fin, commitments_usd = _finance(plan)
     resolved_yaml = yaml.safe_dump(resolved.data, sort_keys=False, allow_unicode=True)
     summ, written = write_run_dir(plan, out_dir, resolved_yaml=resolved_yaml, finance=fin,
                                   commitments_usd_total=commitments_usd,
                                   scenario_name=portfolio.scenario.meta.name, variant=scenario,
-                                  extra_attrs={"hedge_seconds": time.perf_counter() - t0}, overwrite=overwrite)
-    summ["stochastic"] = stochastic_block(result)
-    if reduce_to and reduce_to < futures:
-        summ["stochastic"]["reduced_from"] = futures  # `futures` is then K; method in stochastic/reduce.py
-    if option_values:
-        summ["stochastic"]["option_values"] = option_block(result)
-    if replications > 0:
-        from gigawatt.stochastic.saa import saa_interval
-
-        summ["stochastic"]["saa"] = saa_interval(portfolio, futures, result.futures.seed,
-                                                 result.sp_neutral.commitments, replications=replications,
-                                                 upper_futures=upper_futures or 5 * futures)
-    if oos_draws > 0:
-        oos_seed = result.futures.seed + 1 if oos_seed is None else int(oos_seed)
-        summ["stochastic"]["out_of_sample"] = out_of_sample_block(portfolio, result, oos_draws, oos_seed)
-    _write_extra(Path(out_dir), summ, per_future(result))
+                                  extra_attrs={"hedge_seconds": time.perf_counter() - t0}, overwrite=overwrite,
+                                  extra_tables={"futures": per_future(result)}, extra_summary={"stochastic": block})
     if register:
         from gigawatt.results import versions
         from gigawatt.runs import inputs_hash, register_quietly
@@ -94,6 +90,37 @@ def _first_stage(result) -> dict:
     return first_stage(result.futures, result.sp.commitments)
 
 
+def _cash_risk(cvar_weight: float, cvar_alpha: float, penalty: float | None, max_gap: str | None):
+    """The options checked (exit 1 with what, where, expected and a fix) and the cash limit they set."""
+    from gigawatt.errors import Problem, ScenarioError
+    from gigawatt.optimize.context import CashRisk
+
+    def bad(name, value, expected, fix):
+        return ScenarioError(Problem("option out of range", path=name, value=value, expected=expected, fix=fix),
+                             title="bad option")
+
+    for name, value, ok, expected in (("--cvar-weight", cvar_weight, 0.0 <= cvar_weight <= 1.0, "0 ≤ ω ≤ 1"),
+                                      ("--cvar-alpha", cvar_alpha, 0.0 < cvar_alpha < 1.0, "0 < α < 1")):
+        if not ok:
+            raise bad(name, value, expected, "e.g. --cvar-weight 0.5 --cvar-alpha 0.9")
+    if penalty is not None and not (np.isfinite(penalty) and penalty >= 0):
+        raise bad("--cash-floor-penalty", penalty, "a number ≥ 0 (USD per USD below the floor)",
+                  "e.g. --cash-floor-penalty 0.5")
+    gap = None
+    if max_gap is not None:
+        from gigawatt.units import UnitError, parse
+
+        try:
+            gap = parse(max_gap, "USD")
+        except UnitError as e:
+            raise bad("--max-cvar-funding-gap", max_gap, str(e), "e.g. --max-cvar-funding-gap '100 billion USD'") from None
+        if gap < 0:
+            raise bad("--max-cvar-funding-gap", max_gap, "an amount ≥ 0", "e.g. --max-cvar-funding-gap '100 billion USD'")
+    if penalty is None and gap is None:
+        return None
+    return CashRisk(floor_penalty=penalty, max_cvar_gap_usd=gap, gap_alpha=cvar_alpha)
+
+
 def _finance(plan):
     """Finance of the hedged plan (as `solve` adds it), so its run directory has cash figures."""
     from gigawatt import finance
@@ -115,15 +142,21 @@ def out_of_sample_block(portfolio, result, draws: int, seed: int) -> dict:
 
 
 def option_block(result) -> dict:
-    """What each sizeable option is worth kept open (vs firm) and at all (vs removed); which were valued."""
-    from gigawatt.stochastic.options import MAX_OPTIONS, MIN_SHARE, option_sizes, option_values
+    """What each sizeable option is worth kept open (vs firm) and at all (vs removed); which were valued.
+    Capacity options first, then supply (vendor) options (stochastic/options.py)."""
+    from gigawatt.stochastic.options import (MAX_OPTIONS, MIN_SHARE, option_sizes, option_values,
+                                             supply_option_sizes, supply_option_values)
 
-    rows = option_values(result.futures, result.sp_neutral.expected_usd)
-    sizes = option_sizes(result.futures.portfolio)
-    skipped = [n for n in sizes.index if n not in {r["contract"] for r in rows}]
+    sp = result.sp_neutral.expected_usd
+    rows = option_values(result.futures, sp) + supply_option_values(result.futures, sp)
+    names = list(option_sizes(result.futures.portfolio).index) + list(supply_option_sizes(result.futures.portfolio).index)
+    skipped = [n for n in names if n not in {r["contract"] for r in rows}]
     return {"options": rows, "not_valued": skipped,
-            "rule": f"capacity options (contracts not firm), the largest {MAX_OPTIONS} with a size (use of all "
-                    f"their capacity, USD) at least {MIN_SHARE:.0%} of the largest; risk-neutral expected cost"}
+            "rule": f"capacity options (contracts not firm) and supply options (vendor deals not firm), of each "
+                    f"kind the largest {MAX_OPTIONS} with a size (capacity: use of all of it; supply: its chips at "
+                    f"their price; USD) at least {MIN_SHARE:.0%} of the largest; risk-neutral expected cost. A "
+                    "supply option obliges nothing and adds no chips the plan could not buy without it, so "
+                    "having it is worth 0 here"}
 
 
 def stochastic_block(result) -> dict:
@@ -163,15 +196,12 @@ def per_future(result) -> pd.DataFrame:
         frame["npc_expected_value_plan_usd"] = result.eev.npc_usd.to_series()
     if result.ws is not None:
         frame["npc_wait_and_see_usd"] = result.ws.npc_usd.to_series()
+    frame["funding_gap_hedged_usd"] = result.sp.funding_gap_usd.to_series()
+    if result.sp_neutral is not result.sp:
+        frame["funding_gap_risk_neutral_usd"] = result.sp_neutral.funding_gap_usd.to_series()
+    if result.sp.shortfall_penalty_usd is not None:
+        frame["cash_shortfall_penalty_hedged_usd"] = result.sp.shortfall_penalty_usd.to_series()
     return frame
-
-
-def _write_extra(out_dir: Path, summ: dict, frame: pd.DataFrame) -> None:
-    from gigawatt.runs import atomic_write
-
-    atomic_write(out_dir / "summary.json",
-                 lambda p: p.write_text(json.dumps(summ, indent=2, allow_nan=False, default=float) + "\n"))
-    atomic_write(out_dir / "tables" / "futures.csv", lambda p: frame.to_csv(p))
 
 
 def print_metrics(block: dict, out_dir: Path, console: Console) -> None:
@@ -193,6 +223,7 @@ def print_metrics(block: dict, out_dir: Path, console: Console) -> None:
         console.print(f"  risk-neutral: WS {money(block['ws_usd'])} ≤ SP {money(block['sp_usd'])} ≤ EEV "
                       f"{money(block['eev_usd'])} · EVPI {money(block['evpi_usd'])} · VSS {money(block['vss_usd'])}",
                       highlight=False)
+    print_cash(block, console)
     if "hedged_cvar_usd" in block:
         console.print(f"  CVaR{block['cvar_alpha']:.0%}: risk-averse {money(block['hedged_cvar_usd'])} vs "
                       f"risk-neutral {money(block['neutral_cvar_usd'])}; expected {money(block['hedged_expected_usd'])}",
@@ -214,6 +245,29 @@ def print_metrics(block: dict, out_dir: Path, console: Console) -> None:
     for note in block["ignored_events"]:
         console.print(f"  note: {note}", highlight=False)
     console.print(f"  wrote {out_dir}/ (summary.json with a stochastic block, tables/futures.csv)", highlight=False)
+
+
+def print_cash(block: dict, console: Console) -> None:
+    """The funding gap over the futures, hedged beside risk-neutral, and the cash limits set."""
+    from gigawatt.fmt import usd
+
+    money = lambda v: usd(v, style="compact")  # noqa: E731
+    g = block.get("funding_gap")
+    if not g:
+        return
+    h, n = g["hedged"], g["risk_neutral"]
+    console.print(f"  funding gap over the futures (floor {money(g['floor_usd'])}): expected {money(h['expected_usd'])}, "
+                  f"CVaR{h['cvar_alpha']:.0%} {money(h['cvar_usd'])}"
+                  + ("" if "cash_limits" not in block else f" (risk-neutral: {money(n['expected_usd'])}, "
+                     f"{money(n['cvar_usd'])})"), highlight=False)
+    lim = block.get("cash_limits") or {}
+    if lim.get("max_cvar_funding_gap_usd") is not None:
+        console.print(f"  limit: CVaR{lim['funding_gap_alpha']:.0%} of the funding gap ≤ "
+                      f"{money(lim['max_cvar_funding_gap_usd'])}", highlight=False)
+    if lim.get("cash_floor_penalty_usd_per_usd") is not None:
+        console.print(f"  soft cash floor: {lim['cash_floor_penalty_usd_per_usd']:g} USD per USD short a year; expected "
+                      f"penalty {money(block.get('cash_shortfall_penalty_expected_usd', 0.0))} (in the hedged cost)",
+                      highlight=False)
 
 
 def print_out_of_sample(oos: dict, console: Console) -> None:
@@ -266,6 +320,13 @@ def register(app: typer.Typer) -> None:
                                                           "for the SAA upper bound (default 5 × N)."),
               reduce_to: Optional[int] = typer.Option(None, "--reduce", min=1, help="Reduce the N futures to K "
                                                       "weighted representatives (fast forward selection)."),
+              cash_floor_penalty: Optional[float] = typer.Option(None, "--cash-floor-penalty", help="Make the "
+                                                                 "cash floor (policy.cash_floor, else 0) soft in "
+                                                                 "every future: USD of penalty per USD short for "
+                                                                 "a year, discounted."),
+              max_cvar_funding_gap: Optional[str] = typer.Option(None, "--max-cvar-funding-gap", help="Limit "
+                                                                 "CVaR (at --cvar-alpha) of the funding gap over "
+                                                                 "the futures, e.g. '100 billion USD'."),
               scenario: Optional[str] = typer.Option(None, "--scenario", "-s", help="Named scenario to apply."),
               set_: Optional[list[str]] = typer.Option(None, "--set", help="key.path=value (repeatable)."),
               register_: bool = typer.Option(True, "--register/--no-register", help="Record it in the runs catalog."),
@@ -277,4 +338,5 @@ def register(app: typer.Typer) -> None:
                   cvar_alpha=cvar_alpha, metrics=metrics, scenario=scenario, sets=set_ or [],
                   register=register_, console=out, quiet=STATE["quiet"], overwrite=overwrite,
                   oos_draws=oos_draws, oos_seed=oos_seed, option_values=option_values,
-                  replications=replications, upper_futures=upper_futures, reduce_to=reduce_to)
+                  replications=replications, upper_futures=upper_futures, reduce_to=reduce_to,
+                  cash_floor_penalty=cash_floor_penalty, max_cvar_funding_gap=max_cvar_funding_gap)

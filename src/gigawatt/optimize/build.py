@@ -6,7 +6,7 @@ import linopy
 import pandas as pd
 
 from gigawatt.optimize import capacity, cash, demand, nonanticipativity, objective, policy, power, variables
-from gigawatt.optimize.context import Context
+from gigawatt.optimize.context import CashRisk, Context
 from gigawatt.portfolio import Portfolio
 
 
@@ -16,14 +16,16 @@ linopy.options["semantics"] = "v1"
 
 
 def create_model(portfolio: Portfolio, *, allow_unmet: bool, elastic: bool = False, probability=None,
-                 cvar: tuple[float, float] | None = None, nodes=None) -> Context:
+                 cvar: tuple[float, float] | None = None, cash_risk: CashRisk | None = None,
+                 nodes=None) -> Context:
     """A linopy model of the portfolio's least-cost plan (see docs/formulation.md).
 
     ``elastic`` adds penalised slacks to every hard constraint family (for diagnosing infeasibility).
     ``probability`` (over ``future``; the portfolio's uncertain arrays carry that dimension) makes it the
-    extensive form of the two-stage stochastic plan, ``cvar`` = (ω, α) risk-averse (docs/stochastic.md);
-    ``nodes`` (future, period), a scenario tree's node numbers, makes it multi-stage: every decision of a
-    period is tied across the futures of its node (nonanticipativity.py)."""
+    extensive form of the two-stage stochastic plan, ``cvar`` = (ω, α) risk-averse, ``cash_risk`` a soft
+    cash floor and/or a CVaR limit on the funding gap (docs/stochastic.md); ``nodes`` (future, period), a
+    scenario tree's node numbers, makes it multi-stage: every decision of a period is tied across the
+    futures of its node (nonanticipativity.py)."""
     sup = portfolio.supply
     ctx = Context(
         portfolio=portfolio,
@@ -35,6 +37,7 @@ def create_model(portfolio: Portfolio, *, allow_unmet: bool, elastic: bool = Fal
         contract=pd.Index(sup.index[sup["kind"] == "contract"], name="supply"),
         probability=probability,
         cvar=cvar,
+        cash_risk=cash_risk,
         nodes=nodes,
     )
     variables.define_dispatch(ctx)

@@ -38,6 +38,10 @@ def define_capacity(ctx: Context) -> None:
     if len(ctx.own):
         m.add_constraints(x.sel(supply=ctx.own).sum("workload") - m.variables["Own-chips"] <= 0,
                           name="Own-capacity")
+        if "site_delay_periods" in d:  # the stochastic planner's events (stochastic/events.py)
+            define_delayed_capacity(ctx)
+        if "deal_lost_chips" in d:
+            define_deal_loss(ctx)
     if len(ctx.lease):
         avail = d["lease_available_chips"].sel(supply=ctx.lease) / CHIP_SCALE
         finite = np.isfinite(avail)
@@ -47,6 +51,56 @@ def define_capacity(ctx: Context) -> None:
     if len(ctx.contract):
         cap = d["contract_capacity_chips"].sel(supply=ctx.contract) / CHIP_SCALE
         m.add_constraints(x.sel(supply=ctx.contract).sum("workload") <= cap, name="Contract-capacity")
+
+
+def define_delayed_capacity(ctx: Context) -> None:
+    """A site_delay event (futures only): chips at a delayed site serve as those in service Δ periods
+    earlier (Δ[s,f] = delay / months per period, fractions interpolated), as simulate has it:
+
+        Own-capacity-delayed: Σ_w X[o,w,t,f] ≤ (1 − φ) N[o, t − k] + φ N[o, t − k − 1]   where Δ > 0,
+        k = ⌊Δ⌋, φ = Δ − k, N before the horizon 0
+
+    so a delayed site serves nothing before its chips' delayed date. One expression over (supply, period,
+    future): a term pair per distinct delay (a handful), masked to the futures that have it."""
+    m = ctx.model
+    sites = ctx.portfolio.supply.loc[ctx.own, "site"].to_numpy()
+    delay = ctx.data["site_delay_periods"].sel(site=sites).rename(site="supply").assign_coords(supply=ctx.own)
+    if not bool((delay > 0).any()):
+        return
+    n = m.variables["Own-chips"]
+    late = None
+    for k in np.unique(delay.values[delay.values > 0]):  # distinct delays, not futures or assets
+        k0, phi = int(np.floor(k)), float(k - np.floor(k))
+        shifted = (n.shift(period=k0).fillna(0) if k0 else 1 * n) * (1 - phi)
+        if phi > 0:
+            shifted = shifted + n.shift(period=k0 + 1).fillna(0) * phi
+        term = shifted * (delay == k)
+        late = term if late is None else late + term
+    used = m.variables["Supply-dispatch"].sel(supply=ctx.own).sum("workload")
+    mask = (delay > 0).broadcast_like(n.lower)
+    m.add_constraints(used - late <= 0, name="Own-capacity-delayed", mask=mask)
+
+
+def define_deal_loss(ctx: Context) -> None:
+    """A firm supply deal's failure (futures only): its chips in service, ℓ[a,t,f], are not delivered:
+
+        Deal-loss: Σ_{o of a} Σ_w X[o,w,t,f] − Σ_{o of a} N[o,t] − z[a,t,f] ≤ −ℓ[a,t,f]
+
+    z ≥ 0 (`Deal-loss-excess`) priced at ``objective.DEAL_LOSS_PENALTY`` keeps it feasible where the plan holds
+    fewer chips of a than ℓ (simulate caps the loss at the chips held). Rows only for the accelerators of
+    failed deals."""
+    m = ctx.model
+    lost = ctx.data["deal_lost_chips"] / CHIP_SCALE
+    accels = lost.indexes["accelerator"][(lost > 0).any([d for d in lost.dims if d != "accelerator"]).to_numpy()]
+    of = ctx.portfolio.supply.loc[ctx.own, "accelerator"].to_numpy()
+    own = ctx.own[np.isin(of, accels)]
+    if not len(accels) or not len(own):
+        return
+    ind = xr.DataArray((of[np.isin(of, accels)][:, None] == np.asarray(accels)[None, :]).astype(float),
+                       coords={"supply": own, "accelerator": accels})
+    spare = (m.variables["Supply-dispatch"].sel(supply=own).sum("workload") - m.variables["Own-chips"].sel(supply=own))
+    z = m.add_variables(lower=0, coords=ctx.recourse([accels, ctx.periods]), name="Deal-loss-excess")
+    m.add_constraints((spare * ind).sum("supply") - z <= -lost.sel(accelerator=accels), name="Deal-loss")
 
 
 def define_purchase_limits(ctx: Context) -> None:

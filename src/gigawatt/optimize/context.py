@@ -22,6 +22,19 @@ MONEY_SCALE = 1e6
 COMPUTE_SCALE = 1e6
 
 
+@dataclass(frozen=True)
+class CashRisk:
+    """The cash limit in risk terms of the stochastic planner (docs/formulation.md, "Cash in risk terms").
+
+    The floor F is ``policy.cash_floor`` (0 when not set). ``floor_penalty`` (USD per USD below F for a
+    year, discounted) makes the floor soft; ``max_cvar_gap_usd`` bounds CVaR at ``gap_alpha`` of the
+    funding gap (the new funding each future needs to keep cash at F)."""
+
+    floor_penalty: float | None = None
+    max_cvar_gap_usd: float | None = None
+    gap_alpha: float = 0.9
+
+
 @dataclass
 class Context:
     """The portfolio's arrays, scaled, plus the linopy model being built."""
@@ -38,6 +51,7 @@ class Context:
     # dimension that recourse variables and the portfolio arrays of the futures carry; None: one future
     probability: xr.DataArray | None = None
     cvar: tuple[float, float] | None = None  # (weight ω, level α) of CVaR of net present cost
+    cash_risk: CashRisk | None = None  # a soft cash floor and/or a CVaR limit on the funding gap
     # several stages (a scenario tree): the node of each (future, period), futures in tree order; commitments
     # then carry `future` too, tied within a node by optimize/nonanticipativity.py. None: two stages
     nodes: xr.DataArray | None = None

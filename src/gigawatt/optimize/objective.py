@@ -26,6 +26,12 @@ ELASTIC_PENALTY = {
 }
 
 
+# Phantom chips (MUSD per kchip per period) should a failed deal's lost chips exceed what the plan holds of
+# its accelerator (bought early and retired; capacity.define_deal_loss): far above a chip's price, so used
+# only where no plan can hold them, never to avoid a loss
+DEAL_LOSS_PENALTY = 1e3
+
+
 def cost_coefficients(ctx: Context) -> dict[str, xr.DataArray]:
     """Undiscounted cost per unit of each variable, in MUSD (used by the objective and by finance)."""
     d = ctx.data
@@ -37,6 +43,8 @@ def cost_coefficients(ctx: Context) -> dict[str, xr.DataArray]:
         share = ctx.own_attr("lab_share")
         price = ctx.own_attr("purchase_price_usd")
         out["own_buy"] = share * price * CHIP_SCALE / MONEY_SCALE  # per kchip
+        if "purchase_price_factor" in d:  # a stochastic model: a vendor replaced in some futures (events.py)
+            out["own_buy"] = out["own_buy"] * d["purchase_price_factor"].sel(supply=ctx.own)
         energy = ctx.own_power_mw_per_kchip() * hours * ctx.own_attr("energy_price_usd_per_mwh") / MONEY_SCALE
         if "energy_price_factor" in d:  # a stochastic model: the energy price of each site in each future
             sites = ctx.portfolio.supply.loc[ctx.own, "site"].to_numpy()
@@ -103,6 +111,10 @@ def cost_terms(ctx: Context) -> list:  # long: one term per cost family, each wi
         terms.append(x.sel(supply=ctx.contract) * c["contract_use"] * df)
     if ctx.allow_unmet and not ctx.elastic:
         terms.append(m.variables["Workload-unmet"] * c["unmet"] * df)
+    if "Deal-loss-excess" in m.variables:  # phantom chips of a failed deal (capacity.define_deal_loss)
+        terms.append(m.variables["Deal-loss-excess"] * (DEAL_LOSS_PENALTY * df))
+    if "Cash-shortfall" in m.variables:  # a soft cash floor (cash.define_soft_floor): λ y_t δ_t V[t, f]
+        terms.append(m.variables["Cash-shortfall"] * (ctx.cash_risk.floor_penalty * ctx.period_years() * df))
     if ctx.elastic:
         ctx.slacks["Workload-demand"] = ("Workload-unmet", ELASTIC_PENALTY["Workload-demand"])
         for name, (var, penalty) in ctx.slacks.items():
@@ -117,27 +129,36 @@ def _cvar(ctx: Context, terms: list):
 
         CVaR = η + 1/(1 − α) Σ_f p_f s_f,   CVaR-excess: s_f ≥ L_f − η,  s_f ≥ 0
 
-    L_f = Σ of every term summed over its other dimensions (a commitment term, without ``future``, is the
-    same in every future) + the future's fixed payments. Adds Risk-var η (free) and Risk-excess s_f."""
+    L_f from :func:`loss_per_future`. Adds Risk-var η (free) and Risk-excess s_f."""
     m = ctx.model
     weight, alpha = ctx.cvar
     eta = m.add_variables(name="Risk-var")
     s = m.add_variables(lower=0, coords=[ctx.futures], name="Risk-excess")
-    per_future = [t.sum([d for d in t.dims if d != "future"]) for t in terms]
-    loss = sum(per_future[1:], per_future[0])
+    loss = loss_per_future(ctx, terms)
     fixed = fixed_payments_npv_musd(ctx, per_future=True)
     m.add_constraints(s - loss + eta >= fixed, name="Risk-excess-lower")
     return eta + (s * ctx.probability).sum() / (1 - alpha)
 
 
+def loss_per_future(ctx: Context, terms: list | None = None):
+    """L_f − fixed payments: every cost term summed over its dimensions other than ``future`` (a
+    commitment term, without ``future``, is the same in every future), MUSD, a linear expression. The
+    CVaR above and the stochastic planner's reading of each future's cost (stochastic/extensive.py) both
+    use it, so the two cannot disagree; add :func:`fixed_payments_npv_musd` (per_future) for L_f."""
+    per_future = [t.sum([d for d in t.dims if d != "future"]) for t in (cost_terms(ctx) if terms is None else terms)]
+    return sum(per_future[1:], per_future[0])
+
+
 def fixed_payments_npv_musd(ctx: Context, *, per_future: bool = False):
     """Present value of take-or-pay contract payments: owed whatever the plan, so a constant (its
-    expectation over futures in a stochastic model; with ``per_future``, one value per future)."""
+    expectation over futures in a stochastic model; with ``per_future``, one value per future). In the
+    futures it also holds what events change whatever the plan (``event_cost_pv_usd``: a failed supply
+    deal's capex refunded, stochastic/events.py)."""
     d = ctx.data
-    if not len(ctx.contract):
-        return xr.zeros_like(ctx.probability) if per_future else 0.0
-    fixed = d["contract_fixed_payment_usd"].sel(supply=ctx.contract).sum("supply")
-    pv = (fixed * ctx.df()).sum("period") / MONEY_SCALE
+    pv = d["event_cost_pv_usd"] / MONEY_SCALE if "event_cost_pv_usd" in d else xr.DataArray(0.0)
+    if len(ctx.contract):
+        fixed = d["contract_fixed_payment_usd"].sel(supply=ctx.contract).sum("supply")
+        pv = pv + (fixed * ctx.df()).sum("period") / MONEY_SCALE
     if per_future:
         return pv if "future" in pv.dims else pv + xr.zeros_like(ctx.probability)
     if "future" in pv.dims:
@@ -145,4 +166,4 @@ def fixed_payments_npv_musd(ctx: Context, *, per_future: bool = False):
     return float(pv)
 
 
-__all__ = ["cost_coefficients", "cost_terms", "define_objective", "fixed_payments_npv_musd", "np"]
+__all__ = ["DEAL_LOSS_PENALTY", "cost_coefficients", "cost_terms", "define_objective", "fixed_payments_npv_musd", "loss_per_future", "np"]

@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: str | None = None,
              threads: int | None = None, time_limit: float | None = None, verbose: bool = False,
-             save_lp: str | Path | None = None, confirm_binding: int = 8, resolver=None):
+             save_lp: str | Path | None = None, confirm_binding: int = 8, resolver=None,
+             fixed: dict[str, xr.DataArray] | None = None):
     """Least-cost plan for ``portfolio``.
 
     Parameters
@@ -43,6 +44,9 @@ def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: s
         that hold (:func:`confirm`; 0 skips it, as sweeps do).
     resolver
         A :class:`~gigawatt.optimize.resolve.Resolver`: update a HiGHS model, re-solve warm (:func:`_solve_step`).
+    fixed
+        Values at which to fix variables by name (model units; e.g. the stochastic planner's commitments
+        Own-buy and Site-power): the plan of these commitments with the rest re-optimised (:func:`fix`).
 
     Returns
     -------
@@ -62,24 +66,14 @@ def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: s
     allow = cfg.allow_unmet if allow_unmet is None else allow_unmet
     t0 = time.perf_counter()
     ctx = create_model(portfolio, allow_unmet=allow)
+    if fixed:
+        fix(ctx, fixed)
     build_s = time.perf_counter() - t0
     if save_lp:
         ctx.model.to_file(Path(save_lp))
     result, how = _solve_step(ctx, resolver, verbose, method=method or cfg.method, threads=threads or cfg.threads,
                               time_limit=time_limit if time_limit is not None else cfg.time_limit)
-    if result.termination in ("infeasible", "infeasible_or_unbounded"):
-        iis = diagnose.iis_rows(ctx)
-        conflicts = diagnose.elastic_explanation(portfolio)
-        if iis:
-            conflicts.append("conflicting constraint rows (HiGHS IIS): " + "; ".join(iis))
-        raise InfeasibleError(
-            "no plan meets every constraint" + ("" if allow else " (pass --allow-unmet to serve what can be "
-                                                "served and report the rest)"),
-            conflicts=conflicts, status=result.termination)
-    if result.status != "ok" or result.termination != "optimal":
-        raise InfeasibleError(f"HiGHS stopped without an optimal plan: status {result.status}, termination "
-                              f"{result.termination}; nothing was saved (a time limit? raise config.solve."
-                              "time_limit, or try --method ipm)", status=result.termination)
+    _raise_unless_optimal(ctx, result, allow)
     t1 = time.perf_counter()
     ds = extract(ctx)
     extract_s = time.perf_counter() - t1
@@ -103,6 +97,39 @@ def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: s
                                                            method=result.method, threads=threads or cfg.threads))
         ds.attrs["confirm_seconds"] = time.perf_counter() - t2
     return Plan(ds, portfolio)
+
+
+def _raise_unless_optimal(ctx: Context, result, allow: bool) -> None:
+    """InfeasibleError naming the conflicts (elastic re-solve, HiGHS IIS), or the solver's stop."""
+    if result.termination in ("infeasible", "infeasible_or_unbounded"):
+        iis = diagnose.iis_rows(ctx)
+        conflicts = diagnose.elastic_explanation(ctx.portfolio)
+        if iis:
+            conflicts.append("conflicting constraint rows (HiGHS IIS): " + "; ".join(iis))
+        raise InfeasibleError(
+            "no plan meets every constraint" + ("" if allow else " (pass --allow-unmet to serve what can be "
+                                                "served and report the rest)"),
+            conflicts=conflicts, status=result.termination)
+    if result.status != "ok" or result.termination != "optimal":
+        raise InfeasibleError(f"HiGHS stopped without an optimal plan: status {result.status}, termination "
+                              f"{result.termination}; nothing was saved (a time limit? raise config.solve."
+                              "time_limit, or try --method ipm)", status=result.termination)
+
+
+def fix(ctx: Context, values: dict[str, xr.DataArray]) -> None:
+    """Fix each named variable at the given values (lower = upper; absent entries at 0), broadcast over
+    ``future`` when the variable has it and the value has not; periods a value does not cover stay free
+    (a tree's here-and-now commitments fix the root's periods only)."""
+    for name, value in values.items():
+        if name in ctx.model.variables:
+            var = ctx.model.variables[name]
+            v = value.reindex_like(var.lower).fillna(0.0).broadcast_like(var.lower).transpose(*var.lower.dims)
+            if "period" in value.dims:
+                free = ~var.lower["period"].isin(value.indexes["period"])
+                var.update(lower=xr.where(free, var.lower, v).transpose(*var.lower.dims),
+                           upper=xr.where(free, var.upper, v).transpose(*var.lower.dims))
+            else:
+                var.update(lower=v, upper=v)
 
 
 def _solve_step(ctx: Context, resolver, verbose: bool, **opts):
@@ -336,4 +363,4 @@ def _duals(ctx: Context, ds: xr.Dataset) -> None:
         ds["marginal_cost_usd_per_h100_hour"] = m.constraints["Workload-demand"].dual / df * u_ref
 
 
-__all__ = ["optimize", "extract", "pd"]
+__all__ = ["fix", "optimize", "extract", "pd"]

@@ -92,9 +92,30 @@ def facts(run: Run) -> list[Fact]:
                        ("hedged_cvar_usd", "CVaR of the hedged plan")):
         if b.get(key) is not None:
             out.append(Fact(key, label, b[key], _money(b[key])))
+    out += _cash_facts(b)
     for plan, r in (b.get("out_of_sample") or {}).items():
         out.append(Fact(f"oos_{plan}_p_out_of_cash", f"P(out of cash), {PLANS[plan]}, out of sample",
                         r["probability_out_of_cash"], f"{r['probability_out_of_cash']:.0%}"))
+    return out
+
+
+def _cash_facts(b: dict) -> list[Fact]:
+    """The funding gap over the futures (hedged plan) and the cash limits the hedge was given."""
+    out = []
+    g = (b.get("funding_gap") or {}).get("hedged")
+    if g:
+        out.append(Fact("funding_gap_expected_usd", "Funding gap over the futures, expected", g["expected_usd"],
+                        _money(g["expected_usd"])))
+        out.append(Fact("funding_gap_cvar_usd", f"Funding gap over the futures, CVaR{g['cvar_alpha']:.0%}",
+                        g["cvar_usd"], _money(g["cvar_usd"])))
+    lim = b.get("cash_limits") or {}
+    if lim.get("max_cvar_funding_gap_usd") is not None:
+        v = lim["max_cvar_funding_gap_usd"]
+        out.append(Fact("max_cvar_funding_gap_usd", f"Limit: CVaR{lim['funding_gap_alpha']:.0%} of the funding gap ≤",
+                        v, _money(v)))
+    if lim.get("cash_floor_penalty_usd_per_usd") is not None:
+        v = lim["cash_floor_penalty_usd_per_usd"]
+        out.append(Fact("cash_floor_penalty", "Soft cash floor: penalty per USD short", v, f"{v:g} USD"))
     return out
 
 

@@ -18,8 +18,10 @@ import xarray as xr
 
 from gigawatt.errors import InfeasibleError
 from gigawatt.optimize.build import create_model
-from gigawatt.optimize.context import MONEY_SCALE, Context
-from gigawatt.optimize.objective import cost_terms, fixed_payments_npv_musd
+from gigawatt.optimize.cash import cash_position_usd, funding_gap_usd
+from gigawatt.optimize.context import MONEY_SCALE, CashRisk, Context
+from gigawatt.optimize.objective import fixed_payments_npv_musd, loss_per_future
+from gigawatt.optimize.run import fix
 from gigawatt.optimize.solve import solve
 from gigawatt.stochastic.futures import Futures, draw_futures
 
@@ -34,6 +36,8 @@ class Solution:
     probability: xr.DataArray
     commitments: dict[str, xr.DataArray]  # model units (kchips, MW)
     unmet_h100e_hours: xr.DataArray  # per future, summed over workloads and periods
+    funding_gap_usd: xr.DataArray | None = None  # per future: new funding to keep cash at the floor F
+    shortfall_penalty_usd: xr.DataArray | None = None  # per future: the soft floor's penalty (in npc_usd)
     seconds: dict = field(default_factory=dict)
     size: dict = field(default_factory=dict)
 
@@ -43,6 +47,11 @@ class Solution:
 
     def cvar_usd(self, alpha: float) -> float:
         return cvar(self.npc_usd.values, self.probability.values, alpha)
+
+    def funding_gap(self, alpha: float) -> dict:
+        """Expected funding gap and its CVaR_α over the futures (USD)."""
+        g, p = self.funding_gap_usd.values, self.probability.values
+        return {"expected_usd": float((g * p).sum()), "cvar_usd": cvar(g, p, alpha), "cvar_alpha": alpha}
 
 
 def cvar(losses: np.ndarray, probs: np.ndarray, alpha: float) -> float:
@@ -56,10 +65,12 @@ def cvar(losses: np.ndarray, probs: np.ndarray, alpha: float) -> float:
 
 def solve_extensive(futures: Futures, *, cvar_: tuple[float, float] | None = None,
                     fixed: dict[str, xr.DataArray] | None = None, method: str = "auto",
-                    threads: int | None = None) -> Solution:
-    """Build and solve the extensive form over ``futures``; ``fixed`` commitments are imposed (EEV)."""
+                    threads: int | None = None, cash_risk: CashRisk | None = None) -> Solution:
+    """Build and solve the extensive form over ``futures``; ``fixed`` commitments are imposed (EEV);
+    ``cash_risk`` adds a soft cash floor and/or a CVaR limit on the funding gap (optimize/cash.py)."""
     t0 = time.perf_counter()
     ctx = create_model(futures.portfolio, allow_unmet=True, probability=futures.probability, cvar=cvar_,
+                       cash_risk=cash_risk,
                        nodes=getattr(futures, "nodes", None))  # a tree's nodes: multi-stage (tree.py)
     if fixed:
         fix(ctx, fixed)
@@ -72,40 +83,50 @@ def solve_extensive(futures: Futures, *, cvar_: tuple[float, float] | None = Non
     return out
 
 
-def fix(ctx: Context, commitments: dict[str, xr.DataArray]) -> None:
-    """Fix each commitment variable at the given values (lower = upper), broadcast over ``future`` when
-    the variable has it and the value has not; periods a value does not cover stay free (a tree's
-    here-and-now commitments fix the root's periods only)."""
-    for name, value in commitments.items():
-        if name in ctx.model.variables:
-            var = ctx.model.variables[name]
-            v = value.reindex_like(var.lower).fillna(0.0).broadcast_like(var.lower).transpose(*var.lower.dims)
-            if "period" in value.dims:
-                free = ~var.lower["period"].isin(value.indexes["period"])
-                var.update(lower=xr.where(free, var.lower, v).transpose(*var.lower.dims),
-                           upper=xr.where(free, var.upper, v).transpose(*var.lower.dims))
-            else:
-                var.update(lower=v, upper=v)
-
-
 def _solve(ctx: Context, method: str, threads: int | None) -> None:
     res = solve(ctx, method=method, threads=threads)
+    if res.termination in ("infeasible", "infeasible_or_unbounded"):
+        raise InfeasibleError("no commitments meet these limits over the futures (unmet demand is allowed "
+                              "at its penalty, so one of them cannot hold)", conflicts=_hard_limits(ctx),
+                              status=res.termination)
     if res.status != "ok" or res.termination != "optimal":
         raise InfeasibleError(f"the extensive form has no optimal plan: status {res.status}, termination "
                               f"{res.termination}", status=res.termination)
 
 
+def _hard_limits(ctx: Context) -> list[str]:
+    """The constraints that can leave the extensive form without a plan (unmet demand is always allowed),
+    in the user's words."""
+    from gigawatt.fmt import usd
+
+    out = []
+    risk, floor = ctx.cash_risk, ctx.portfolio.scenario.policy.cash_floor
+    if risk is not None and risk.max_cvar_gap_usd is not None:
+        out.append(f"CVaR{risk.gap_alpha:.0%} of the funding gap ≤ {usd(risk.max_cvar_gap_usd, style='compact')} "
+                   f"(--max-cvar-funding-gap, --cvar-alpha)")
+    if floor is not None and (risk is None or risk.floor_penalty is None):
+        out.append(f"cash ≥ {usd(float(floor), style='compact')} in every period (policy.cash_floor; "
+                   "--cash-floor-penalty makes it soft)")
+    return out or ["the scenario's constraints (firm contracts, site power, purchase limits)"]
+
+
 def _read(ctx: Context) -> Solution:
-    """Net present cost per future (terms summed over their other dimensions + fixed payments), commitments."""
+    """Net present cost per future (:func:`gigawatt.optimize.objective.loss_per_future` + fixed payments),
+    commitments, unmet demand, funding gap (against policy.cash_floor, else 0) and soft-floor penalty."""
     prob = ctx.probability
-    total = fixed_payments_npv_musd(ctx, per_future=True)
-    for term in cost_terms(ctx):
-        sol = term.solution.fillna(0.0)
-        total = total + sol.sum([d for d in sol.dims if d != "future"])
+    npc = (loss_per_future(ctx).solution + fixed_payments_npv_musd(ctx, per_future=True)) * MONEY_SCALE
     commitments = {n: ctx.model.variables[n].solution.fillna(0.0) for n in COMMITMENTS if n in ctx.model.variables}
     unmet = ctx.model.variables["Workload-unmet"].solution.fillna(0.0).sum(["workload", "period"]) * 1e6
-    return Solution(npc_usd=total * MONEY_SCALE + xr.zeros_like(prob), probability=prob,
-                    commitments=commitments, unmet_h100e_hours=unmet + xr.zeros_like(prob))
+    floor = float(ctx.portfolio.scenario.policy.cash_floor or 0.0)
+    gap = funding_gap_usd(cash_position_usd(ctx), floor) + xr.zeros_like(prob)
+    penalty = None
+    if "Cash-shortfall" in ctx.model.variables:
+        short = ctx.model.variables["Cash-shortfall"].solution
+        years = ctx.period_years()
+        penalty = (short * ctx.df() * years).sum("period") * ctx.cash_risk.floor_penalty * MONEY_SCALE + xr.zeros_like(prob)
+    return Solution(npc_usd=npc + xr.zeros_like(prob), probability=prob, commitments=commitments,
+                    unmet_h100e_hours=unmet + xr.zeros_like(prob), funding_gap_usd=gap,
+                    shortfall_penalty_usd=penalty)
 
 
 def solve_mean(futures: Futures, *, method: str = "auto", threads: int | None = None) -> dict[str, xr.DataArray]:
@@ -124,6 +145,7 @@ class HedgeResult:
     ws: Solution | None  # each future alone (wait and see)
     ev_commitments: dict[str, xr.DataArray] | None
     cvar: tuple[float, float] | None
+    cash_risk: CashRisk | None = None
 
     def metrics(self) -> dict:
         """WS ≤ SP ≤ EEV (expected net present cost, USD), EVPI = SP − WS, VSS = EEV − SP (risk-neutral)."""
@@ -139,14 +161,32 @@ class HedgeResult:
             w, a = self.cvar
             out.update({"cvar_weight": w, "cvar_alpha": a, "hedged_expected_usd": self.sp.expected_usd,
                         "hedged_cvar_usd": self.sp.cvar_usd(a), "neutral_cvar_usd": self.sp_neutral.cvar_usd(a)})
+        if self.cash_risk is not None:  # the hedged plan is not the risk-neutral SP: its own expected cost
+            out.setdefault("hedged_expected_usd", self.sp.expected_usd)
+        out.update(self.cash_metrics())
+        return out
+
+    def cash_metrics(self) -> dict:
+        """The funding gap of the hedged and the risk-neutral plan over the futures (expected, CVaR at the
+        gap limit's α, else the CVaR α, else 0.9), the cash limits set, and the soft floor's penalty."""
+        r = self.cash_risk
+        alpha = r.gap_alpha if r is not None else (self.cvar[1] if self.cvar else 0.9)
+        out = {"funding_gap": {"hedged": self.sp.funding_gap(alpha), "risk_neutral": self.sp_neutral.funding_gap(alpha),
+                               "floor_usd": float(self.futures.portfolio.scenario.policy.cash_floor or 0.0)}}
+        if r is not None:
+            out["cash_limits"] = {"cash_floor_penalty_usd_per_usd": r.floor_penalty,
+                                  "max_cvar_funding_gap_usd": r.max_cvar_gap_usd, "funding_gap_alpha": r.gap_alpha}
+        if self.sp.shortfall_penalty_usd is not None:
+            out["cash_shortfall_penalty_expected_usd"] = float((self.sp.shortfall_penalty_usd * self.sp.probability).sum())
         return out
 
 
 def hedge(portfolio, n: int, *, seed: int | None = None, cvar_: tuple[float, float] | None = None,
           metrics: bool = True, method: str = "auto", threads: int | None = None,
-          reduce_to: int | None = None) -> HedgeResult:
+          reduce_to: int | None = None, cash_risk: CashRisk | None = None) -> HedgeResult:
     """Draw ``n`` futures (``reduce_to``: reduced to that many weighted representatives, reduce.py), solve
-    the stochastic optimum and (``metrics``) WS, EV and EEV beside it."""
+    the stochastic optimum (with ``cvar_`` and ``cash_risk``) and the risk-neutral one (neither), and
+    (``metrics``) WS, EV and EEV beside it, risk-neutral."""
     from gigawatt.stochastic.tree import draw_tree, tree_of
 
     tree = tree_of(portfolio, n)
@@ -159,14 +199,15 @@ def hedge(portfolio, n: int, *, seed: int | None = None, cvar_: tuple[float, flo
         from gigawatt.stochastic.reduce import reduce_futures
 
         futures = reduce_futures(futures, reduce_to)
-    sp = solve_extensive(futures, cvar_=cvar_, method=method, threads=threads)
-    neutral = sp if not cvar_ else solve_extensive(futures, method=method, threads=threads)
+    sp = solve_extensive(futures, cvar_=cvar_, method=method, threads=threads, cash_risk=cash_risk)
+    averse = bool(cvar_) or cash_risk is not None
+    neutral = solve_extensive(futures, method=method, threads=threads) if averse else sp
     ws = eev = ev = None
     if metrics:
         ev = solve_mean(futures, method=method, threads=threads)
         eev = solve_extensive(futures, fixed=ev, method=method, threads=threads)
         ws = _wait_and_see(futures, method, threads)
-    return HedgeResult(futures, sp, neutral, eev, ws, ev, cvar_)
+    return HedgeResult(futures, sp, neutral, eev, ws, ev, cvar_, cash_risk)
 
 
 def _wait_and_see(futures: Futures, method: str, threads: int | None) -> Solution:
@@ -190,25 +231,11 @@ def hedged_plan(futures: Futures, commitments: dict[str, xr.DataArray]):
 
 def fixed_plan(portfolio, commitments: dict[str, xr.DataArray] | None = None):
     """The plan of ``portfolio`` with ``commitments`` fixed (none: free), recourse re-optimised, unmet
-    demand allowed at its penalty (complete recourse, as in the extensive form)."""
-    from gigawatt.optimize.run import attach_inputs, extract
-    from gigawatt.plan import Plan
+    demand allowed at its penalty (complete recourse, as in the extensive form): ``optimize`` with
+    ``fixed``, without the binding-constraint confirmation re-solves."""
+    from gigawatt.optimize.run import optimize
 
-    t0 = time.perf_counter()
-    ctx = create_model(portfolio, allow_unmet=True)
-    if commitments:
-        fix(ctx, commitments)
-    build_s = time.perf_counter() - t0
-    res = solve(ctx)
-    if res.status != "ok" or res.termination != "optimal":
-        raise InfeasibleError("the commitments have no optimal recourse in this future", status=res.termination)
-    ds = extract(ctx)
-    ds.attrs.update({"status": "optimal", "solver": "highs", "method": res.method,
-                     "n_variables": int(ctx.model.nvars), "n_constraints": int(ctx.model.ncons),
-                     "build_seconds": build_s, "solve_seconds": res.solve_seconds, "allow_unmet": 1,
-                     "highs_run_seconds": res.highs_run_seconds or np.nan, "extract_seconds": 0.0})
-    attach_inputs(ds, portfolio)
-    return Plan(ds, portfolio)
+    return optimize(portfolio, allow_unmet=True, fixed=commitments or None, confirm_binding=0)
 
 
-__all__ = ["COMMITMENTS", "HedgeResult", "Solution", "cvar", "fix", "fixed_plan", "hedge", "hedged_plan", "solve_extensive", "solve_mean"]
+__all__ = ["COMMITMENTS", "HedgeResult", "Solution", "cvar", "fixed_plan", "hedge", "hedged_plan", "solve_extensive", "solve_mean"]

@@ -4,8 +4,8 @@ A future is one draw of every driver and event over the horizon, taken with the 
 correlations of ``gigawatt simulate`` (:class:`gigawatt.risk.sample.Sampler`): draw ``i`` of seed ``s``
 is the same numbers here as there, whatever the number of futures. Each future scales the base
 ``Portfolio.data`` (demand, exogenous revenue, lease and contract prices, site energy prices, other
-costs) and applies its events (a capacity contract that fails delivers nothing and is owed nothing).
-Events the extensive form does not model yet are listed in :attr:`Futures.ignored` (docs/stochastic.md).
+costs) and applies its events as simulate does (stochastic/events.py). Events the extensive form does
+not model (a non-firm supply deal's failure) are listed in :attr:`Futures.ignored` (docs/stochastic.md).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import xarray as xr
 from gigawatt.errors import Problem, ScenarioError
 from gigawatt.portfolio import Portfolio
 from gigawatt.risk.sample import Sampler, price_options
+from gigawatt.stochastic.events import apply_event
 
 FUTURE_NAME = "f{:04d}"
 
@@ -82,7 +83,7 @@ def draw_futures(portfolio: Portfolio, n: int, seed: int | None = None) -> Futur
         d = _apply_driver(portfolio, d, name, drv, path(name))
     for name, ev in unc.events.items():
         hit = xr.DataArray(sample.events[name].astype(float), coords={"future": names})
-        d, note = _apply_event(portfolio, d, name, ev, hit)
+        d, note = apply_event(portfolio, d, name, ev, hit)
         if note:
             ignored.append(note)
     factors = pd.DataFrame({k: v.mean(axis=0) for k, v in sample.factors.items()}, index=names)
@@ -132,21 +133,6 @@ def _apply_driver(portfolio: Portfolio, d: xr.Dataset, name: str, drv, f: xr.Dat
                                             location=None, problems=[]), coords={"period": d.indexes["period"]})
                 d["other_costs_usd"] = d["other_costs_usd"] + base * (f - 1.0)
     return d
-
-
-def _apply_event(portfolio: Portfolio, d: xr.Dataset, name: str, ev, hit: xr.DataArray):
-    """A capacity contract's failure removes its capacity and its payments in the futures it hits; other
-    events are returned as a note (not modelled in the extensive form yet)."""
-    if ev.kind == "contract_failure" and portfolio.scenario.contracts[ev.target].kind == "capacity":
-        s = d.indexes["supply"]
-        of = portfolio.supply["contract"].reindex(s)
-        on = xr.DataArray((of == ev.target).to_numpy(), coords={"supply": s})
-        keep = xr.where(on, 1.0 - hit, 1.0)
-        for var in ("contract_capacity_chips", "contract_fixed_payment_usd"):
-            d[var] = d[var] * keep
-        return d, None
-    return d, (f"event {name} ({ev.kind} of {ev.target}) is not modelled in the futures yet: they are drawn "
-               "with it, but it changes nothing in them")
 
 
 __all__ = ["Futures", "draw_futures"]

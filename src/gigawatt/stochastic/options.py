@@ -10,7 +10,13 @@ present costs (risk-neutral SP) against the hedge's SP give
 
 both ≥ 0 when the option's use price is its firm price (docs/stochastic.md). Only options with a
 meaningful size are valued — at most :data:`MAX_OPTIONS`, largest first, each at least :data:`MIN_SHARE`
-of the largest — since each costs two solves of the extensive form. Supply (vendor) options are not valued.
+of the largest — since each costs two solves of the extensive form.
+
+Supply (vendor) options — supply deals not firm — are valued the same way (:func:`supply_option_values`):
+signed firm, the plan must buy the deal's deliveries (Contract-supply-lower), one re-solve; removed, nothing
+changes in the model (a deal that is not firm obliges nothing and adds no chips the plan could not buy
+without it: purchases are limited only by the accelerators' purchase_max), so its value as an option is 0
+here, and no re-solve is spent on it.
 """
 
 from __future__ import annotations
@@ -102,6 +108,43 @@ def base_portfolio_data(futures: Futures) -> xr.Dataset:
     return Portfolio.from_scenario(base.scenario, base.resolved).data
 
 
+def supply_option_sizes(portfolio: Portfolio) -> pd.Series:
+    """Supply options (vendor deals not firm) by size: their chips × the accelerator's purchase price, USD,
+    largest first."""
+    deals = portfolio.deals
+    if deals is None or not len(deals):
+        return pd.Series(dtype=float)
+    opt = deals[~deals["firm"].astype(bool)]
+    chips = opt[[f"chips_{p}" for p in portfolio.horizon.labels]].sum(axis=1)
+    price = portfolio.accelerators.loc[opt["accelerator"], "purchase_price_usd"].to_numpy(dtype=float)
+    return (chips * price).astype(float).sort_values(ascending=False)
+
+
+def supply_made_firm(futures: Futures, name: str) -> Futures:
+    """The futures with supply option ``name`` signed firm: the cumulative purchases it obliges
+    (purchase_min_cumulative_chips from :func:`signed_firm`), the same in every future."""
+    firm = signed_firm(futures.portfolio, name).data["purchase_min_cumulative_chips"]
+    d = futures.portfolio.data.copy()
+    d["purchase_min_cumulative_chips"] = firm.reindex_like(d["purchase_min_cumulative_chips"]).fillna(0.0)
+    return replace(futures, portfolio=replace(futures.portfolio, data=d))
+
+
+def supply_option_values(futures: Futures, sp_usd: float, *, method: str = "auto",
+                         threads: int | None = None) -> list[dict]:
+    """Per valued supply option (the same size rule as capacity options): SP with it signed firm, and the
+    two values (module docstring: the option itself is worth 0 in this model)."""
+    sizes = supply_option_sizes(futures.portfolio)
+    if sizes.empty or sizes.iloc[0] <= 0:
+        return []
+    rows = []
+    for name, size in sizes[sizes >= MIN_SHARE * sizes.iloc[0]].iloc[:MAX_OPTIONS].items():  # ≤ MAX_OPTIONS solves
+        sp_firm = solve_extensive(supply_made_firm(futures, name), method=method, threads=threads).expected_usd
+        rows.append({"contract": name, "kind": "supply", "size_usd": float(size), "sp_firm_usd": sp_firm,
+                     "sp_removed_usd": sp_usd, "value_of_flexibility_usd": sp_firm - sp_usd,
+                     "value_of_option_usd": 0.0})
+    return rows
+
+
 def option_values(futures: Futures, sp_usd: float, *, method: str = "auto",
                   threads: int | None = None) -> list[dict]:
     """Per valued option: its size, SP with it firm and without it, and the two values (module docstring)."""
@@ -110,10 +153,10 @@ def option_values(futures: Futures, sp_usd: float, *, method: str = "auto",
     for name, size in valued_options(futures.portfolio).items():  # at most MAX_OPTIONS re-solves
         sp_firm = solve_extensive(made_firm(futures, name, b0), method=method, threads=threads).expected_usd
         sp_removed = solve_extensive(removed(futures, name), method=method, threads=threads).expected_usd
-        rows.append({"contract": name, "size_usd": size, "sp_firm_usd": sp_firm, "sp_removed_usd": sp_removed,
+        rows.append({"contract": name, "kind": "capacity", "size_usd": size, "sp_firm_usd": sp_firm, "sp_removed_usd": sp_removed,
                      "value_of_flexibility_usd": sp_firm - sp_usd, "value_of_option_usd": sp_removed - sp_usd})
     return rows
 
 
 __all__ = ["MAX_OPTIONS", "MIN_SHARE", "made_firm", "option_sizes", "option_values", "removed", "signed_firm",
-           "valued_options"]
+           "supply_made_firm", "supply_option_sizes", "supply_option_values", "valued_options"]

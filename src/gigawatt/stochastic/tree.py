@@ -31,7 +31,8 @@ import xarray as xr
 from gigawatt.errors import Problem, ScenarioError
 from gigawatt.portfolio import Portfolio
 from gigawatt.risk.sample import Sampler
-from gigawatt.stochastic.futures import FUTURE_NAME, Futures, _apply_driver, _apply_event
+from gigawatt.stochastic.events import apply_event
+from gigawatt.stochastic.futures import FUTURE_NAME, Futures, _apply_driver
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,12 @@ def draw_tree(portfolio: Portfolio, tree: Tree, seed: int | None = None) -> Tree
         else:
             d = _apply_driver(portfolio, d, name, drv, per(factors[name]))
     for name, ev in unc.events.items():
-        d, note = _apply_event(portfolio, d, name, ev, per(events[name].astype(float)))
+        if not _dated_from_first_revelation(portfolio, ev):
+            ignored.append(f"event {name} ({ev.kind} of {ev.target}) is not modelled in a "
+                           "multi-stage tree yet: its effect reaches back before the first revelation (the "
+                           "two-stage hedge models it)")
+            continue
+        d, note = apply_event(portfolio, d, name, ev, per(events[name].astype(float)))
         if note:
             ignored.append(note)
     table = pd.DataFrame({k: v.mean(axis=0) for k, v in factors.items()}, index=names)
@@ -160,6 +166,16 @@ def draw_tree(portfolio: Portfolio, tree: Tree, seed: int | None = None) -> Tree
     nodes = node_numbers(tree, cal, names, periods)
     prob = xr.DataArray(np.full(n, 1.0 / n), coords={"future": names})
     return TreeFutures(replace(portfolio, data=d), prob, seed, table, ignored, tree=tree, nodes=nodes)
+
+
+def _dated_from_first_revelation(portfolio: Portfolio, ev) -> bool:
+    """Whether an event can act from r₁ only in a tree: a capacity contract's failure (its capacity and
+    payments per period). A site delay, a supply deal's failure or a vendor's replacement changes numbers
+    before r₁ (chips delivered earlier, equity already paid), so a tree lists them as not modelled."""
+    if ev.kind in ("site_delay", "vendor_replaced"):
+        return False
+    contract = portfolio.scenario.contracts.get(ev.target)
+    return contract is not None and contract.kind == "capacity"
 
 
 def _energy_price(d: xr.Dataset, drv, f: xr.DataArray) -> xr.Dataset:
