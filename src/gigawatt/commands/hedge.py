@@ -114,6 +114,8 @@ def stochastic_block(result) -> dict:
              "commitments": {"hedged": _commitments(result.sp.commitments)}}
     if result.ev_commitments is not None:
         block["commitments"]["expected_value"] = _commitments(result.ev_commitments)
+    if result.sp.renegotiation is not None:  # contracts with renegotiation terms: recourse per future
+        block["renegotiation"] = result.sp.renegotiation
     return block
 
 

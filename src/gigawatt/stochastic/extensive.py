@@ -18,6 +18,7 @@ from gigawatt.errors import InfeasibleError
 from gigawatt.optimize.build import create_model
 from gigawatt.optimize.context import MONEY_SCALE, Context
 from gigawatt.optimize.objective import cost_terms, fixed_payments_npv_musd
+from gigawatt.optimize.renegotiation_recourse import expected_by_counterparty
 from gigawatt.optimize.solve import solve
 from gigawatt.stochastic.futures import Futures, draw_futures
 
@@ -34,6 +35,7 @@ class Solution:
     unmet_h100e_hours: xr.DataArray  # per future, summed over workloads and periods
     seconds: dict = field(default_factory=dict)
     size: dict = field(default_factory=dict)
+    renegotiation: dict | None = None  # expected deferral/termination per counterparty (renegotiation_recourse)
 
     @property
     def expected_usd(self) -> float:
@@ -95,7 +97,8 @@ def _read(ctx: Context) -> Solution:
     commitments = {n: ctx.model.variables[n].solution.fillna(0.0) for n in COMMITMENTS if n in ctx.model.variables}
     unmet = ctx.model.variables["Workload-unmet"].solution.fillna(0.0).sum(["workload", "period"]) * 1e6
     return Solution(npc_usd=total * MONEY_SCALE + xr.zeros_like(prob), probability=prob,
-                    commitments=commitments, unmet_h100e_hours=unmet + xr.zeros_like(prob))
+                    commitments=commitments, unmet_h100e_hours=unmet + xr.zeros_like(prob),
+                    renegotiation=expected_by_counterparty(ctx))
 
 
 def solve_mean(futures: Futures, *, method: str = "auto", threads: int | None = None) -> dict[str, xr.DataArray]:
