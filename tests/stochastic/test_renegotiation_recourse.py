@@ -99,3 +99,33 @@ def test_deterministic_solve_is_unchanged(tmp_path):
                              .replace("2025: 6.76", "2025: 9"))
     ctx = create_model(p, allow_unmet=True)
     assert "Reneg-defer" not in ctx.model.variables
+
+
+def test_hedge_summary_reports_renegotiation_per_counterparty(tmp_path):
+    """`gigawatt hedge` on the contract with deferral terms and revenue uncertain (normal, sd 15%, yearly):
+    summary.json's stochastic block has the expected deferral per counterparty: positive (futures whose 2025
+    revenue falls below the 8.76 million payment must defer: the floor is hard), at most ½ of the payment in
+    each of the two years whose repayment falls inside the horizon, and its penalty is 10% of it."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from gigawatt.cli import app
+    from helpers import scenario_text
+
+    body = BODY.replace("RENEG", DEFER).replace("DEMAND", "8760000").replace("2025: 6.76", "2025: 9") + """
+    uncertainty:
+      seed: 3
+      drivers:
+        r: {target: revenue, applies_to: [exogenous], distribution: normal, params: {mean: 1, sd: 0.15}, mode: yearly}
+    """
+    src = tmp_path / "s.yaml"
+    src.write_text(scenario_text(body))
+    out = tmp_path / "run"
+    res = CliRunner().invoke(app, ["-q", "hedge", str(src), "--out", str(out), "--futures", "8", "--no-register",
+                                   "--no-metrics"])
+    assert res.exit_code == 0, res.output
+    block = json.loads((out / "summary.json").read_text())["stochastic"]["renegotiation"]
+    r = block["cloud"]
+    assert 0 < r["expected_deferred_usd"] <= 2 * 0.5 * PAY  # repaid inside the horizon: 2025 and 2026 only
+    assert r["expected_penalty_usd"] == pytest.approx(0.1 * r["expected_deferred_usd"], rel=1e-9)
