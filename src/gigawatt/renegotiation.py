@@ -23,7 +23,8 @@ from gigawatt.portfolio import Portfolio
 ORDERS = ("cheapest", "pro-rata")
 """cheapest: defer the contract with the lowest penalty first (ties by name); pro-rata: share the needed
 relief among the contracts that may defer, in proportion to what each may defer that period. Termination
-always goes lowest fee first (ties by name): a contract ends whole, it cannot be shared pro rata."""
+always goes lowest fee first (equal fees: the largest net relief first, so the fewest contracts end; then by
+name): a contract ends whole, it cannot be shared pro rata."""
 
 POLICIES = ("defer", "terminate", "defer-then-terminate")
 """defer: deferral only; terminate: termination only; defer-then-terminate: deferral first, termination
@@ -115,7 +116,6 @@ class _Termination:
     def __init__(self, terms: Terms, n: int):
         self.terms, P = terms, terms.payments.shape[1]
         self.eff = np.full((len(terms.names), n), P)
-        self.rank = _rank(terms.fee, terms.names)
         tail = np.cumsum(terms.payments[:, ::-1], axis=1)[:, ::-1]  # Σ_{s≥t} p_{j,s}
         self.left = np.concatenate([tail, np.zeros((len(terms.names), 1))], axis=1)  # (J, P+1)
         fee = np.nan_to_num(terms.fee)
@@ -123,15 +123,18 @@ class _Termination:
         self.relief = np.where(terms.terminable[:, None], self.left - self.fee_at, 0.0)  # net relief in horizon
 
     def choose(self, t: int, rest: np.ndarray) -> np.ndarray:
-        """Serve notice in t on contracts, lowest fee first, whose net relief inside the horizon (payments
-        saved from the effective date on minus the fee) is positive, until it covers ``rest``. (J, n) bool."""
+        """Serve notice in t on contracts, lowest fee first (equal fees: largest net relief first, then by
+        name), whose net relief inside the horizon (payments saved from the effective date on minus the fee)
+        is positive, until it covers ``rest``. (J, n) bool."""
         P = self.terms.payments.shape[1]
         te = np.minimum(t + self.terms.term_notice, P)
-        avail = np.where(self.eff == P, np.maximum(self.relief[np.arange(len(te)), te], 0.0)[:, None], 0.0)
-        ordered = avail[self.rank]
+        relief = np.maximum(self.relief[np.arange(len(te)), te], 0.0)
+        rank = np.lexsort((self.terms.names, -relief, np.nan_to_num(self.terms.fee, nan=np.inf)))
+        avail = np.where(self.eff == P, relief[:, None], 0.0)
+        ordered = avail[rank]
         before = np.cumsum(ordered, axis=0) - ordered
         pick = np.zeros_like(avail, dtype=bool)
-        pick[self.rank] = (ordered > 0) & (before < rest[None, :])
+        pick[rank] = (ordered > 0) & (before < rest[None, :])
         self.eff = np.where(pick, te[:, None], self.eff)
         return pick
 
@@ -158,7 +161,8 @@ def defer(cash: np.ndarray, due: np.ndarray, cp_of: np.ndarray, terms: Terms, *,
     served the first period d > 0 (t0); contract j may then defer in t ≥ t0 + notice_j up to max_share_j ×
     its payment, in ``order``, only what is needed; it is repaid with (1 + penalty_j) in t + delay_j.
     Termination (terminate, defer-then-terminate): what is still needed serves termination notice on
-    contracts, lowest fee first, whose net relief inside the horizon is positive, until it covers the need;
+    contracts, lowest fee first (equal fees: largest net relief first), whose net relief inside the horizon
+    is positive, until it covers the need;
     they take effect in t + term_notice_j (in t itself with no notice). What the policy cannot cover is
     skipped, shared pro rata among what is due in t, as :func:`gigawatt.exposure.unpaid` does; with no
     renegotiable contract the two agree exactly.

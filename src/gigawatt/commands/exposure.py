@@ -128,17 +128,21 @@ def add_deferral(run_dir: Path, table) -> None:
 def print_deferral(table, console: Console) -> None:
     cvar = next(c for c in table.columns if c.startswith("cvar") and c.endswith("deferred_usd"))
     r0 = table.iloc[0]
-    ends = "expected_absorbed_termination_usd" in table
-    t = Table(title=f"Renegotiation policy '{r0.get('policy', 'defer')}' (order {r0['order']}; floor "
+    policy = r0.get("policy", "defer")
+    defers, ends = policy != "terminate", "expected_absorbed_termination_usd" in table
+    t = Table(title=f"Renegotiation policy '{policy}' (order {r0['order']}; floor "
                     f"{usd(r0['floor_usd'])}, {int(r0['draws']):,} draws): who absorbs the funding gap",
               title_justify="left")
-    cols = ["counterparty", "deferred (exp.)", f"CVaR {cvar[4:6]}%", "share of gap", "penalty (exp.)"]
+    cols = ["counterparty"]
+    cols += ["deferred (exp.)", f"CVaR {cvar[4:6]}%", "share of gap", "penalty (exp.)"] if defers else []
     cols += ["P(terminated)", "fee (exp.)", "absorbed by termination (exp.)"] if ends else []
     for col in cols + ["still unpaid (exp.)"]:
         t.add_column(col, justify="left" if col == "counterparty" else "right")
     for name, r in table.iterrows():
-        row = [str(name), usd(r["expected_deferred_usd"]), usd(r[cvar]), f"{r['share_of_expected_gap']:.1%}",
-               usd(r["expected_penalty_usd"])]
+        row = [str(name)]
+        if defers:
+            row += [usd(r["expected_deferred_usd"]), usd(r[cvar]), f"{r['share_of_expected_gap']:.1%}",
+                    usd(r["expected_penalty_usd"])]
         if ends:
             row += [f"{r['probability_terminated']:.1%}", usd(r["expected_fee_usd"]),
                     usd(r["expected_absorbed_termination_usd"])]
