@@ -301,7 +301,7 @@ def test_termination_identity_over_random_draws():
 def test_equal_fees_end_the_contract_with_the_largest_relief_first():
     """Both fees 25%, no notice, cash −10 in every period (10 short in period 1). Net relief: a 160 − 40 = 120
     (4 × 40, nothing after the horizon), b 80 − 20 = 60: a is ended (120 covers 10), b is not — the order is
-    by relief, not by name (b would not come first either way: check with the names swapped)."""
+    by relief, not by name: with a renamed z, b would come first by name and still is not ended."""
     t = two_contracts(fee=np.array([0.25, 0.25]), term_notice=np.array([0, 0]), after=np.zeros(2))
     r = defer(np.full((4, 1), -10.0), DUE4, np.array([0, 1]), t, policy="terminate")
     assert col(r, "terminated") == pytest.approx([160.0, 0.0])
