@@ -85,7 +85,7 @@ def test_termination_of_idle_capacity_pays_its_fee(tmp_path):
     reneg = "{termination: {fee: 25%}, source: assumption (test)}"
     sol = solve_extensive(futures(tmp_path, reneg, [2.0, 2.0], demand=4380000))
     r = sol.renegotiation["cloud"]
-    assert r["expected_share_terminated"] == pytest.approx(0.5, rel=1e-6)
+    assert r["expected_contracts_terminated"] == pytest.approx(0.5, rel=1e-6)
     assert r["expected_payments_stopped_usd"] == pytest.approx(1.5 * PAY, rel=1e-6)
     assert r["expected_fee_usd"] == pytest.approx(0.25 * 1.5 * PAY, rel=1e-6)
     assert sol.expected_usd == pytest.approx(3 * PAY - 1.5 * PAY + 0.25 * 1.5 * PAY, rel=1e-6)

@@ -156,8 +156,9 @@ def cost_terms(ctx: Context) -> list:
 
 def expected_by_counterparty(ctx: Context) -> dict | None:
     """summary.json: per counterparty, the expected (probability-weighted) amounts deferred and repaid with
-    penalty, and the expected take-or-pay payments stopped by termination, its fees and the expected share of
-    each contract terminated by the horizon's end (USD, undiscounted). None without recourse."""
+    penalty, and the expected take-or-pay payments stopped by termination, its fees (USD, undiscounted) and
+    ``expected_contracts_terminated``: Σ over its contracts of the expected share ended by the horizon's end
+    (1 = one whole contract). None without recourse."""
     rt = terms(ctx)
     if rt is None:
         return None
@@ -184,7 +185,7 @@ def expected_by_counterparty(ctx: Context) -> dict | None:
         step = tau - tau.shift(period=1).fillna(0.0)
         add(rt.end, "expected_fee_usd",
             ((step * rt.fee.sel(supply=rt.end) * remaining * prob).sum(["period", "future"]) * MONEY_SCALE).values)
-        add(rt.end, "expected_share_terminated", (tau.isel(period=-1) * prob).sum("future").values)
+        add(rt.end, "expected_contracts_terminated", (tau.isel(period=-1) * prob).sum("future").values)
     return rows
 
 
