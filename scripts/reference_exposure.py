@@ -5,6 +5,7 @@
     .venv/bin/gigawatt exposure runs/openai --risk
     .venv/bin/gigawatt sensitivity scenarios/openai.yaml --out runs/openai --sobol 32 --seed 2026
     .venv/bin/python scripts/reference_exposure.py runs/openai [SOBOL_DIR]
+    .venv/bin/python scripts/reference_exposure.py --policy DIR/exposure_deferral.csv ...   # per policy run
 
 Every figure is read from the run's CSVs (tables/exposure.csv, exposure_unpaid.csv, sensitivity_oat.csv,
 sensitivity_sobol.csv) and rounded for display; nothing is computed here.
@@ -80,7 +81,43 @@ def sobol_table(d: Path) -> str:
     return "\n".join(out)
 
 
+def policy_table(csv: Path) -> str:
+    """exposure_deferral.csv of `gigawatt exposure RUN --risk --policy P` (copied aside per policy): the
+    renegotiable counterparties' rows and the expected totals over all counterparties."""
+    s = pd.read_csv(csv, index_col=0)
+    r0 = s.iloc[0]
+    defers, ends = r0["policy"] != "terminate", "expected_absorbed_termination_usd" in s
+    head, rule = ["counterparty"], ["|---"]
+    if defers:
+        head += ["deferred (expected)", "CVaR 95%", "share of gap", "penalty", "repaid in horizon"]
+    if ends:
+        head += ["P(terminated)", "remaining value ended", "fee", "absorbed (value − fee)"]
+    head += ["still unpaid", "CVaR 95%"]
+    rule += ["|---:"] * (len(head) - 1)
+    rows = [f"policy {r0['policy']}, order {r0['order']}: {int(r0['draws']):,} draws, floor {usd(r0['floor_usd'])}, "
+            f"{usd(r0['can_raise_usd'])} more raisable.", "", "| " + " | ".join(head) + " |", "".join(rule) + "|"]
+    for name, r in s[s["renegotiable"].astype(bool)].iterrows():
+        cells = [str(name)]
+        if defers:
+            cells += [usd(r["expected_deferred_usd"]), usd(r["cvar95_deferred_usd"]), f"{r['share_of_expected_gap']:.1%}",
+                      usd(r["expected_penalty_usd"]), usd(r["expected_repaid_in_horizon_usd"])]
+        if ends:
+            cells += [f"{r['probability_terminated']:.1%}", usd(r["expected_terminated_value_usd"]),
+                      usd(r["expected_fee_usd"]), usd(r["expected_absorbed_termination_usd"])]
+        cells += [usd(r["expected_unpaid_usd"]), usd(r["cvar95_unpaid_usd"])]
+        rows.append("| " + " | ".join(cells) + " |")
+    tot = s[[c for c in s.columns if c.startswith("expected_")]].sum()
+    tot = tot[tot != 0]
+    rows += ["", "Expected totals over all counterparties: " + ", ".join(
+        f"{k.removeprefix('expected_').removesuffix('_usd').replace('_', ' ')} {usd(v)}" for k, v in tot.items()) + "."]
+    return "\n".join(rows)
+
+
 def main(argv: list[str]) -> None:
+    if argv and argv[0] == "--policy":  # reference_exposure.py --policy CSV... (section 5)
+        for f in argv[1:]:
+            print(f"<!-- {f} -->\n{policy_table(Path(f))}\n")
+        return
     run = Path(argv[0])
     sobol_dir = Path(argv[1]) if len(argv) > 1 else run
     for title, text in (("exposure", exposure_table(run)), ("unpaid", unpaid_table(run)),

@@ -126,6 +126,10 @@ CONTRACT = """
     ("{deferral: {max_share: 50%, delay: 1 GW}, source: assumption}", "year"),
     ("{deferral: {max_share: 50%, delay: 1 year, penality: 5%}, source: assumption}", "penality"),
     ("{deferral: {max_share: 50%, delay: 1 year}}", "source"),
+    ("{termination: {fee: 120%}, source: assumption}", "between 0 and 1"),
+    ("{termination: {fee: 20%, notice: 2 MW}, source: assumption}", "year"),
+    ("{termination: {fees: 20%}, source: assumption}", "fees"),
+    ("{source: assumption}", "deferral or termination"),
 ])
 def test_bad_terms_are_refused(tmp_path, reneg, needle):
     from helpers import build_test_portfolio
@@ -159,7 +163,8 @@ def test_policy_on_a_solved_run_absorbs_the_funding_gap(tmp_path):
     from helpers import scenario_text
     from gigawatt.cli import app
 
-    reneg = "{deferral: {max_share: 60%, delay: 10 years}, source: assumption (test)}"
+    reneg = ("{deferral: {max_share: 60%, delay: 10 years}, termination: {fee: 30%, notice: 1 year}, "
+             "source: assumption (test)}")
     body = CONTRACT.replace("RENEG", reneg) + """
     finance:
       starting_cash: 1 million USD
@@ -185,8 +190,16 @@ def test_policy_on_a_solved_run_absorbs_the_funding_gap(tmp_path):
     total = d["expected_deferred_usd"].sum() + d["expected_unpaid_usd"].sum()
     assert total == pytest.approx(u["expected_unpaid_usd"].sum(), rel=1e-9)
     assert d["expected_unpaid_usd"].sum() < u["expected_unpaid_usd"].sum()
+    res = cli.invoke(app, ["exposure", str(run), "--risk", "--policy", "stop"])
+    assert res.exit_code == 1 and "defer-then-terminate" in res.output
     res = cli.invoke(app, ["exposure", str(run), "--risk", "--policy", "terminate"])
-    assert res.exit_code == 1 and "defer" in res.output
+    assert res.exit_code == 0, res.output
+    t = pd.read_csv(run / "exposure_deferral.csv", index_col=0)
+    assert t.at["cloud", "probability_terminated"] > 0 and not t["expected_deferred_usd"].any()
+    assert t["expected_terminated_value_usd"].to_numpy() == pytest.approx(
+        (t["expected_fee_usd"] + t["expected_absorbed_termination_usd"]).to_numpy())
+    assert t.at["cloud", "expected_fee_usd"] == pytest.approx(0.3 * t.at["cloud", "expected_terminated_value_usd"])
+    res = cli.invoke(app, ["exposure", str(run), "--risk", "--policy", "defer"])  # back to the deferral table
     from gigawatt.report.data import load_run
     from gigawatt.report.exposure_charts import deferral
 
@@ -194,3 +207,104 @@ def test_policy_on_a_solved_run_absorbs_the_funding_gap(tmp_path):
     bars = {t.name: dict(zip(t.x, t.y)) for t in fig.data}
     assert {t.type for t in fig.data} == {"bar"}
     assert bars["deferred (absorbed by it)"]["cloud"] == pytest.approx(d.at["cloud", "expected_deferred_usd"] * 1e-9)
+
+
+# --- termination ------------------------------------------------------------------------------------------
+
+DUE4 = np.array([[40.0] * 4, [20.0] * 4])  # A (contract a, 40 a period), B (contract b, 20 a period)
+
+
+def two_contracts(**kw):
+    """a: fee 50% of its remaining value, 1 period's notice, 40 more due after the horizon; b: fee 25%, no
+    notice, nothing after the horizon. No deferral terms."""
+    base = dict(names=["a", "b"], counterparty=["A", "B"], payments=DUE4.copy(), max_share=np.zeros(2),
+                penalty=np.zeros(2), delay=np.ones(2, dtype=int), notice=np.zeros(2, dtype=int),
+                fee=np.array([0.5, 0.25]), term_notice=np.array([1, 0]), after=np.array([40.0, 0.0]))
+    base.update(kw)
+    return Terms(**base)
+
+
+def identity(r, t):
+    """Per counterparty (one contract each): paid (planned payments − those stopped + fee) + absorbed
+    (remaining value − fee) = planned (horizon payments + what is due after it), for a terminated contract."""
+    planned = t.payments.sum(axis=1) + t.after
+    paid = t.payments.sum(axis=1) - col(r, "saved") + col(r, "fee")
+    return paid + col(r, "absorbed"), planned
+
+
+def test_termination_lowest_fee_first_covers_a_small_gap():
+    """Four periods, cash with every payment made (−10, −10, −10, −10): 10 short in period 1 only.
+    t=1: need 10. Net relief inside the horizon: b (no notice, effective t=1) saves 4 × 20 = 80 for a fee of
+    25% × 80 = 20 → 60; a (effective t=2) saves 3 × 40 = 120 for 50% × (120 + 40) = 80 → 40. Lowest fee
+    first: b is terminated (60 covers 10), a is not. b's fee (20) is paid in t=1 and its payment (20) stops:
+    cash unchanged, so the 10 is skipped pro rata to what is due (A 40, B 20 − 20 + 20 = 20): A 20/3, B 10/3.
+    From t=2 b's payments stop: no later need. B: remaining value 80, fee 20, absorbs 60, saved 80."""
+    t = two_contracts()
+    r = defer(np.full((4, 1), -10.0), DUE4, np.array([0, 1]), t, policy="terminate")
+    assert col(r, "terminated") == pytest.approx([0.0, 80.0])
+    assert col(r, "fee") == pytest.approx([0.0, 20.0])
+    assert col(r, "absorbed") == pytest.approx([0.0, 60.0])
+    assert col(r, "saved") == pytest.approx([0.0, 80.0])
+    assert col(r, "unpaid") == pytest.approx([20 / 3, 10 / 3])
+    assert not r["deferred"].any()
+    got, planned = identity(r, t)
+    assert got[1] == pytest.approx(planned[1])
+
+
+def test_termination_with_notice_and_both_contracts():
+    """Cash (−70, −70, −70, −70): t=1 needs 70 > b's relief 60, so a is terminated too (a's 40 brings the
+    total to 100). b takes effect in t=1 (fee 20 = its payment: cash unchanged); a on a period's notice in
+    t=2. t=1: 70 skipped pro rata to A 40, B 20: A 140/3, B 70/3. t=2: b saves 20, a saves 40 and pays its
+    fee 50% × (120 + 40) = 80: cash −20 → need 70 − 50 = 20, skipped: A owes 40 − 40 + 80 = 80, B 0 →
+    A 20. t=3, t=4: the payments stopped lift cash above the floor.
+    A: remaining 160 (3 × 40 + 40 after the horizon), fee 80, absorbs 80, saved 120; B: 80, 20, 60, 80."""
+    t = two_contracts()
+    r = defer(np.full((4, 1), -70.0), DUE4, np.array([0, 1]), t, policy="terminate")
+    assert col(r, "terminated") == pytest.approx([160.0, 80.0])
+    assert col(r, "fee") == pytest.approx([80.0, 20.0])
+    assert col(r, "absorbed") == pytest.approx([80.0, 60.0])
+    assert col(r, "saved") == pytest.approx([120.0, 80.0])
+    assert col(r, "unpaid") == pytest.approx([140 / 3 + 20, 70 / 3])
+    got, planned = identity(r, t)
+    assert got == pytest.approx(planned)
+
+
+def test_policies_choose_their_terms():
+    """Deferral terms on a (50%, no penalty, repaid after the horizon) beside the termination terms: 'defer'
+    never terminates; 'defer-then-terminate' defers a's 20 first and terminates b only for what is left
+    (10 > 0); 'terminate' does not defer. Cash (−30, −30, −30, −30)."""
+    t = two_contracts(max_share=np.array([0.5, 0.0]), delay=np.array([9, 1]))
+    cash = np.full((4, 1), -30.0)
+    r = defer(cash, DUE4, np.array([0, 1]), t, policy="defer")
+    assert not r["terminated"].any() and col(r, "deferred") == pytest.approx([20.0, 0.0])
+    r = defer(cash, DUE4, np.array([0, 1]), t, policy="defer-then-terminate")
+    assert col(r, "deferred")[0] == pytest.approx(20.0) and col(r, "terminated") == pytest.approx([0.0, 80.0])
+    r = defer(cash, DUE4, np.array([0, 1]), t, policy="terminate")
+    assert not r["deferred"].any() and col(r, "terminated")[1] == pytest.approx(80.0)
+    with pytest.raises(ValueError, match="policy"):
+        defer(cash, DUE4, np.array([0, 1]), t, policy="walk-away")
+
+
+def test_termination_identity_over_random_draws():
+    """Over random cash paths and the defer-then-terminate policy: for every counterparty and draw,
+    Σ remaining value ended = fee + absorbed, and what is saved inside the horizon never exceeds the horizon's
+    payments; with no terms the policy still equals the unpaid rule."""
+    rng = np.random.default_rng(5)
+    cash = rng.normal(-20, 40, size=(4, 300)).cumsum(axis=0)
+    t = two_contracts(max_share=np.array([0.25, 0.25]), penalty=np.array([0.1, 0.0]), delay=np.array([1, 2]))
+    r = defer(cash, DUE4, np.array([0, 1]), t, policy="defer-then-terminate")
+    assert r["terminated"] == pytest.approx(r["fee"] + r["absorbed"])
+    assert (r["saved"] <= t.payments.sum(axis=1)[:, None] + 1e-9).all()
+    assert r["terminated"].any() and (r["terminated"] == 0).any()
+
+
+def test_equal_fees_end_the_contract_with_the_largest_relief_first():
+    """Both fees 25%, no notice, cash −10 in every period (10 short in period 1). Net relief: a 160 − 40 = 120
+    (4 × 40, nothing after the horizon), b 80 − 20 = 60: a is ended (120 covers 10), b is not — the order is
+    by relief, not by name: with a renamed z, b would come first by name and still is not ended."""
+    t = two_contracts(fee=np.array([0.25, 0.25]), term_notice=np.array([0, 0]), after=np.zeros(2))
+    r = defer(np.full((4, 1), -10.0), DUE4, np.array([0, 1]), t, policy="terminate")
+    assert col(r, "terminated") == pytest.approx([160.0, 0.0])
+    t = two_contracts(names=["z", "b"], fee=np.array([0.25, 0.25]), term_notice=np.array([0, 0]), after=np.zeros(2))
+    r = defer(np.full((4, 1), -10.0), DUE4, np.array([0, 1]), t, policy="terminate")
+    assert col(r, "terminated") == pytest.approx([160.0, 0.0])

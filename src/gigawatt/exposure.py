@@ -208,6 +208,13 @@ def unpaid(cash: np.ndarray, payments: np.ndarray, *, floor: float = 0.0, can_ra
     return share[:, :, None] * u[None, :, :]
 
 
+def tail_mean(x: np.ndarray, alpha: float) -> np.ndarray:
+    """CVaR_alpha of each row of ``x`` (row, draw) over equally likely draws: the mean of its largest
+    ⌈(1 − alpha)·n⌉ values (at least one)."""
+    k = max(1, int(np.ceil((1 - alpha) * x.shape[1])))
+    return -np.sort(-x, axis=1)[:, :k].mean(axis=1) + 0.0  # + 0.0: no "-0" in the CSVs
+
+
 class UnpaidStatistics:
     """Per counterparty over all draws, fed chunk by chunk: the probability of being left unpaid in each
     year, the expected unpaid amount per year, and each draw's total unpaid (for the tail, CVaR)."""
@@ -234,8 +241,7 @@ class UnpaidStatistics:
         """(per counterparty: probability unpaid in any year, expected and CVaR_alpha total unpaid, the
         year where the expected amount concentrates; per counterparty and year: probability, expected)."""
         tot = np.concatenate(self.totals, axis=1)  # (C, draws)
-        k = max(1, int(np.ceil((1 - self.alpha) * self.draws)))
-        tail = -np.sort(-tot, axis=1)[:, :k].mean(axis=1)  # mean of the worst (1 − alpha) of draws
+        tail = tail_mean(tot, self.alpha)
         names = self.payments.index
         exp_y = self.amount / self.draws
         summary = pd.DataFrame({"probability_unpaid": (tot > 1e-6).mean(axis=1), "expected_unpaid_usd": tot.mean(axis=1),
@@ -249,4 +255,4 @@ class UnpaidStatistics:
 
 
 __all__ = ["COLUMNS", "UTILITY", "OTHER_COSTS", "by_period", "by_year", "roles", "summary", "tables",
-           "scheduled_payments", "unpaid", "UnpaidStatistics"]
+           "scheduled_payments", "unpaid", "tail_mean", "UnpaidStatistics"]

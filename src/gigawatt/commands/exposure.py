@@ -71,7 +71,8 @@ def unpaid_under_uncertainty(run_dir: Path, *, draws: int | None, seed: int | No
                              order: str = "cheapest"):
     """Monte Carlo of the run's plan (risk: the kernel's per-draw cash, chunk by chunk) → who is left unpaid
     (gigawatt.exposure.UnpaidStatistics). ``floor`` defaults to the scenario's policy.cash_floor, else 0.
-    With ``policy="defer"`` also the renegotiation policy's table (gigawatt.renegotiation), else None."""
+    With a ``policy`` (defer, terminate, defer-then-terminate) also the renegotiation policy's table
+    (gigawatt.renegotiation), else None."""
     from gigawatt.exposure import UnpaidStatistics, scheduled_payments
     from gigawatt.risk.io import load_run
     from gigawatt.risk.schedule import chunk_draws, chunk_starts
@@ -85,9 +86,9 @@ def unpaid_under_uncertainty(run_dir: Path, *, draws: int | None, seed: int | No
         floor = float(portfolio.scenario.policy.cash_floor or 0.0)
     due = scheduled_payments(plan, portfolio)
     stats = [UnpaidStatistics(due, floor=floor, can_raise=can_raise, alpha=alpha)]
-    if policy == "defer":
+    if policy is not None:
         stats.append(deferral_statistics(plan, portfolio, due, floor=floor, can_raise=can_raise, order=order,
-                                         alpha=alpha, run_dir=run_dir))
+                                         alpha=alpha, run_dir=run_dir, policy=policy))
     model = build_model(plan, portfolio)
     warm_up(model)
     chunk = chunk_draws(model.n_periods, None)
@@ -99,19 +100,21 @@ def unpaid_under_uncertainty(run_dir: Path, *, draws: int | None, seed: int | No
     return summary, yearly, (stats[1].result() if len(stats) > 1 else None)
 
 
-def deferral_statistics(plan, portfolio, due, *, floor, can_raise, order, alpha, run_dir):
-    """The deferral policy's accumulator; a scenario without renegotiation terms is a clear error."""
+def deferral_statistics(plan, portfolio, due, *, floor, can_raise, order, alpha, run_dir, policy="defer"):
+    """The renegotiation policy's accumulator; a scenario without the terms the policy uses is a clear error."""
     from gigawatt.errors import Problem, ScenarioError
     from gigawatt.renegotiation import DeferralStatistics, contract_terms
 
     terms = contract_terms(plan, portfolio)
-    if not terms.names:
+    need = {"defer": "deferral", "terminate": "termination"}.get(policy, "deferral or termination")
+    has = {"deferral": bool((terms.max_share > 0).any()), "termination": bool(terms.terminable.any())}
+    if not any(has[k] for k in has if k in need):
         raise ScenarioError(Problem(
-            what="--policy defer: no contract of the run's scenario has renegotiation terms",
-            path=str(run_dir), value="no contracts.<name>.renegotiation",
-            expected="at least one capacity contract with renegotiation.deferral",
+            what=f"--policy {policy}: no contract of the run's scenario has {need} terms",
+            path=str(run_dir), value="no contracts.<name>.renegotiation." + need.split(" ")[0],
+            expected=f"at least one capacity contract with renegotiation.{need.split(' ')[0]}",
             fix="add renegotiation terms (docs/scenario-format.md) or solve a scenario variant that has them"))
-    return DeferralStatistics(due, terms, floor=floor, can_raise=can_raise, order=order, alpha=alpha)
+    return DeferralStatistics(due, terms, floor=floor, can_raise=can_raise, order=order, alpha=alpha, policy=policy)
 
 
 def add_deferral(run_dir: Path, table) -> None:
@@ -125,14 +128,25 @@ def add_deferral(run_dir: Path, table) -> None:
 def print_deferral(table, console: Console) -> None:
     cvar = next(c for c in table.columns if c.startswith("cvar") and c.endswith("deferred_usd"))
     r0 = table.iloc[0]
-    t = Table(title=f"Renegotiation policy 'defer' (order {r0['order']}; floor {usd(r0['floor_usd'])}, "
-                    f"{int(r0['draws']):,} draws): who absorbs the funding gap", title_justify="left")
-    for col in ("counterparty", "deferred (exp.)", f"CVaR {cvar[4:6]}%", "share of gap", "penalty (exp.)",
-                "still unpaid (exp.)"):
+    policy = r0.get("policy", "defer")
+    defers, ends = policy != "terminate", "expected_absorbed_termination_usd" in table
+    t = Table(title=f"Renegotiation policy '{policy}' (order {r0['order']}; floor "
+                    f"{usd(r0['floor_usd'])}, {int(r0['draws']):,} draws): who absorbs the funding gap",
+              title_justify="left")
+    cols = ["counterparty"]
+    cols += ["deferred (exp.)", f"CVaR {cvar[4:6]}%", "share of gap", "penalty (exp.)"] if defers else []
+    cols += ["P(terminated)", "fee (exp.)", "absorbed by termination (exp.)"] if ends else []
+    for col in cols + ["still unpaid (exp.)"]:
         t.add_column(col, justify="left" if col == "counterparty" else "right")
     for name, r in table.iterrows():
-        t.add_row(str(name), usd(r["expected_deferred_usd"]), usd(r[cvar]), f"{r['share_of_expected_gap']:.1%}",
-                  usd(r["expected_penalty_usd"]), usd(r["expected_unpaid_usd"]))
+        row = [str(name)]
+        if defers:
+            row += [usd(r["expected_deferred_usd"]), usd(r[cvar]), f"{r['share_of_expected_gap']:.1%}",
+                    usd(r["expected_penalty_usd"])]
+        if ends:
+            row += [f"{r['probability_terminated']:.1%}", usd(r["expected_fee_usd"]),
+                    usd(r["expected_absorbed_termination_usd"])]
+        t.add_row(*row, usd(r["expected_unpaid_usd"]))
     console.print(t)
 
 
@@ -151,11 +165,11 @@ def print_unpaid(summary, console: Console) -> None:
 
 def _check_policy(policy: str | None, order: str, simulating: bool) -> None:
     from gigawatt.errors import Problem, ScenarioError
-    from gigawatt.renegotiation import ORDERS
+    from gigawatt.renegotiation import ORDERS, POLICIES
 
-    if policy is not None and policy != "defer":
+    if policy is not None and policy not in POLICIES:
         raise ScenarioError(Problem(what="unknown renegotiation policy", path="--policy", value=policy,
-                                    expected="defer", fix="write --policy defer"))
+                                    expected=" or ".join(POLICIES), fix="write --policy defer"))
     if order not in ORDERS:
         raise ScenarioError(Problem(what="unknown deferral order", path="--order", value=order,
                                     expected=" or ".join(ORDERS), fix="write --order cheapest"))
@@ -180,9 +194,10 @@ def register(app: typer.Typer) -> None:
                                                      "USD' (default: policy.cash_floor, else 0)."),
                  can_raise: str = typer.Option("0 USD", "--can-raise", help="More financing the lab can raise "
                                                "over the horizon before it stops paying, e.g. '20 billion USD'."),
-                 policy: Optional[str] = typer.Option(None, "--policy", help="With --risk/--draws: 'defer' applies "
-                                                      "the contracts' renegotiation.deferral terms when cash falls "
-                                                      "below the floor and says who absorbs the gap."),
+                 policy: Optional[str] = typer.Option(None, "--policy", help="With --risk/--draws: 'defer', 'terminate' or "
+                                                      "'defer-then-terminate' applies the contracts' renegotiation "
+                                                      "terms when cash falls below the floor and says who absorbs "
+                                                      "the gap."),
                  order: str = typer.Option("cheapest", "--order", help="Which renegotiable contract defers first: "
                                            "'cheapest' (lowest penalty) or 'pro-rata'.")
                  ) -> None:

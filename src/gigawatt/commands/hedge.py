@@ -172,6 +172,8 @@ def stochastic_block(result) -> dict:
         block["commitments"]["here_and_now"] = _commitments(here_and_now(fut, result.sp.commitments))
     if result.ev_commitments is not None:
         block["commitments"]["expected_value"] = _commitments(result.ev_commitments)
+    if result.sp.renegotiation is not None:  # contracts with renegotiation terms: recourse per future
+        block["renegotiation"] = result.sp.renegotiation
     return block
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import linopy
 import pandas as pd
 
-from gigawatt.optimize import capacity, cash, demand, nonanticipativity, objective, policy, power, variables
+from gigawatt.optimize import (capacity, cash, demand, nonanticipativity, objective, policy, power,
+                               renegotiation_recourse, variables)
 from gigawatt.optimize.context import CashRisk, Context
 from gigawatt.portfolio import Portfolio
 
@@ -50,6 +51,7 @@ def create_model(portfolio: Portfolio, *, allow_unmet: bool, elastic: bool = Fal
     power.define_site_power(ctx)
     demand.define_demand_balance(ctx)
     policy.define_share_targets(ctx)
+    renegotiation_recourse.define(ctx)  # extensive form only: deferral and termination per future
     cash.define_cash_floor(ctx)
     nonanticipativity.define_nonanticipativity(ctx)
     objective.define_objective(ctx)

@@ -117,6 +117,9 @@ def cash_flow(ctx: Context):
     if len(p.sites):
         pw = m.variables["Site-power"]
         flow = flow - ((pw - pw.shift(period=1).fillna(0)) * c["site_build"]).sum("site")
+    from gigawatt.optimize import renegotiation_recourse  # deferral and termination (extensive form only)
+
+    flow = flow + renegotiation_recourse.cash_flow(ctx)
     const = fixed_cash_flow_usd(p) / MONEY_SCALE
     first = xr.DataArray(ctx.periods == ctx.periods[0], coords={"period": ctx.periods})
     return flow, const + first * (p.scenario.finance.starting_cash / MONEY_SCALE)

@@ -119,6 +119,9 @@ def cost_terms(ctx: Context) -> list:  # long: one term per cost family, each wi
         ctx.slacks["Workload-demand"] = ("Workload-unmet", ELASTIC_PENALTY["Workload-demand"])
         for name, (var, penalty) in ctx.slacks.items():
             terms.append(m.variables[var] * penalty)
+    from gigawatt.optimize import renegotiation_recourse  # deferral and termination (extensive form only)
+
+    terms.extend(renegotiation_recourse.cost_terms(ctx))
     if not terms:  # nothing the plan decides costs anything (e.g. take-or-pay only): objective 0
         terms.append(0 * x)
     return terms

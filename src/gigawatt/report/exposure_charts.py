@@ -109,17 +109,21 @@ def deferral(run: Run) -> go.Figure | None:
     s = _read(run, "exposure_deferral")
     if s is None:
         return None
-    s = s[(s["expected_deferred_usd"] + s["expected_unpaid_usd"]) > 0].head(TOP)
+    s = s[(s["expected_deferred_usd"] + s["expected_unpaid_usd"] + s.get("expected_terminated_value_usd", 0.0)) > 0].head(TOP)
     if s.empty:
         return None
     fig = go.Figure()
-    for col, name, color in (("expected_deferred_usd", "deferred (absorbed by it)", "#1f77b4"),
-                             ("expected_penalty_usd", "penalty owed to it", "#2ca02c"),
-                             ("expected_unpaid_usd", "still left unpaid", "#d62728")):
+    bars = [("expected_deferred_usd", "deferred (absorbed by it)", "#1f77b4"),
+            ("expected_penalty_usd", "penalty owed to it", "#2ca02c")]
+    if "expected_absorbed_termination_usd" in s:  # a terminating policy
+        bars += [("expected_absorbed_termination_usd", "lost to termination (remaining value − fee)", "#9467bd"),
+                 ("expected_fee_usd", "termination fee paid to it", "#8c564b")]
+    for col, name, color in [*bars, ("expected_unpaid_usd", "still left unpaid", "#d62728")]:
         fig.add_trace(go.Bar(x=list(s.index), y=s[col] * 1e-9, name=name, marker_color=color, hovertemplate=MONEY_Y))
     r0 = s.iloc[0]
-    layout(fig, title=f"Who absorbs the funding gap under deferral (expected; order {r0['order']}, "
-                      f"{int(r0['draws']):,} draws)", y_title="USD billion", barmode="group", integer_x=False)
+    layout(fig, title=f"Who absorbs the funding gap under policy {r0.get('policy', 'defer')} (expected; order "
+                      f"{r0['order']}, {int(r0['draws']):,} draws)", y_title="USD billion", barmode="group",
+           integer_x=False)
     return fig
 
 
@@ -186,10 +190,11 @@ BUILDERS = [
     ("exposure-unpaid", "exposure", "Left unpaid", unpaid,
      "Monte Carlo of the plan: per counterparty the expected amount left unpaid and its tail (CVaR), when a "
      "draw skips what keeps its cash above the floor, shared in proportion to what each is due (docs/exposure.md)."),
-    ("exposure-deferral", "exposure", "Deferral as a stated policy", deferral,
+    ("exposure-deferral", "exposure", "Renegotiation as a stated policy", deferral,
      "Monte Carlo of the plan with the contracts' renegotiation terms: when a draw's cash would fall below the "
      "floor the lab defers what the terms allow (after their notice), repays it with the penalty after the "
-     "delay, and leaves the rest unpaid pro rata (docs/exposure.md). Terms are the scenario's: check their source."),
+     "delay, and (policy terminate) ends contracts at their fee, lowest fee first; the rest is left unpaid pro rata "
+     "(docs/exposure.md). Terms are the scenario's: check their source."),
     *[(f"sensitivity-tornado-{k}", "sensitivity", f"Tornado: {OUTPUT_TITLES[o]}", partial(tornado, output=o),
        "Each input set to its low and its high value (drivers: 5th and 95th percentiles; events: off and on), "
        "the others as written: the change of the output from the base solve.") for k, o in _SHORT.items()],

@@ -70,6 +70,7 @@ SECTIONS: list[tuple[str, type[BaseModel], str]] = [
     ("contracts.<name>", s.Contract, "contracts"),
     ("contracts.<name>.renegotiation", s.Renegotiation, "contracts"),
     ("contracts.<name>.renegotiation.deferral", s.Deferral, "contracts"),
+    ("contracts.<name>.renegotiation.termination", s.Termination, "contracts"),
     ("workloads.<name>", s.Workload, "workloads"),
     ("finance", s.Finance, "finance"),
     ("finance.funding.<name>", s.Funding, "funding"),

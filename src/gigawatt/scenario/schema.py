@@ -423,13 +423,33 @@ class Deferral(Base):
     """Time from the lab's notice (served the first period its cash falls below the floor) to the first deferral."""
 
 
+class Termination(Base):
+    """The right to end a contract early for a fee (`gigawatt exposure RUN --risk --policy terminate`;
+    docs/exposure.md)."""
+
+    fee: Fraction
+    """Paid to end the contract, as a share of its remaining value (payments from the effective date to the term's end)."""
+    notice: Quantity("year") = 0.0
+    """Time from the lab's notice to the termination taking effect (payments stop, the fee is paid)."""
+
+
 class Renegotiation(Base):
     """What changing a capacity contract costs the lab. Terms are rarely published: label assumed ones."""
 
-    deferral: Deferral
-    """Deferral of payments (termination is not modelled: docs/exposure.md, Limits)."""
+    deferral: Deferral | None = None
+    """Deferral of payments."""
+    termination: Termination | None = None
+    """Termination at a fee."""
     source: str
     """Where the terms come from (a URL and date, a meta.sources tag, or 'assumption: ...')."""
+
+    @model_validator(mode="after")
+    def _some_terms(self) -> "Renegotiation":
+        if self.deferral is None and self.termination is None:
+            raise PydanticCustomError("renegotiation", "{msg}", {
+                "msg": "renegotiation needs deferral or termination terms (or both)",
+                "fix": "add deferral: {max_share, penalty, delay, notice} or termination: {fee, notice}"})
+        return self
 
 
 class Contract(Base):
@@ -469,7 +489,7 @@ class Contract(Base):
     """Where the figures were published (URL and date, or a tag defined under meta.sources)."""
     notes: str | None = None
     renegotiation: Renegotiation | None = None
-    """Terms on which the lab may defer the contract's payments (capacity contracts only)."""
+    """Terms on which the lab may defer the contract's payments or end it (capacity contracts only)."""
 
     @model_validator(mode="after")
     def _amount(self) -> "Contract":

@@ -22,6 +22,7 @@ from gigawatt.optimize.cash import cash_position_usd, funding_gap_usd
 from gigawatt.optimize.context import MONEY_SCALE, CashRisk, Context
 from gigawatt.optimize.objective import fixed_payments_npv_musd, loss_per_future
 from gigawatt.optimize.run import fix
+from gigawatt.optimize.renegotiation_recourse import expected_by_counterparty
 from gigawatt.optimize.solve import solve
 from gigawatt.stochastic.futures import Futures, draw_futures
 
@@ -40,6 +41,7 @@ class Solution:
     shortfall_penalty_usd: xr.DataArray | None = None  # per future: the soft floor's penalty (in npc_usd)
     seconds: dict = field(default_factory=dict)
     size: dict = field(default_factory=dict)
+    renegotiation: dict | None = None  # expected deferral/termination per counterparty (renegotiation_recourse)
 
     @property
     def expected_usd(self) -> float:
@@ -126,7 +128,8 @@ def _read(ctx: Context) -> Solution:
         penalty = (short * ctx.df() * years).sum("period") * ctx.cash_risk.floor_penalty * MONEY_SCALE + xr.zeros_like(prob)
     return Solution(npc_usd=npc + xr.zeros_like(prob), probability=prob, commitments=commitments,
                     unmet_h100e_hours=unmet + xr.zeros_like(prob), funding_gap_usd=gap,
-                    shortfall_penalty_usd=penalty)
+                    shortfall_penalty_usd=penalty,
+                    renegotiation=expected_by_counterparty(ctx))
 
 
 def solve_mean(futures: Futures, *, method: str = "auto", threads: int | None = None) -> dict[str, xr.DataArray]:
