@@ -23,7 +23,8 @@ def run_hedge(path: Path, *, out_dir: Path, futures: int, seed: int | None, cvar
               cvar_alpha: float, metrics: bool, scenario: str | None, sets: list[str], register: bool,
               console: Console, quiet: bool, overwrite: bool = False, oos_draws: int = 0,
               oos_seed: int | None = None, option_values: bool = False, replications: int = 0,
-              upper_futures: int | None = None, reduce_to: int | None = None) -> dict:
+              upper_futures: int | None = None, reduce_to: int | None = None,
+              decompose: dict | None = None) -> dict:
     from gigawatt.commands.common import load_portfolio
     from gigawatt.errors import Problem, ScenarioError
     from gigawatt.results import write_run_dir
@@ -39,7 +40,14 @@ def run_hedge(path: Path, *, out_dir: Path, futures: int, seed: int | None, cvar
     t0 = time.perf_counter()
     portfolio, resolved = load_portfolio(path, scenario, sets)
     cvar = (cvar_weight, cvar_alpha) if cvar_weight > 0 else None
-    result = hedge(portfolio, futures, seed=seed, cvar_=cvar, metrics=metrics, reduce_to=reduce_to)
+    report = None
+    if decompose is not None:
+        from gigawatt.commands.decompose import run_decomposed
+
+        result, report = run_decomposed(portfolio, futures, seed=seed, cvar_=cvar, metrics=metrics,
+                                        reduce_to=reduce_to, console=console, quiet=quiet, **decompose)
+    else:
+        result = hedge(portfolio, futures, seed=seed, cvar_=cvar, metrics=metrics, reduce_to=reduce_to)
     plan = hedged_plan(result.futures, result.sp.commitments)
     fin, commitments_usd = _finance(plan)
     resolved_yaml = yaml.safe_dump(resolved.data, sort_keys=False, allow_unicode=True)
@@ -48,9 +56,11 @@ def run_hedge(path: Path, *, out_dir: Path, futures: int, seed: int | None, cvar
                                   scenario_name=portfolio.scenario.meta.name, variant=scenario,
                                   extra_attrs={"hedge_seconds": time.perf_counter() - t0}, overwrite=overwrite)
     summ["stochastic"] = stochastic_block(result)
+    if report is not None:
+        summ["stochastic"]["decomposition"] = report
     if reduce_to and reduce_to < futures:
         summ["stochastic"]["reduced_from"] = futures  # `futures` is then K; method in stochastic/reduce.py
-    if option_values:
+    if option_values and report is None:  # each option value is two extensive-form solves: not with --decompose
         summ["stochastic"]["option_values"] = option_block(result)
     if replications > 0:
         from gigawatt.stochastic.saa import saa_interval
@@ -235,7 +245,18 @@ def register(app: typer.Typer) -> None:
               scenario: Optional[str] = typer.Option(None, "--scenario", "-s", help="Named scenario to apply."),
               set_: Optional[list[str]] = typer.Option(None, "--set", help="key.path=value (repeatable)."),
               register_: bool = typer.Option(True, "--register/--no-register", help="Record it in the runs catalog."),
-              overwrite: bool = typer.Option(False, "--overwrite", help="Replace the gigawatt run already in DIR.")
+              overwrite: bool = typer.Option(False, "--overwrite", help="Replace the gigawatt run already in DIR."),
+              decompose: bool = typer.Option(False, "--decompose", help="Solve by the L-shaped method (one "
+                                             "subproblem per future, on --workers) instead of the extensive form."),
+              tolerance: float = typer.Option(1e-4, "--tolerance", help="--decompose: stop when (upper − lower "
+                                              "bound) / upper ≤ this."),
+              max_iterations: int = typer.Option(200, "--max-iterations", min=1, help="--decompose: at most this "
+                                                 "many master solves."),
+              workers: int = typer.Option(1, "--workers", "-w", min=1, help="--decompose: worker processes."),
+              engine: str = typer.Option("local", "--engine", help="--decompose: local (process pool), ray or "
+                                         "inline (this process)."),
+              ray_address: Optional[str] = typer.Option(None, "--ray-address", help="--engine ray: a cluster's "
+                                                        "address (default: a local Ray instance).")
               ) -> None:
         """Commit under uncertainty: the plan whose commitments are cheapest in expectation (or in CVaR)
         over N futures of the uncertainty section, with EVPI and VSS."""
@@ -243,4 +264,6 @@ def register(app: typer.Typer) -> None:
                   cvar_alpha=cvar_alpha, metrics=metrics, scenario=scenario, sets=set_ or [],
                   register=register_, console=out, quiet=STATE["quiet"], overwrite=overwrite,
                   oos_draws=oos_draws, oos_seed=oos_seed, option_values=option_values,
-                  replications=replications, upper_futures=upper_futures, reduce_to=reduce_to)
+                  replications=replications, upper_futures=upper_futures, reduce_to=reduce_to,
+                  decompose={"tolerance": tolerance, "max_iterations": max_iterations, "workers": workers,
+                             "engine": engine, "address": ray_address} if decompose else None)
