@@ -137,9 +137,11 @@ def check_supported(futures: Futures, cvar_) -> None:
 
 
 def solve_decomposed(futures: Futures, pool, *, workers: int = 1, tolerance: float = 1e-4,
-                     max_iterations: int = 200, progress=None, cvar_=None) -> Decomposed:
+                     max_iterations: int = 200, progress=None, cvar_=None, step=None) -> Decomposed:
     # long: the L-shaped loop reads best as one piece
-    """The risk-neutral two-stage optimum over ``futures`` by the L-shaped method on ``pool``."""
+    """The risk-neutral two-stage optimum over ``futures`` by the L-shaped method on ``pool`` (``step``: the
+    chunk function called each iteration, :func:`chunk_at` unless a test wraps it)."""
+    step = step or chunk_at
     check_supported(futures, cvar_)
     if not tolerance > 0:
         raise ScenarioError(Problem("tolerance must be positive", path="--tolerance", value=tolerance,
@@ -167,7 +169,7 @@ def solve_decomposed(futures: Futures, pool, *, workers: int = 1, tolerance: flo
     for it in range(1, int(max_iterations) + 1):
         ti = time.perf_counter()
         lb, x, theta = master.solve()
-        at = _join(pool.call(chunk_at, x))
+        at = _join(pool.call(step, x))
         ok = bool(at.feasible.all())
         ub = float(p @ at.value) if ok else np.inf
         if ub < best_ub:
