@@ -62,7 +62,11 @@ def test_agrees_with_the_extensive_form(futures, extensive, inline):
         a, b = extensive.commitments[name], got.commitments[name]
         scale = float(abs(a).sum()) or 1.0
         assert float(abs(a - b.reindex_like(a)).sum()) / scale < 0.02, name
-    # wait-and-see from the decomposition's first step is below the stochastic optimum
+    # wait-and-see from the decomposition's first step: each future's own optimum, below the stochastic one
+    from gigawatt.stochastic.extensive import solve_extensive
+
+    f0 = futures.select([str(futures.probability.indexes["future"][0])])
+    assert float(inline.ws.npc_usd[0]) == pytest.approx(solve_extensive(f0).expected_usd, rel=1e-6)
     assert inline.ws.expected_usd <= got.expected_usd * (1 + 1e-9)
 
 
@@ -86,6 +90,16 @@ def test_a_looser_tolerance_stops_sooner_and_max_iterations_stops_it(futures, in
     assert len(loose.report["iterations"]) < len(inline.report["iterations"])
     capped = solve_decomposed(futures, InlinePool(), workers=2, tolerance=1e-9, max_iterations=2)
     assert len(capped.report["iterations"]) == 2 and not capped.report["converged"]
+
+
+def test_the_iterations_do_not_depend_on_the_number_of_workers(futures, inline):
+    """Each future's LP is built with weight 1 and solved from its own basis, so how futures are chunked
+    changes nothing: 1 and 3 workers give the iterations of 2, number for number."""
+    from gigawatt.stochastic.decompose import InlinePool, solve_decomposed
+
+    for w in (1, 3):
+        assert _records(solve_decomposed(futures, InlinePool(), workers=w, tolerance=1e-5).report) == \
+            _records(inline.report)
 
 
 def test_process_pool_gives_the_same_iterations_as_inline(futures, inline):

@@ -31,6 +31,7 @@ from gigawatt.stochastic.extensive import COMMITMENTS, Solution
 from gigawatt.stochastic.futures import Futures
 
 SLICE = 100  # futures per linopy build inside a worker (bounds its memory)
+STABILISE = 0.5  # in-out stabilisation (Ben-Ameur & Neto 2007): weight of the best point in the cut point
 
 
 @dataclass
@@ -51,7 +52,9 @@ class ChunkWorker:
         self.solvers: list[FutureSolver] = []
         for i in range(0, len(names), SLICE):
             part = chunk.futures.select(names[i:i + SLICE])
-            ctx = create_model(part.portfolio, allow_unmet=True, probability=part.probability)
+            # weight 1 per future: each future's costs enter its LP exactly as the scenario gives them, so its
+            # LP (and so the iterations) do not depend on which futures share its chunk
+            ctx = create_model(part.portfolio, allow_unmet=True, probability=xr.ones_like(part.probability))
             self.solvers.append(FutureSolver(split_extensive(ctx), threads=chunk.threads))
             del ctx
         self.free = _join([s.free() for s in self.solvers])
@@ -137,10 +140,12 @@ def check_supported(futures: Futures, cvar_) -> None:
 
 
 def solve_decomposed(futures: Futures, pool, *, workers: int = 1, tolerance: float = 1e-4,
-                     max_iterations: int = 200, progress=None, cvar_=None, step=None) -> Decomposed:
+                     max_iterations: int = 200, progress=None, cvar_=None, step=None,
+                     stabilise: float = STABILISE) -> Decomposed:
     # long: the L-shaped loop reads best as one piece
     """The risk-neutral two-stage optimum over ``futures`` by the L-shaped method on ``pool`` (``step``: the
-    chunk function called each iteration, :func:`chunk_at` unless a test wraps it)."""
+    chunk function called each iteration, :func:`chunk_at` unless a test wraps it; ``stabilise``: the weight
+    of the best commitments in the in-out point, 0 for the plain method)."""
     step = step or chunk_at
     check_supported(futures, cvar_)
     if not tolerance > 0:
@@ -168,21 +173,28 @@ def solve_decomposed(futures: Futures, pool, *, workers: int = 1, tolerance: flo
     iterations, best_ub, best = [], np.inf, None
     for it in range(1, int(max_iterations) + 1):
         ti = time.perf_counter()
-        lb, x, theta = master.solve()
+        lb, xm, theta = master.solve()
+        # in-out stabilisation: cut at a point between the master's and the best commitments so far; if
+        # those cuts cut nothing off, cut at the master's own point (then the bounds must meet)
+        x = xm if best is None or stabilise <= 0 else (1 - stabilise) * xm + stabilise * best[0]
         at = _join(pool.call(step, x))
+        viol, infeasible = _violated(at, x, xm, theta)
+        if x is not xm and not len(viol) and not len(infeasible):
+            x = xm
+            at = _join(pool.call(step, x))
+            viol, infeasible = _violated(at, x, xm, theta)
         ok = bool(at.feasible.all())
         ub = float(p @ at.value) if ok else np.inf
         if ub < best_ub:
             best_ub, best = ub, (x, at)
         lb_usd, ub_usd = (lb + const) * MONEY_SCALE, (best_ub + const) * MONEY_SCALE
         gap = (ub_usd - lb_usd) / max(abs(ub_usd), 1e-12) if np.isfinite(best_ub) else np.inf
-        viol = np.flatnonzero(at.feasible & (at.value > theta + 1e-9 * np.maximum(1.0, np.abs(at.value))))
-        infeasible = np.flatnonzero(~at.feasible)
         rec = {"iteration": it, "lower_bound_usd": lb_usd,
                "upper_bound_usd": (ub + const) * MONEY_SCALE if ok else None,
                "best_upper_bound_usd": ub_usd if np.isfinite(best_ub) else None,
                "gap": gap if np.isfinite(gap) else None, "cuts_added": int(len(viol)),
-               "feasibility_cuts_added": int(len(infeasible)), "seconds": time.perf_counter() - ti}
+               "feasibility_cuts_added": int(len(infeasible)), "at_master_point": x is xm,
+               "seconds": time.perf_counter() - ti}
         iterations.append(rec)
         if progress is not None:
             progress(rec)
@@ -195,6 +207,7 @@ def solve_decomposed(futures: Futures, pool, *, workers: int = 1, tolerance: flo
                               "iterations; raise --max-iterations or solve the extensive form", status="decomposition")
     x, at = best
     report = {"method": "L-shaped (multi-cut Benders)", "tolerance": float(tolerance),
+              "stabilisation": f"in-out, weight {stabilise} on the best point" if stabilise > 0 else "none",
               "max_iterations": int(max_iterations), "converged": bool(iterations[-1]["gap"] is not None and iterations[-1]["gap"] <= tolerance),
               "iterations": iterations, "final_gap": iterations[-1]["gap"], "workers": len(chunks),
               "engine": getattr(pool, "name", type(pool).__name__), "setup_seconds": setup_s,
@@ -209,6 +222,13 @@ def solve_decomposed(futures: Futures, pool, *, workers: int = 1, tolerance: flo
 
     return Decomposed(_solution(futures, at, fixed, to_arrays(x, keys, shapes)),
                       _solution(futures, ws, fixed, {}), report, evaluate)
+
+
+def _violated(at: Solved, x: np.ndarray, xm: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Futures whose cut at ``x`` cuts off the master's (xm, θ), and futures that cannot accept ``x``."""
+    at_master = at.value + (at.slope * (xm - x)).sum(axis=1)
+    viol = np.flatnonzero(at.feasible & (at_master > theta + 1e-9 * np.maximum(1.0, np.abs(at.value))))
+    return viol, np.flatnonzero(~at.feasible)
 
 
 def _solution(futures: Futures, s: Solved, fixed: np.ndarray, commitments: dict) -> Solution:
