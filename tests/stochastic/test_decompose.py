@@ -197,3 +197,22 @@ def test_cli_writes_the_decomposition_block(futures, tmp_path):
     assert d["final_gap"] <= 1e-4 and d["iterations"][-1]["gap"] == d["final_gap"]
     assert block["sp_usd"] == pytest.approx(d["iterations"][-1]["best_upper_bound_usd"], rel=1e-9)
     assert block["ws_usd"] <= block["sp_usd"] <= block["eev_usd"] * (1 + 1e-9)
+
+
+def _refuse(spec):
+    from gigawatt.errors import GigawattError
+
+    raise GigawattError(f"cannot build chunk {spec}")
+
+
+def test_a_worker_that_cannot_build_reports_its_error_not_a_broken_pool():
+    from gigawatt.errors import GigawattError
+    from gigawatt.sweep.pinned import LocalPinned
+
+    pool = LocalPinned()
+    try:
+        with pytest.raises(GigawattError, match="cannot build chunk 7"):
+            pool.start(_refuse, [7])
+        assert pool.restarts == 0
+    finally:
+        pool.close()

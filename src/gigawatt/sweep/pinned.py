@@ -31,15 +31,22 @@ def _init(init, spec) -> None:
     from gigawatt.sweep.executors import _worker_init
 
     _worker_init()
-    _STATE["state"] = init(spec)
+    try:
+        _STATE["state"] = init(spec)
+    except Exception as exc:  # raised again by the first call, so the caller sees it (not a broken pool)
+        _STATE["error"] = exc
 
 
 def _call(fn, arg):
+    if "error" in _STATE:
+        raise _STATE["error"]
     return fn(_STATE["state"], arg)
 
 
 def _ready() -> bool:
-    return "state" in _STATE
+    if "error" in _STATE:
+        raise _STATE["error"]
+    return True
 
 
 class LocalPinned:
@@ -93,9 +100,15 @@ class _Actor:
         from gigawatt.sweep.executors import _worker_init
 
         _worker_init()
-        self.state = init(spec)
+        self.state, self.error = None, None
+        try:
+            self.state = init(spec)
+        except Exception as exc:  # raised again by each call, so the caller sees it (not a dead actor)
+            self.error = exc
 
     def call(self, fn, arg):
+        if self.error is not None:
+            raise self.error
         return fn(self.state, arg)
 
 
