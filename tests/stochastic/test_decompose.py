@@ -9,7 +9,8 @@ import pytest
 
 from helpers import ROOT
 
-# examples/minimal.yaml with uncertainty on demand (yearly) and on the cloud's price: its share target and
+# examples/minimal.yaml with uncertainty on demand (yearly), the cloud's price and the energy price (which
+# makes a commitment's cost differ by future: chips in service pay their future's energy): its share target and
 # take-or-pay contract make the commitments matter, and its futures differ enough to need several cuts
 UNCERTAINTY = """
 uncertainty:
@@ -17,6 +18,7 @@ uncertainty:
   drivers:
     demand_level: {target: demand, distribution: uniform, params: {low: 0.6, high: 1.5}, mode: yearly}
     cloud_price: {target: price, distribution: uniform, params: {low: 0.7, high: 1.4}}
+    energy: {target: energy_price, distribution: uniform, params: {low: 0.5, high: 2.0}}
 """
 
 

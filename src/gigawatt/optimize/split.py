@@ -4,7 +4,8 @@
 cuts its matrix into one small LP per future: the commitment columns (every variable without a
 ``future`` dimension: chips bought and in service, site power, CVaR's η), the first-stage rows (rows
 without ``future``: they hold commitments only) and that future's recourse columns and rows, with the
-future's costs divided by its probability (so the LP's optimum is the future's own cost, not its share).
+future's own costs (the objective's terms before probability weights, :func:`_costs`), so the LP's optimum
+is the future's own net present cost (take-or-pay payments aside).
 :class:`FutureSolver` keeps those LPs and one HiGHS instance: it solves each LP once with commitments free
 (the future alone, "wait and see"), keeps that optimal basis, and thereafter solves it with the commitments
 fixed at given values, always starting from that basis, so that the answer (value and the reduced costs of
@@ -20,10 +21,11 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 import scipy.sparse as sp
+import xarray as xr
 
 from gigawatt.errors import GigawattError, InfeasibleError
 from gigawatt.optimize.context import Context
-from gigawatt.optimize.objective import fixed_payments_npv_musd
+from gigawatt.optimize.objective import cost_terms, fixed_payments_npv_musd
 
 INF = highspy.kHighsInf
 
@@ -70,6 +72,40 @@ def _labels_by_future(items, nlabels: int) -> tuple[np.ndarray, dict]:
     return where, first
 
 
+def label_pos_of(vlabels: np.ndarray) -> np.ndarray:
+    """Matrix column of each variable label (−1: not in the matrix)."""
+    pos = np.full(int(vlabels.max()) + 1, -1, dtype=np.int64)
+    pos[vlabels] = np.arange(len(vlabels))
+    return pos
+
+
+def _costs(ctx: Context, label_pos: np.ndarray, ncols: int, nfut: int) -> tuple[np.ndarray, sp.csr_array]:
+    """Each future's own cost coefficients (MUSD), from the objective's terms before they are weighted by
+    probability: a term without ``future`` costs the same in every future (``common``, per column); a term
+    over ``future`` (recourse, and commitments whose price is uncertain, e.g. chips' energy) costs each
+    future its own (``by_future``, future × column). Reading the weighted objective instead would give a
+    commitment the average of its futures' prices in every future."""
+    common = np.zeros(ncols)
+    rows, cols, vals = [], [], []
+    for term in cost_terms(ctx):
+        lab_da, co_da = xr.broadcast(term.vars, term.coeffs)
+        lab, co = lab_da.values.ravel(), co_da.values.ravel()
+        ok = (lab >= 0) & np.isfinite(co) & (co != 0)
+        col = label_pos[lab[ok]]
+        if "future" in lab_da.dims:
+            at = np.arange(lab_da.sizes["future"]).reshape([-1 if d == "future" else 1 for d in lab_da.dims])
+            rows.append(np.broadcast_to(at, lab_da.shape).ravel()[ok])
+            cols.append(col)
+            vals.append(co[ok])
+        else:
+            np.add.at(common, col, co[ok])
+    if rows:
+        by = sp.csr_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(nfut, ncols))
+    else:
+        by = sp.csr_array((nfut, ncols))
+    return common, by
+
+
 def _row_bounds(sense: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     s = np.asarray(sense).astype(str)
     lo = np.where(np.isin(s, ["=", ">", ">="]), b, -INF)
@@ -81,7 +117,6 @@ def split_extensive(ctx: Context) -> Split:  # long: one pass over the matrix, c
     """Cut ``ctx`` (an extensive form with a ``future`` dimension) into one LP per future."""
     m = ctx.model
     futures = [str(f) for f in ctx.probability.indexes["future"]]
-    prob = ctx.probability.values.astype(float)
     M = m.matrices
     A = sp.csr_array(M.A)
     vlabels, clabels = np.asarray(M.vlabels), np.asarray(M.clabels)
@@ -98,12 +133,11 @@ def split_extensive(ctx: Context) -> Split:  # long: one pass over the matrix, c
     has_recourse[coo.row[entry_col_f >= 0]] = True
     lb, ub = np.asarray(M.lb, dtype=float), np.asarray(M.ub, dtype=float)
     lb[~np.isfinite(lb)], ub[~np.isfinite(ub)] = -INF, INF
-    c = np.asarray(M.c, dtype=float)
+    common, by_future = _costs(ctx, label_pos_of(vlabels), len(vlabels), len(futures))
     r_lo, r_hi = _row_bounds(M.sense, np.asarray(M.b, dtype=float))
     xcols = np.flatnonzero(col_f < 0)
     xrows = np.flatnonzero(row_f < 0)
-    label_pos = np.full(int(vlabels.max()) + 1, -1, dtype=np.int64)
-    label_pos[vlabels] = np.arange(len(vlabels))
+    label_pos = label_pos_of(vlabels)
     keys, shapes = [], {}
     order = []
     for name, lab in first_vars.items():
@@ -130,8 +164,7 @@ def split_extensive(ctx: Context) -> Split:  # long: one pass over the matrix, c
     for k in range(len(futures)):  # one LP per future is the point of the split
         cols = np.concatenate([xcols, col_order[col_starts[k]:col_starts[k + 1]]])
         rows = np.concatenate([xrows, row_order[row_starts[k]:row_starts[k + 1]]])
-        cost = c[cols].copy()
-        cost[len(xcols):] /= prob[k]
+        cost = common[cols] + by_future[[k]][:, cols].toarray().ravel()
         lps.append(_lp(sp.csc_array(A[rows][:, cols]), cost, lb[cols], ub[cols], r_lo[rows], r_hi[rows]))
         unmet_cols.append(np.flatnonzero(unmet_set[cols]))
     fixed = np.asarray(fixed_payments_npv_musd(ctx, per_future=True).values, dtype=float)
