@@ -178,7 +178,7 @@ def test_stages_and_cvar_are_refused_clearly(futures):
 
 
 def test_cli_writes_the_decomposition_block(futures, tmp_path):
-    """`hedge --decompose` on the inline engine: summary.json's stochastic.decomposition has the method,
+    """`hedge --decompose` on the local process pool: summary.json's stochastic.decomposition has the method,
     the iterations with both bounds and the final gap, and SP agrees with the lower bound within the gap."""
     import json
 
@@ -190,7 +190,7 @@ def test_cli_writes_the_decomposition_block(futures, tmp_path):
     src.write_text((ROOT / "examples" / "minimal.yaml").read_text() + UNCERTAINTY)
     out = tmp_path / "run"
     res = CliRunner().invoke(app, ["hedge", str(src), "--out", str(out), "--futures", "3", "--decompose",
-                                   "--engine", "inline", "--workers", "2", "--no-option-values",
+                                   "--engine", "local", "--workers", "2", "--no-option-values",
                                    "--out-of-sample", "0", "--no-register"])
     assert res.exit_code == 0, res.output
     block = json.loads((out / "summary.json").read_text())["stochastic"]

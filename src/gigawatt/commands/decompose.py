@@ -14,16 +14,21 @@ def run_decomposed(portfolio, futures: int, *, seed, cvar_, metrics: bool, reduc
     from gigawatt.sweep.pinned import pinned_pool
 
     pool = pinned_pool(engine, workers=workers, address=address) or InlinePool()
-    status = None if quiet else console.status("L-shaped: building the futures' subproblems …")
+    status = None if quiet else console.status("L-shaped …")
 
     def progress(rec: dict) -> None:
         if status is not None:
+            if rec["iteration"] == 1:  # started only now: worker processes are forked before, not beside, its thread
+                status.start()
+            upper, gap = rec["best_upper_bound_usd"], rec["gap"]
             status.update(f"L-shaped iteration {rec['iteration']}: lower {usd(rec['lower_bound_usd'], style='compact')}"
-                          f" · upper {usd(rec['best_upper_bound_usd'], style='compact')} · gap {rec['gap']:.2e}")
+                          f" · upper {usd(upper, style='compact') if upper is not None else 'none yet'}"
+                          f" · gap {f'{gap:.2e}' if gap is not None else '—'}")
 
+    if not quiet:
+        console.print(f"L-shaped: building {futures} futures' subproblems on {workers} {engine} worker(s) …",
+                      highlight=False)
     try:
-        if status is not None:
-            status.start()
         result, report = hedge_decomposed(portfolio, futures, pool, seed=seed, workers=workers,
                                           tolerance=tolerance, max_iterations=max_iterations, metrics=metrics,
                                           reduce_to=reduce_to, cvar_=cvar_, progress=progress)
