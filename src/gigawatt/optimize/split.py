@@ -51,6 +51,7 @@ class Split:
     futures: list[str]
     lps: list  # highspy.HighsLp per future
     unmet_cols: list[np.ndarray]  # per future: columns of Workload-unmet in its LP
+    loss_costs: list[np.ndarray]  # per future: its net present cost's coefficients (= the LP's unless CVaR)
     fixed_musd: np.ndarray  # per future: take-or-pay payments (a constant outside the LP), MUSD
     induced: tuple  # (rows over commitments, lower, upper): rows of a future that hold commitments only
 
@@ -104,6 +105,21 @@ def _costs(ctx: Context, label_pos: np.ndarray, ncols: int, nfut: int) -> tuple[
     else:
         by = sp.csr_array((nfut, ncols))
     return common, by
+
+
+def _risk_costs(ctx: Context, common, by_future, label_pos):
+    """The LP's costs: the future's own cost, or with CVaR (ω, α) (1 − ω)·its cost + ω·η + ω/(1 − α)·s_f,
+    whose expectation over futures is the extensive form's objective (docs/formulation.md)."""
+    if ctx.cvar is None or ctx.cvar[0] <= 0:
+        return common, by_future
+    w, alpha = ctx.cvar
+    m = ctx.model
+    obj_common = (1 - w) * common
+    obj_common[label_pos[int(m.variables["Risk-var"].labels.values.ravel()[0])]] += w
+    s = m.variables["Risk-excess"].labels  # (future,)
+    n = s.sizes["future"]
+    extra = sp.csr_array((np.full(n, w / (1 - alpha)), (np.arange(n), label_pos[s.values])), shape=by_future.shape)
+    return obj_common, sp.csr_array((1 - w) * by_future + extra)
 
 
 def _row_bounds(sense: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -160,15 +176,17 @@ def split_extensive(ctx: Context) -> Split:  # long: one pass over the matrix, c
     row_order = np.argsort(row_f, kind="stable")
     col_starts = np.searchsorted(col_f[col_order], np.arange(len(futures) + 1))
     row_starts = np.searchsorted(row_f[row_order], np.arange(len(futures) + 1))
-    lps, unmet_cols = [], []
+    obj_common, obj_by = _risk_costs(ctx, common, by_future, label_pos)
+    lps, unmet_cols, loss_costs = [], [], []
     for k in range(len(futures)):  # one LP per future is the point of the split
         cols = np.concatenate([xcols, col_order[col_starts[k]:col_starts[k + 1]]])
         rows = np.concatenate([xrows, row_order[row_starts[k]:row_starts[k + 1]]])
-        cost = common[cols] + by_future[[k]][:, cols].toarray().ravel()
+        loss_costs.append(common[cols] + by_future[[k]][:, cols].toarray().ravel())
+        cost = obj_common[cols] + obj_by[[k]][:, cols].toarray().ravel()
         lps.append(_lp(sp.csc_array(A[rows][:, cols]), cost, lb[cols], ub[cols], r_lo[rows], r_hi[rows]))
         unmet_cols.append(np.flatnonzero(unmet_set[cols]))
     fixed = np.asarray(fixed_payments_npv_musd(ctx, per_future=True).values, dtype=float)
-    return Split(first, futures, lps, unmet_cols, fixed, induced)
+    return Split(first, futures, lps, unmet_cols, loss_costs, fixed, induced)
 
 
 def _lp(a: sp.csc_array, cost, lb, ub, r_lo, r_hi):
@@ -200,13 +218,14 @@ class Solved:
     x: np.ndarray  # (futures, commitments)
     unmet: np.ndarray  # (futures,)
     feasible: np.ndarray  # (futures,) bool
+    loss: np.ndarray  # (futures,): the future's net present cost (MUSD, take-or-pay aside); = value unless CVaR
 
 
 def _gather(out: list[tuple], nx: int) -> Solved:
     n = len(out)
     return Solved(np.array([o[0] for o in out], dtype=float), np.array([o[1] for o in out]).reshape(n, nx),
                   np.array([o[2] for o in out]).reshape(n, nx), np.array([o[3] for o in out], dtype=float),
-                  np.array([o[4] for o in out], dtype=bool))
+                  np.array([o[4] for o in out], dtype=bool), np.array([o[5] for o in out], dtype=float))
 
 
 class FutureSolver:
@@ -237,12 +256,13 @@ class FutureSolver:
         col = np.asarray(sol.col_value)
         dual = np.asarray(sol.col_dual)
         unmet = float(col[self.split.unmet_cols[k]].sum())
-        return h.getInfo().objective_function_value, dual[:self.nx], col[:self.nx], unmet, True
+        loss = float(self.split.loss_costs[k] @ col)
+        return h.getInfo().objective_function_value, dual[:self.nx], col[:self.nx], unmet, True, loss
 
     def _elastic(self, k: int, x: np.ndarray) -> tuple:
         """Commitments ``x`` that future k cannot accept (a share target its recourse cannot meet, say): the
         least total violation ρ(x) of its rows, each row given slacks s⁺, s⁻ ≥ 0 at cost 1 and the
-        original costs zeroed. Returns (−ρ, g, x, nan): a negative value marks a feasibility cut
+        original costs zeroed. Returns (ρ, g, x, nan, False, nan), for the feasibility cut
         ρ(x̂) + g·(x − x̂) ≤ 0 (g the reduced costs of the fixed commitments). Solved cold: pure in (k, x)."""
         h, lp = self.h, self.split.lps[k]
         h.passModel(lp)
@@ -259,7 +279,7 @@ class FutureSolver:
             raise InfeasibleError(f"future {self.split.futures[k]}: the elastic subproblem failed", status="elastic")
         rho = h.getInfo().objective_function_value
         dual = np.asarray(h.getSolution().col_dual)
-        return max(rho, 1e-12), dual[:self.nx], x.copy(), float("nan"), False
+        return max(rho, 1e-12), dual[:self.nx], x.copy(), float("nan"), False, float("nan")
 
     def _all(self, x: np.ndarray | None) -> Solved:
         return _gather([self._run(k, x) for k in range(len(self.split.lps))], self.nx)

@@ -41,6 +41,7 @@ class Chunk:
     index: int
     futures: Futures
     threads: int = 1
+    cvar: tuple[float, float] | None = None
 
 
 class ChunkWorker:
@@ -54,7 +55,8 @@ class ChunkWorker:
             part = chunk.futures.select(names[i:i + SLICE])
             # weight 1 per future: each future's costs enter its LP exactly as the scenario gives them, so its
             # LP (and so the iterations) do not depend on which futures share its chunk
-            ctx = create_model(part.portfolio, allow_unmet=True, probability=xr.ones_like(part.probability))
+            ctx = create_model(part.portfolio, allow_unmet=True, probability=xr.ones_like(part.probability),
+                               cvar=chunk.cvar)
             self.solvers.append(FutureSolver(split_extensive(ctx), threads=chunk.threads))
             del ctx
         self.free = _join([s.free() for s in self.solvers])
@@ -65,7 +67,7 @@ class ChunkWorker:
 
 def _join(parts: list[Solved]) -> Solved:
     return Solved(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("value", "slope", "x", "unmet",
-                                                                             "feasible")))
+                                                                             "feasible", "loss")))
 
 
 def build_chunk(chunk: Chunk) -> ChunkWorker:
@@ -108,11 +110,11 @@ class InlinePool:
         self.states = []
 
 
-def chunks_of(futures: Futures, workers: int, threads: int = 1) -> list[Chunk]:
+def chunks_of(futures: Futures, workers: int, threads: int = 1, cvar_=None) -> list[Chunk]:
     """Contiguous chunks of nearly equal size, one per worker (fewer if there are fewer futures)."""
     names = list(futures.probability.indexes["future"])
     k = max(1, min(int(workers), len(names)))
-    return [Chunk(i, futures.select(list(part)), threads) for i, part in
+    return [Chunk(i, futures.select(list(part)), threads, cvar_) for i, part in
             enumerate(np.array_split(np.array(names, dtype=object), k))]
 
 
@@ -133,10 +135,6 @@ def check_supported(futures: Futures, cvar_) -> None:
                                     value=unc.stages, expected="no stages with --decompose",
                                     fix="drop --decompose (the extensive form handles stages)"),
                             title="not supported by --decompose")
-    if cvar_ is not None:
-        raise ScenarioError(Problem("decomposition is risk-neutral for now", path="--cvar-weight",
-                                    value=cvar_[0], expected="0 with --decompose",
-                                    fix="drop --decompose, or --cvar-weight"), title="not supported by --decompose")
 
 
 def solve_decomposed(futures: Futures, pool, *, workers: int = 1, tolerance: float = 1e-4,
@@ -152,7 +150,7 @@ def solve_decomposed(futures: Futures, pool, *, workers: int = 1, tolerance: flo
         raise ScenarioError(Problem("tolerance must be positive", path="--tolerance", value=tolerance,
                                     expected="> 0, e.g. 1e-4", fix="--tolerance 1e-4"), title="bad option")
     t0 = time.perf_counter()
-    chunks = chunks_of(futures, workers)
+    chunks = chunks_of(futures, workers, cvar_=cvar_)
     pool.start(build_chunk, chunks)
     free = pool.call(chunk_free, None)
     keys = free[0]["keys"]
@@ -163,7 +161,9 @@ def solve_decomposed(futures: Futures, pool, *, workers: int = 1, tolerance: flo
     ws = _join([f["solved"] for f in free])
     fixed = np.concatenate([f["fixed"] for f in free])
     p = futures.probability.values.astype(float)
-    const = float(p @ fixed)
+    # take-or-pay payments: outside the LPs; with CVaR (1 − ω) of them is in the objective (the rest is in
+    # the excess rows' right-hand sides, so in η + s_f)
+    const = float(p @ fixed) * (1 - cvar_[0] if cvar_ else 1.0)
     master = Master(free[0]["first"], p)
     induced = np.unique(np.vstack([f["induced"] for f in free]), axis=0)
     nx = len(keys)
@@ -233,7 +233,7 @@ def _violated(at: Solved, x: np.ndarray, xm: np.ndarray, theta: np.ndarray) -> t
 
 def _solution(futures: Futures, s: Solved, fixed: np.ndarray, commitments: dict) -> Solution:
     prob = futures.probability
-    npc = xr.DataArray((s.value + fixed) * MONEY_SCALE, coords=prob.coords)
+    npc = xr.DataArray((s.loss + fixed) * MONEY_SCALE, coords=prob.coords)
     unmet = xr.DataArray(s.unmet * 1e6, coords=prob.coords)
     return Solution(npc_usd=npc, probability=prob, commitments=commitments, unmet_h100e_hours=unmet)
 
@@ -276,6 +276,10 @@ def hedge_decomposed(portfolio, n: int, pool, *, seed: int | None = None, worker
         from gigawatt.stochastic.reduce import reduce_futures
 
         futures = reduce_futures(futures, reduce_to)
+    averse = None
+    if cvar_:  # first, so that the pool holds the risk-neutral futures for EEV afterwards
+        averse = solve_decomposed(futures, pool, workers=workers, tolerance=tolerance,
+                                  max_iterations=max_iterations, progress=progress, cvar_=cvar_)
     d = solve_decomposed(futures, pool, workers=workers, tolerance=tolerance, max_iterations=max_iterations,
                          progress=progress)
     ev = eev = ws = None
@@ -283,7 +287,10 @@ def hedge_decomposed(portfolio, n: int, pool, *, seed: int | None = None, worker
         ws = d.ws
         ev = solve_mean(futures)
         eev = d.evaluate(ev)
-    return HedgeResult(futures, d.solution, d.solution, eev, ws, ev, None), d.report
+    if averse is None:
+        return HedgeResult(futures, d.solution, d.solution, eev, ws, ev, None), d.report
+    return HedgeResult(futures, averse.solution, d.solution, eev, ws, ev, cvar_), \
+        {**averse.report, "risk_neutral": d.report}
 
 
 __all__ = ["Chunk", "ChunkWorker", "Decomposed", "InlinePool", "chunk_at", "chunk_free", "chunks_of",

@@ -68,6 +68,7 @@ class LocalPinned:
                                    initargs=(init, spec))
 
     def start(self, init, specs) -> None:
+        self.close()  # workers of an earlier start
         self.init, self.specs = init, list(specs)
         self.pools = [self._pool(init, s) for s in self.specs]
         for i, f in enumerate([p.submit(_ready) for p in self.pools]):
@@ -134,6 +135,8 @@ class RayPinned:
         self.actors: list = []
 
     def start(self, init, specs) -> None:
+        for a in self.actors:  # workers of an earlier start
+            self.ray.kill(a)
         cls = self.ray.remote(num_cpus=1, max_restarts=self.retries, max_task_retries=self.retries)(_Actor)
         self.actors = [cls.remote(init, s) for s in specs]
 
