@@ -24,7 +24,8 @@ def run_hedge(path: Path, *, out_dir: Path, futures: int | None, seed: int | Non
               console: Console, quiet: bool, overwrite: bool = False, oos_draws: int = 0,
               oos_seed: int | None = None, option_values: bool = False, replications: int = 0,
               upper_futures: int | None = None, reduce_to: int | None = None,
-              cash_floor_penalty: float | None = None, max_cvar_funding_gap: str | None = None) -> dict:
+              cash_floor_penalty: float | None = None, max_cvar_funding_gap: str | None = None,
+              decompose: dict | None = None) -> dict:
     from gigawatt.commands.common import load_portfolio
     from gigawatt.results import write_run_dir
     from gigawatt.rundir import check_target
@@ -36,12 +37,22 @@ def run_hedge(path: Path, *, out_dir: Path, futures: int | None, seed: int | Non
     portfolio, resolved = load_portfolio(path, scenario, sets)
     futures = _staged_options(portfolio, futures, replications)
     cvar = (cvar_weight, cvar_alpha) if cvar_weight > 0 else None
-    result = hedge(portfolio, futures, seed=seed, cvar_=cvar, metrics=metrics, reduce_to=reduce_to,
-                   cash_risk=cash_risk)
+    report = None
+    if decompose is not None:
+        from gigawatt.commands.decompose import run_decomposed
+
+        _decomposable(cash_risk)
+        result, report = run_decomposed(portfolio, futures, seed=seed, cvar_=cvar, metrics=metrics,
+                                        reduce_to=reduce_to, console=console, quiet=quiet, **decompose)
+    else:
+        result = hedge(portfolio, futures, seed=seed, cvar_=cvar, metrics=metrics, reduce_to=reduce_to,
+                       cash_risk=cash_risk)
     block = stochastic_block(result)
+    if report is not None:
+        block["decomposition"] = report
     if reduce_to and reduce_to < futures:
         block["reduced_from"] = futures  # `futures` is then K; method in stochastic/reduce.py
-    if option_values:
+    if option_values and report is None:  # each option value is two extensive-form solves: not with --decompose
         block["option_values"] = option_block(result)
     if replications > 0:
         from gigawatt.stochastic.saa import saa_interval
@@ -70,6 +81,21 @@ def run_hedge(path: Path, *, out_dir: Path, futures: int | None, seed: int | Non
     if not quiet:
         print_metrics(summ["stochastic"], out_dir, console)
     return summ
+
+
+def _decomposable(cash_risk) -> None:
+    """--decompose splits the extensive form into one LP per future: a cash limit in risk terms is refused
+    with it (the CVaR of the funding gap ties every future in one row; the soft floor is not wired into
+    the split yet)."""
+    if cash_risk is None:
+        return
+    from gigawatt.errors import Problem, ScenarioError
+
+    opt = "--max-cvar-funding-gap" if cash_risk.max_cvar_gap_usd is not None else "--cash-floor-penalty"
+    raise ScenarioError(Problem("not supported with --decompose", path=opt, value="set",
+                                expected="no cash limit in risk terms with --decompose",
+                                fix=f"drop {opt}, or drop --decompose to solve the extensive form"),
+                        title="bad option")
 
 
 def _staged_options(portfolio, futures: int | None, replications: int) -> int:
@@ -332,7 +358,18 @@ def register(app: typer.Typer) -> None:
               scenario: Optional[str] = typer.Option(None, "--scenario", "-s", help="Named scenario to apply."),
               set_: Optional[list[str]] = typer.Option(None, "--set", help="key.path=value (repeatable)."),
               register_: bool = typer.Option(True, "--register/--no-register", help="Record it in the runs catalog."),
-              overwrite: bool = typer.Option(False, "--overwrite", help="Replace the gigawatt run already in DIR.")
+              overwrite: bool = typer.Option(False, "--overwrite", help="Replace the gigawatt run already in DIR."),
+              decompose: bool = typer.Option(False, "--decompose", help="Solve by the L-shaped method (one "
+                                             "subproblem per future, on --workers) instead of the extensive form."),
+              tolerance: float = typer.Option(1e-4, "--tolerance", help="--decompose: stop when (upper − lower "
+                                              "bound) / upper ≤ this."),
+              max_iterations: int = typer.Option(200, "--max-iterations", min=1, help="--decompose: at most this "
+                                                 "many master solves."),
+              workers: int = typer.Option(1, "--workers", "-w", min=1, help="--decompose: worker processes."),
+              engine: str = typer.Option("local", "--engine", help="--decompose: local (process pool), ray or "
+                                         "inline (this process)."),
+              ray_address: Optional[str] = typer.Option(None, "--ray-address", help="--engine ray: a cluster's "
+                                                        "address (default: a local Ray instance).")
               ) -> None:
         """Commit under uncertainty: the plan whose commitments are cheapest in expectation (or in CVaR)
         over N futures of the uncertainty section, with EVPI and VSS."""
@@ -341,4 +378,6 @@ def register(app: typer.Typer) -> None:
                   register=register_, console=out, quiet=STATE["quiet"], overwrite=overwrite,
                   oos_draws=oos_draws, oos_seed=oos_seed, option_values=option_values,
                   replications=replications, upper_futures=upper_futures, reduce_to=reduce_to,
-                  cash_floor_penalty=cash_floor_penalty, max_cvar_funding_gap=max_cvar_funding_gap)
+                  cash_floor_penalty=cash_floor_penalty, max_cvar_funding_gap=max_cvar_funding_gap,
+                  decompose={"tolerance": tolerance, "max_iterations": max_iterations, "workers": workers,
+                             "engine": engine, "address": ray_address} if decompose else None)
