@@ -224,8 +224,10 @@ def per_future(result) -> pd.DataFrame:
         frame["npc_expected_value_plan_usd"] = result.eev.npc_usd.to_series()
     if result.ws is not None:
         frame["npc_wait_and_see_usd"] = result.ws.npc_usd.to_series()
+    if result.sp.funding_gap_usd is None:  # --decompose: the subproblems do not report cash
+        return frame
     frame["funding_gap_hedged_usd"] = result.sp.funding_gap_usd.to_series()
-    if result.sp_neutral is not result.sp:
+    if result.sp_neutral is not result.sp and result.sp_neutral.funding_gap_usd is not None:
         frame["funding_gap_risk_neutral_usd"] = result.sp_neutral.funding_gap_usd.to_series()
     if result.sp.shortfall_penalty_usd is not None:
         frame["cash_shortfall_penalty_hedged_usd"] = result.sp.shortfall_penalty_usd.to_series()

@@ -174,8 +174,10 @@ class HedgeResult:
         gap limit's α, else the CVaR α, else 0.9), the cash limits set, and the soft floor's penalty."""
         r = self.cash_risk
         alpha = r.gap_alpha if r is not None else (self.cvar[1] if self.cvar else 0.9)
-        out = {"funding_gap": {"hedged": self.sp.funding_gap(alpha), "risk_neutral": self.sp_neutral.funding_gap(alpha),
-                               "floor_usd": float(self.futures.portfolio.scenario.policy.cash_floor or 0.0)}}
+        out = {}
+        if self.sp.funding_gap_usd is not None:  # None from --decompose: its subproblems do not report cash
+            out["funding_gap"] = {"hedged": self.sp.funding_gap(alpha), "risk_neutral": self.sp_neutral.funding_gap(alpha),
+                                  "floor_usd": float(self.futures.portfolio.scenario.policy.cash_floor or 0.0)}
         if r is not None:
             out["cash_limits"] = {"cash_floor_penalty_usd_per_usd": r.floor_penalty,
                                   "max_cvar_funding_gap_usd": r.max_cvar_gap_usd, "funding_gap_alpha": r.gap_alpha}
