@@ -200,10 +200,13 @@ def _lp(a: sp.csc_array, cost, lb, ub, r_lo, r_hi):
     return lp
 
 
-def _highs(threads: int = 1) -> highspy.Highs:
+def _highs(threads: int | None = None) -> highspy.Highs:
+    """A quiet HiGHS for simplex re-solves. ``threads`` is set only when asked: HiGHS's thread pool is
+    process-wide, and a run whose count differs from the process's first solve is refused (status "Not
+    Set"), e.g. in a test worker that solved a model with the default count before."""
     h = highspy.Highs()
-    for k, v in (("output_flag", False), ("threads", int(threads)), ("solver", "simplex"), ("presolve", "off"),
-                 ("random_seed", 0)):
+    opts = [("output_flag", False), ("solver", "simplex"), ("presolve", "off"), ("random_seed", 0)]
+    for k, v in opts + ([("threads", int(threads))] if threads is not None else []):
         h.setOptionValue(k, v)
     return h
 
@@ -232,7 +235,7 @@ class FutureSolver:
     """The LPs of some futures on one HiGHS instance: :meth:`free` (each alone, its basis kept) once, then
     :meth:`fixed` as often as the master asks."""
 
-    def __init__(self, split: Split, threads: int = 1):
+    def __init__(self, split: Split, threads: int | None = None):
         self.split = split
         self.nx = len(split.first.keys)
         self.h = _highs(threads)
@@ -303,7 +306,7 @@ class FutureSolver:
 class Master:
     """min Σ_f p_f θ_f over commitments x and θ, s.t. first-stage rows, θ_f ≥ v + g·(x − x̂) (cuts)."""
 
-    def __init__(self, first: FirstStage, probability: np.ndarray, threads: int = 1):
+    def __init__(self, first: FirstStage, probability: np.ndarray, threads: int | None = None):
         self.nx, self.nf = len(first.keys), len(probability)
         h = self.h = _highs(threads)
         h.setOptionValue("presolve", "off")

@@ -40,7 +40,7 @@ class Chunk:
 
     index: int
     futures: Futures
-    threads: int = 1
+    threads: int | None = None  # HiGHS threads (None: HiGHS's default; simplex is serial anyway)
     cvar: tuple[float, float] | None = None
 
 
@@ -110,7 +110,7 @@ class InlinePool:
         self.states = []
 
 
-def chunks_of(futures: Futures, workers: int, threads: int = 1, cvar_=None) -> list[Chunk]:
+def chunks_of(futures: Futures, workers: int, threads: int | None = None, cvar_=None) -> list[Chunk]:
     """Contiguous chunks of nearly equal size, one per worker (fewer if there are fewer futures)."""
     names = list(futures.probability.indexes["future"])
     k = max(1, min(int(workers), len(names)))
