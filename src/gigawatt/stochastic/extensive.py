@@ -78,8 +78,15 @@ def fix(ctx: Context, commitments: dict[str, xr.DataArray]) -> None:
             var.update(lower=v, upper=v)
 
 
+# The extensive form is solved with dual simplex whatever its size ("auto" below): its commitment columns
+# are shared by every future (dense columns, 93 at 100 futures), which slows interior point's linear algebra.
+# Measured on the reference (docs/performance.md, benchmarks/bench_stochastic.py): 100 futures, HiGHS
+# 2.1 s simplex vs 11.7 s IPM without crossover (20.5 s with); 300 futures, 15.7 s vs 217 s.
+EXTENSIVE_METHOD = "simplex"
+
+
 def _solve(ctx: Context, method: str, threads: int | None) -> None:
-    res = solve(ctx, method=method, threads=threads)
+    res = solve(ctx, method=EXTENSIVE_METHOD if method == "auto" else method, threads=threads)
     if res.status != "ok" or res.termination != "optimal":
         raise InfeasibleError(f"the extensive form has no optimal plan: status {res.status}, termination "
                               f"{res.termination}", status=res.termination)
