@@ -6,9 +6,10 @@
 
 Each size runs in a fresh process, so its peak resident memory (ru_maxrss) is its own. Prints one line per
 size: variables, constraints, draw s (sampling the futures), build s (the linopy model), solve s (linopy →
-HiGHS hand-over + HiGHS; HiGHS's own run time as highs_s), peak MB, and after the build a line `built` (so a
+HiGHS hand-over + HiGHS, wall; solve_cpu_s its CPU seconds; HiGHS's own run time as highs_s), peak MB, and after the build a line `built` (so a
 run stopped by a timeout still reports its build). `--method`, `--no-crossover`, `--threads`, `--time-limit`
-go to HiGHS (default: the package's choice, `optimize.solve.pick_method`); `--log FILE` keeps HiGHS's log
+go to HiGHS (default: the package's choice: `stochastic.extensive.EXTENSIVE_METHOD` for the extensive
+form, `optimize.solve.pick_method` for N = 0); `--log FILE` keeps HiGHS's log
 (iterations, where IPM time goes). Figures in docs/performance.md."""
 
 from __future__ import annotations
@@ -28,11 +29,18 @@ def _peak_mb() -> int:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
+def _cpu_s() -> float:
+    """CPU seconds of this process so far (user + system): on a shared machine, wall time is not the cost."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def one(n: int, opts: argparse.Namespace) -> dict:
     from gigawatt.commands.common import load_portfolio
     from gigawatt.optimize.build import create_model
     from gigawatt.optimize.solve import pick_method, solve_in_scratch
     from gigawatt.stochastic import draw_futures
+    from gigawatt.stochastic.extensive import EXTENSIVE_METHOD
 
     portfolio, _ = load_portfolio(ROOT / "scenarios" / "openai.yaml", None, [])
     t0 = time.perf_counter()
@@ -44,7 +52,8 @@ def one(n: int, opts: argparse.Namespace) -> dict:
     row = {"futures": n, "variables": int(ctx.model.nvars), "constraints": int(ctx.model.ncons),
            "draw_s": round(t1 - t0, 2), "build_s": round(t2 - t1, 2)}
     print("built " + json.dumps({**row, "peak_mb": _peak_mb()}), flush=True)
-    method = pick_method(ctx, opts.method)
+    # default: what `gigawatt hedge` uses (dual simplex for the extensive form), the package's pick for N = 0
+    method = opts.method if opts.method != "auto" else EXTENSIVE_METHOD if n else pick_method(ctx, "auto")
     options: dict = {"solver": method, "output_flag": bool(opts.log)}
     if opts.log:
         options["log_file"] = str(Path(opts.log).resolve())
@@ -55,11 +64,12 @@ def one(n: int, opts: argparse.Namespace) -> dict:
         options["threads"] = opts.threads
     if opts.time_limit:
         options["time_limit"] = opts.time_limit
-    t3 = time.perf_counter()
-    status, termination = solve_in_scratch(ctx.model, solver_name="highs", io_api="direct", progress=False, **options)
+    t3, c3 = time.perf_counter(), _cpu_s()
+    _status, termination = solve_in_scratch(ctx.model, solver_name="highs", io_api="direct", progress=False, **options)
     solve_s = time.perf_counter() - t3
     highs_s = float(ctx.model.solver_model.getRunTime())
-    return {**row, "solve_s": round(solve_s, 2), "highs_s": round(highs_s, 2), "method": method,
+    return {**row, "solve_s": round(solve_s, 2), "solve_cpu_s": round(_cpu_s() - c3, 2), "highs_s": round(highs_s, 2),
+            "method": method,
             "crossover": not opts.no_crossover, "threads": opts.threads, "peak_mb": _peak_mb(),
             "status": str(termination), "objective": float(ctx.model.objective.value or 0.0)}
 
