@@ -157,6 +157,7 @@ def print_metrics(block: dict, out_dir: Path, console: Console) -> None:
     kind = "risk-averse" if "hedged_expected_usd" in block else "risk-neutral"
     console.print(f"{kind} hedged plan over {block['futures']} futures (seed {block['seed']}): expected net "
                   f"present cost {money(expected)}", highlight=False)
+    print_commitments(block.get("commitments") or {}, console)
     if "ws_usd" in block:
         console.print(f"  risk-neutral: WS {money(block['ws_usd'])} ≤ SP {money(block['sp_usd'])} ≤ EEV "
                       f"{money(block['eev_usd'])} · EVPI {money(block['evpi_usd'])} · VSS {money(block['vss_usd'])}",
@@ -182,6 +183,22 @@ def print_metrics(block: dict, out_dir: Path, console: Console) -> None:
     for note in block["ignored_events"]:
         console.print(f"  note: {note}", highlight=False)
     console.print(f"  wrote {out_dir}/ (summary.json with a stochastic block, tables/futures.csv)", highlight=False)
+
+
+def print_commitments(c: dict, console: Console) -> None:
+    """What the plan commits to (chips bought over the horizon, site power in service at its end), beside the
+    expected-value plan's: the decision, not only its cost."""
+    h, e = c.get("hedged") or {}, c.get("expected_value") or {}
+    if not h.get("chips_bought"):
+        return
+    chips = lambda d: f"{sum(d['chips_bought'].values()) / 1e6:,.2f}M chips bought"  # noqa: E731
+    power = lambda d, y: f"{d['site_power_mw'][y] / 1e3:,.1f} GW of sites in service in {y}"  # noqa: E731
+    years = list(h["chips_bought"])
+    last = years[-1] if h.get("site_power_mw") else None
+    text = f"  commits to: {chips(h)} {years[0]}–{years[-1]}" + (f", {power(h, last)}" if last else "")
+    if e.get("chips_bought"):
+        text += f" (expected-value plan: {chips(e)}" + (f", {power(e, last)}" if last else "") + ")"
+    console.print(text, highlight=False)
 
 
 def print_out_of_sample(oos: dict, console: Console) -> None:
