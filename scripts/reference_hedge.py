@@ -107,6 +107,19 @@ def _plan_figures(run: Path) -> dict:
     return out
 
 
+def _tail(run: Path, alpha: float) -> dict:
+    """The costliest 1 − α of futures (by probability) for the risk-neutral plan: each driver's mean factor
+    there and over all futures (what makes a future costly), from the averse run's futures.csv."""
+    import pandas as pd
+
+    f = pd.read_csv(run / "tables" / "futures.csv", index_col=0).sort_values("npc_risk_neutral_usd", ascending=False)
+    tail = f[f["probability"].cumsum() <= 1 - alpha + 1e-9]
+    skip = {"probability"} | {c for c in f.columns if c.startswith(("npc_", "unmet_"))}
+    cols = [c for c in f.columns if c not in skip and f[c].nunique() > 2]  # drivers (events are 0/1)
+    w = lambda g: {c: float((g[c] * g["probability"]).sum() / g["probability"].sum()) for c in cols}  # noqa: E731
+    return {"futures": int(len(tail)), "share": float(tail["probability"].sum()), "tail": w(tail), "all": w(f)}
+
+
 def _contracts(run: Path) -> dict:
     """What the scenario holds signed (firm) and open (options), valued as finance.commitments values them."""
     from gigawatt.commands.common import load_portfolio
@@ -140,7 +153,9 @@ def extract(run_root: Path, settings: dict, scenario: Path = SCENARIO) -> dict:
                   "funding_gap_usd": s.get("funding_gap_usd"), "commitments_usd_total": s.get("commitments_usd_total"),
                   **_plan_figures(run_root / p)}
     for p in ("neutral", "averse"):
-        fig[p]["stochastic"] = runs[p]["stochastic"]
+        # commitments are read from plan.nc above (the test checks they agree): not stored twice
+        fig[p]["stochastic"] = {k: v for k, v in runs[p]["stochastic"].items() if k != "commitments"}
+    fig["tail"] = _tail(run_root / "averse", runs["averse"]["stochastic"]["cvar_alpha"])
     if "stochastic" not in runs["neutral"] or "out_of_sample" not in runs["neutral"]["stochastic"]:
         raise SystemExit("error: the neutral run has no out-of-sample block: run it with --out-of-sample > 0")
     return fig
@@ -319,9 +334,10 @@ def _out_of_sample(f: dict) -> list[str]:
          f"{h['draws']:,} Monte Carlo draws of `simulate` (seed {h['seed']}, not the futures the hedges were fitted "
          "to), each plan's commitments fixed and its operations re-run per draw. Compute spending is the present "
          "value of what is paid for compute (no penalty for demand not served, so read it beside that share); the "
-         "funding gap is the cash needed beyond the cash and funding in hand (docs/glossary.md).", "",
+         "funding gap is the cash needed beyond the cash and funding in hand, and P(out of cash) the share of "
+         "draws with a gap (docs/glossary.md).", "",
          "| plan | compute spending p5 / p50 / p95 (mean) | funding gap p5 / p50 / p95 (mean) "
-         "| P(funding gap > 0) | demand not served (mean) |", "|---|---|---|---:|---:|"]
+         "| P(out of cash) | demand not served (mean) |", "|---|---|---|---:|---:|"]
     for p, r in rows.items():
         c, g = r["compute_spending_pv_usd"], r["funding_gap_usd"]
         L.append(f"| {LABEL[p]} | {usd(c['p5'])} / {usd(c['p50'])} / {usd(c['p95'])} ({usd(c['mean'])}) | "
@@ -376,6 +392,7 @@ def _reading(f: dict) -> list[str]:
             f"{usd(cmp['averse'])}; it pays {usd(a['stochastic']['hedged_expected_usd'] - st['sp_usd'], True)} in "
             f"expected cost for {usd(a['stochastic']['hedged_cvar_usd'] - a['stochastic']['neutral_cvar_usd'], True)} "
             f"on the mean of its worst {1 - a['stochastic']['cvar_alpha']:.0%} of futures.",
+            *_why_averse(f, tot),
             f"- **Information and flexibility:** knowing the future before committing would be worth "
             f"{usd(st.get('evpi_usd'))} ({st.get('evpi_usd', 0) / st['sp_usd']:.1%} of the expected cost); "
             f"planning for the spread rather than the mean saves {usd(st.get('vss_usd'))}.",
@@ -389,6 +406,31 @@ def _reading(f: dict) -> list[str]:
             "- **Limits:** two stages (later years' orders cannot adapt to what 2026–2027 reveal: a multi-stage plan "
             "would let them), events listed above as not in the futures, "
             f"{st['futures']} futures (the SAA interval says how far that sample may be from the optimum).", ""]
+
+
+def _why_averse(f: dict, tot: dict) -> list[str]:
+    """Why the risk-averse plan differs (the tail futures' drivers) and why fresh draws may disagree."""
+    t, a, n = f["tail"], f["averse"], f["neutral"]
+    drivers = ", ".join(f"{k} {v:.2f} (all futures {t['all'][k]:.2f})" for k, v in t["tail"].items())
+    direction = "more" if tot["averse"] > tot["neutral"] else "less"
+    last = list(a["chips_bought"])[-1]
+    oos_a = a["stochastic"]["out_of_sample"]["hedged"]["compute_spending_pv_usd"]
+    oos_n = n["stochastic"]["out_of_sample"]["hedged"]["compute_spending_pv_usd"]
+    out = [f"- **Why risk aversion buys {direction}:** the costliest {t['share']:.0%} of futures for the "
+           f"risk-neutral plan ({t['futures']} futures) have mean driver factors {drivers}. Cost is what the "
+           "objective measures, so its tail is where demand outruns the committed capacity and the rest is rented "
+           "or contracted per use; "
+           "revenue is not in it, so a revenue shortfall does not argue for committing less. A limit on the "
+           "funding gap in risk terms would pull the other way."]
+    if oos_a["p95"] > oos_n["p95"]:
+        out.append(f"- **Why fresh draws disagree:** the risk-averse plan's compute spending on fresh draws is "
+                   f"higher at p95 ({usd(oos_a['p95'])} against {usd(oos_n['p95'])}), although its CVaR of net "
+                   "present cost is lower. Compute spending counts chips and sites at purchase with no credit "
+                   "for what they are still worth at the end of the horizon (docs/glossary.md), and the "
+                   f"risk-averse plan buys late ({mchips(a['chips_bought'][last])} chips in {last} against "
+                   f"{mchips(n['chips_bought'][last])}); net present cost, the hedge's objective, credits "
+                   "that salvage value.")
+    return out
 
 
 def render(f: dict) -> str:
