@@ -42,3 +42,15 @@ def test_risk_averse_metrics_say_which_plan_they_belong_to():
                                                            "hedged_cvar_usd", "neutral_cvar_usd")}
     assert {f.key: f.label for f in facts(SimpleNamespace(summary={"stochastic": neutral}))}["sp_usd"] \
         == "SP (stochastic optimum)"
+
+
+def test_a_run_without_metrics_does_not_describe_them():
+    from types import SimpleNamespace
+
+    from gigawatt.report.hedge_section import charts, html_of
+
+    block = {"futures": 3, "seed": 1, "sp_usd": 10e9,
+             "commitments": {"hedged": {"chips_bought": {"2025": 1.0}, "site_power_mw": {"2025": 1.0}}}}
+    run = SimpleNamespace(summary={"stochastic": block})
+    assert "WS ≤ SP ≤ EEV" not in html_of(run) and "--no-metrics" in html_of(run)
+    assert all("expected-value" not in c.caption for c in charts(run))

@@ -62,12 +62,13 @@ def charts(run: Run) -> list[Chart]:
         return []
     oos = b.get("out_of_sample") or {}
     n = (oos.get("hedged") or {}).get("draws")
+    beside = (", hedged against the expected-value plan (the plan of the mean future)"
+              if "expected_value" in (b.get("commitments") or {}) else " of the hedged plan")
     specs = [
-        ("hedge-chips", "Chips bought per year", "Commitments: chips bought per year, hedged against the "
-         "expected-value plan (the plan of the mean future).", _commitment_chart(b, "chips_bought", "Chips bought",
-                                                                                "million chips", 1e-6)),
+        ("hedge-chips", "Chips bought per year", f"Commitments: chips bought per year{beside}.",
+         _commitment_chart(b, "chips_bought", "Chips bought", "million chips", 1e-6)),
         ("hedge-power", "Site power in service per year", "Commitments: power of the lab's and the JV's own sites "
-         "in service (MW, built up to that year; built power stays), hedged against the expected-value plan.",
+         f"in service (MW, built up to that year; built power stays){beside}.",
          _commitment_chart(b, "site_power_mw", "Site power in service", "MW", 1.0)),
         ("hedge-oos-spending", "Compute spending out of sample", f"Compute spending (present value) of each plan "
          f"over the same {n or 'fresh'} Monte Carlo draws, not the futures the hedge was fitted to.",
@@ -115,10 +116,12 @@ def html_of(run: Run) -> str:
         return ""
     kind = (f"risk-averse (CVaR weight {b['cvar_weight']}, α {b['cvar_alpha']})" if "cvar_weight" in b
             else "risk-neutral")
-    parts = [f'<p class="note">A {kind} plan hedged over {b["futures"]} futures (seed {b["seed"]}). WS ≤ SP ≤ EEV: '
-             "each future's own best plan, the stochastic optimum, the expected-value plan evaluated over the "
-             "futures; EVPI = SP − WS is what perfect foresight would be worth, VSS = EEV − SP what planning "
-             "for many futures saves. Expected net present cost."
+    metrics = ("WS ≤ SP ≤ EEV: each future's own best plan, the stochastic optimum, the expected-value plan "
+               "evaluated over the futures; EVPI = SP − WS is what perfect foresight would be worth, VSS = EEV − SP "
+               "what planning for many futures saves." if "ws_usd" in b or "eev_usd" in b else
+               "WS, EEV, EVPI and VSS were not computed (<code>--no-metrics</code>).")
+    parts = [f'<p class="note">A {kind} plan hedged over {b["futures"]} futures (seed {b["seed"]}). {metrics} '
+             "Expected net present cost."
              + (f" The headline and the other sections show this plan's commitments with its operations in the "
                 f"mean future (net present cost {_money(run.summary.get('net_present_cost_usd'))}); its expected "
                 "cost over the futures is in the table." if run.summary.get("net_present_cost_usd") else "")
