@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gigawatt.atomic import atomic_write
 from gigawatt.report.published import load_published
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -486,6 +488,21 @@ def render_doc(summaries: dict[str, dict], pub: dict) -> str:
     return "\n".join(L)
 
 
+# Sections other scripts write into the same doc (scripts/reference_hedge.py), between these markers: this
+# script keeps them as they are (appended after its own text) and compares only its own part.
+SECTION_RE = re.compile(r"<!-- BEGIN (\S+) -->\n.*?<!-- END \1 -->\n", re.S)
+
+
+def own_part(text: str) -> str:
+    """The doc without the sections other scripts write (what :func:`render_doc` produces)."""
+    return SECTION_RE.sub("", text)
+
+
+def other_sections(text: str) -> str:
+    """The sections other scripts wrote, in order, markers included."""
+    return "".join(m.group(0) for m in SECTION_RE.finditer(text))
+
+
 def doc_values(text: str) -> dict:
     """The JSON block of raw values in a generated doc."""
     start = text.index("```json\n") + len("```json\n")
@@ -514,13 +531,13 @@ def main(argv=None) -> int:
     summaries = load_summaries(root)
     pub = load_published(PUBLISHED)  # the reader the report uses too (gigawatt report --published)
     text = render_doc(summaries, pub)
+    old = a.doc.read_text() if a.doc.exists() else ""
     if a.check:
-        old = a.doc.read_text() if a.doc.exists() else ""
-        if old != text:
+        if own_part(old) != text:
             print(f"{a.doc} is out of date: run scripts/reference_table.py", file=sys.stderr)
             return 1
         return 0
-    a.doc.write_text(text)
+    atomic_write(a.doc, lambda p: p.write_text(text + other_sections(old)))
     for run, s in summaries.items():
         t = f" in {timings[run]['seconds']:.1f} s" if timings else ""
         print(f"{run}: {s['status']}{t}")

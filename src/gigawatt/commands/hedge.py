@@ -242,13 +242,14 @@ def print_metrics(block: dict, out_dir: Path, console: Console) -> None:
     kind = "risk-averse" if "hedged_expected_usd" in block else "risk-neutral"
     console.print(f"{kind} hedged plan over {block['futures']} futures (seed {block['seed']}): expected net "
                   f"present cost {money(expected)}", highlight=False)
+    print_commitments(block.get("commitments") or {}, console)
     if "tree" in block:
         t, now = block["tree"], block["commitments"].get("here_and_now", {})
         chips = sum(now.get("chips_bought", {}).values())
-        mw = sum(now.get("site_power_mw", {}).values())
+        mw = list(now.get("site_power_mw", {}).values())[-1:] or [0.0]  # a stock: the last period's, not a sum
         console.print(f"  scenario tree: revelations {t['stages']}, branching {t['branching']}; commit now "
-                      f"({', '.join(t['here_and_now_periods'])}): {chips:,.0f} chips bought, {mw:,.0f} MW of "
-                      "site power", highlight=False)
+                      f"({', '.join(t['here_and_now_periods'])}): {chips:,.0f} chips bought, {mw[0]:,.0f} MW of "
+                      "new site power in service by the end", highlight=False)
     if "ws_usd" in block:
         console.print(f"  risk-neutral: WS {money(block['ws_usd'])} ≤ SP {money(block['sp_usd'])} ≤ EEV "
                       f"{money(block['eev_usd'])} · EVPI {money(block['evpi_usd'])} · VSS {money(block['vss_usd'])}",
@@ -298,6 +299,22 @@ def print_cash(block: dict, console: Console) -> None:
         console.print(f"  soft cash floor: {lim['cash_floor_penalty_usd_per_usd']:g} USD per USD short a year; expected "
                       f"penalty {money(block.get('cash_shortfall_penalty_expected_usd', 0.0))} (in the hedged cost)",
                       highlight=False)
+
+
+def print_commitments(c: dict, console: Console) -> None:
+    """What the plan commits to (chips bought over the horizon, site power in service at its end), beside the
+    expected-value plan's: the decision, not only its cost."""
+    h, e = c.get("hedged") or {}, c.get("expected_value") or {}
+    if not h.get("chips_bought"):
+        return
+    chips = lambda d: f"{sum(d['chips_bought'].values()) / 1e6:,.2f}M chips bought"  # noqa: E731
+    power = lambda d, y: f"{d['site_power_mw'][y] / 1e3:,.1f} GW of sites in service in {y}"  # noqa: E731
+    years = list(h["chips_bought"])
+    last = years[-1] if h.get("site_power_mw") else None
+    text = f"  commits to: {chips(h)} {years[0]}–{years[-1]}" + (f", {power(h, last)}" if last else "")
+    if e.get("chips_bought"):
+        text += f" (expected-value plan: {chips(e)}" + (f", {power(e, last)}" if last else "") + ")"
+    console.print(text, highlight=False)
 
 
 def print_out_of_sample(oos: dict, console: Console) -> None:

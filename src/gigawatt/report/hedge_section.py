@@ -16,7 +16,9 @@ from gigawatt.report.plotting import PALETTE, Chart, layout
 
 SECTION = ("hedge", "Hedged plan")
 PLANS = {"hedged": "hedged", "expected_value": "expected-value plan", "deterministic": "deterministic plan"}
-COLOR = {"hedged": PALETTE[0], "expected_value": PALETTE[1], "deterministic": PALETTE[1]}
+# the expected-value plan (mean future) and the deterministic plan (forecast as written) are different plans:
+# different colours
+COLOR = {"hedged": PALETTE[0], "expected_value": PALETTE[1], "deterministic": PALETTE[2]}
 
 
 def block(run: Run) -> dict | None:
@@ -60,12 +62,14 @@ def charts(run: Run) -> list[Chart]:
         return []
     oos = b.get("out_of_sample") or {}
     n = (oos.get("hedged") or {}).get("draws")
+    beside = (", hedged against the expected-value plan (the plan of the mean future)"
+              if "expected_value" in (b.get("commitments") or {}) else " of the hedged plan")
     specs = [
-        ("hedge-chips", "Chips bought per year", "Commitments: chips bought per year, hedged against the "
-         "expected-value plan (the plan of the mean future).", _commitment_chart(b, "chips_bought", "Chips bought",
-                                                                                "million chips", 1e-6)),
-        ("hedge-power", "Site power built per year", "Commitments: site power built (MW) per year, hedged "
-         "against the expected-value plan.", _commitment_chart(b, "site_power_mw", "Site power built", "MW", 1.0)),
+        ("hedge-chips", "Chips bought per year", f"Commitments: chips bought per year{beside}.",
+         _commitment_chart(b, "chips_bought", "Chips bought", "million chips", 1e-6)),
+        ("hedge-power", "Site power in service per year", "Commitments: power of the lab's and the JV's own sites "
+         f"in service (MW, built up to that year; built power stays){beside}.",
+         _commitment_chart(b, "site_power_mw", "Site power in service", "MW", 1.0)),
         ("hedge-oos-spending", "Compute spending out of sample", f"Compute spending (present value) of each plan "
          f"over the same {n or 'fresh'} Monte Carlo draws, not the futures the hedge was fitted to.",
          _distribution_chart(oos, "compute_spending_pv_usd", "Compute spending (PV) over fresh draws")),
@@ -87,9 +91,16 @@ def facts(run: Run) -> list[Fact]:
     if b is None:
         return []
     out = [Fact("futures", "Futures hedged", b.get("futures"), str(b.get("futures")))]
-    for key, label in (("ws_usd", "WS (wait and see)"), ("sp_usd", "SP (stochastic optimum)"),
+    # SP, WS, EEV, EVPI and VSS are risk-neutral even in a risk-averse run: say so, and show the risk-averse
+    # plan's own expected cost and CVaR beside the risk-neutral plan's
+    averse = "cvar_weight" in b
+    sp = "SP (risk-neutral stochastic optimum)" if averse else "SP (stochastic optimum)"
+    alpha = f"{b['cvar_alpha']:.0%}" if averse else ""
+    for key, label in (("ws_usd", "WS (wait and see)"), ("sp_usd", sp),
                        ("eev_usd", "EEV (expected-value plan)"), ("evpi_usd", "EVPI"), ("vss_usd", "VSS"),
-                       ("hedged_cvar_usd", "CVaR of the hedged plan")):
+                       ("hedged_expected_usd", "Expected cost of the hedged (risk-averse) plan"),
+                       ("hedged_cvar_usd", f"CVaR{alpha} of the hedged plan"),
+                       ("neutral_cvar_usd", f"CVaR{alpha} of the risk-neutral plan")):
         if b.get(key) is not None:
             out.append(Fact(key, label, b[key], _money(b[key])))
     out += _cash_facts(b)
@@ -126,10 +137,16 @@ def html_of(run: Run) -> str:
         return ""
     kind = (f"risk-averse (CVaR weight {b['cvar_weight']}, α {b['cvar_alpha']})" if "cvar_weight" in b
             else "risk-neutral")
-    parts = [f'<p class="note">A {kind} plan hedged over {b["futures"]} futures (seed {b["seed"]}). WS ≤ SP ≤ EEV: '
-             "each future's own best plan, the stochastic optimum, the expected-value plan evaluated over the "
-             "futures; EVPI = SP − WS is what perfect foresight would be worth, VSS = EEV − SP what planning "
-             "for many futures saves. Expected net present cost.</p>",
+    metrics = ("WS ≤ SP ≤ EEV: each future's own best plan, the stochastic optimum, the expected-value plan "
+               "evaluated over the futures; EVPI = SP − WS is what perfect foresight would be worth, VSS = EEV − SP "
+               "what planning for many futures saves." if "ws_usd" in b or "eev_usd" in b else
+               "WS, EEV, EVPI and VSS were not computed (<code>--no-metrics</code>).")
+    parts = [f'<p class="note">A {kind} plan hedged over {b["futures"]} futures (seed {b["seed"]}). {metrics} '
+             "Expected net present cost."
+             + (f" The headline and the other sections show this plan's commitments with its operations in the "
+                f"mean future (net present cost {_money(run.summary.get('net_present_cost_usd'))}); its expected "
+                "cost over the futures is in the table." if run.summary.get("net_present_cost_usd") else "")
+             + "</p>",
              _table(("metric", "value"), [(f.label, f.text) for f in facts(run)[1:] if not f.key.startswith("oos")],
                     "hedge-metrics")]
     oos = b.get("out_of_sample")

@@ -85,8 +85,15 @@ def solve_extensive(futures: Futures, *, cvar_: tuple[float, float] | None = Non
     return out
 
 
+# The extensive form is solved with dual simplex whatever its size ("auto" below): its commitment columns
+# are shared by every future (dense columns, 93 at 100 futures), which slows interior point's linear algebra.
+# Measured on the reference (docs/performance.md, benchmarks/bench_stochastic.py): 100 futures, HiGHS
+# 2.1 s simplex vs 11.7 s IPM without crossover (20.5 s with); 300 futures, 15.7 s vs 217 s.
+EXTENSIVE_METHOD = "simplex"
+
+
 def _solve(ctx: Context, method: str, threads: int | None) -> None:
-    res = solve(ctx, method=method, threads=threads)
+    res = solve(ctx, method=EXTENSIVE_METHOD if method == "auto" else method, threads=threads)
     if res.termination in ("infeasible", "infeasible_or_unbounded"):
         raise InfeasibleError("no commitments meet these limits over the futures (unmet demand is allowed "
                               "at its penalty, so one of them cannot hold)", conflicts=_hard_limits(ctx),
