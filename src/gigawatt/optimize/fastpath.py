@@ -157,8 +157,10 @@ class FastPath:
         changed = {k for k in keys if not _same(_value(self.portfolio, k), _value(portfolio, k))}
         return [name for name, _ in FAMILIES if self.reads[name] & changed]
 
-    def solve(self, portfolio, *, allow_unmet: bool, method: str, time_limit: float | None = None):
-        """Push the task's numbers into HiGHS and re-solve warm: (Context, SolveResult, build seconds)."""
+    def solve(self, portfolio, *, allow_unmet: bool, method: str, time_limit: float | None = None,
+              duals: bool = False):
+        """Push the task's numbers into HiGHS and re-solve warm: (Context, SolveResult, build seconds, the
+        families rebuilt). The Context's model holds the solution (and the duals, if asked)."""
         if self.highs is None:
             raise Fallback("no base model")
         if _structure(portfolio, allow_unmet, method) != self.key:
@@ -181,7 +183,7 @@ class FastPath:
         if status != self._highs.HighsModelStatus.kOptimal:
             self.highs = None  # its state is the task's; the next task loads a new base
             raise Fallback(f"HiGHS: {h.modelStatusToString(status)} ({ran})")
-        ctx = self._assign(portfolio)
+        ctx = self._assign(portfolio, duals)
         self.stats["fast"] += 1
         result = SolveResult(status="ok", termination="optimal", solve_seconds=seconds, method=self.method,
                              highs_run_seconds=run)
@@ -268,8 +270,9 @@ class FastPath:
             self.current.cost = new.cost
         self.portfolio = portfolio
 
-    def _assign(self, portfolio) -> Context:
-        """The solution and duals into the base linopy model; a Context over it with the task's portfolio."""
+    def _assign(self, portfolio, duals: bool = False) -> Context:
+        """The solution (and the duals if asked: a sweep's row reads none) into the base linopy model; a
+        Context over it with the task's portfolio."""
         from linopy.constants import Result, Solution, Status
 
         h = self.highs
@@ -277,9 +280,10 @@ class FastPath:
         sol = h.getSolution()
         primal = np.full(int(m._xCounter), np.nan)
         primal[m.variables.label_index.vlabels] = np.asarray(sol.col_value, dtype=float)
-        dual = np.full(int(m._cCounter), np.nan)
+        dual = np.array([])
         clabels = m.constraints.label_index.clabels
-        if len(clabels):
+        if duals and len(clabels):
+            dual = np.full(int(m._cCounter), np.nan)
             dual[clabels] = np.asarray(sol.row_dual, dtype=float)
         m.assign_result(Result(Status.process("ok", "optimal"), Solution(primal, dual, float(h.getObjectiveValue()))))
         ctx = new_context(portfolio, allow_unmet=self.allow_unmet)
