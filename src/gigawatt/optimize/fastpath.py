@@ -191,6 +191,8 @@ class FastPath:
 
     def _rebuild(self, portfolio, families: list[str]) -> _Numbers:
         """The changed families, built again on a scratch model holding every variable."""
+        if not families:  # nothing the model reads changed (e.g. a number only finance reads)
+            return _Numbers()
         ctx = new_context(portfolio, allow_unmet=self.allow_unmet)
         names = set()
         variable_families = {n for n, _ in FAMILIES[:4]}
