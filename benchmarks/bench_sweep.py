@@ -64,6 +64,9 @@ def main() -> None:
     ap.add_argument("--engines", default="local,ray")
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--per-task", action="store_true", help="the per-task split and the HiGHS-alone ratio")
+    ap.add_argument("--modes", default="cold,update,fast",
+                    help="per-task paths, in order: cold, update (update-and-resolve), fast (the numbers-only "
+                         "fast path the sweep's workers take)")
     args = ap.parse_args()
 
     from gigawatt.sweep.executors import LocalExecutor, RayExecutor
@@ -77,7 +80,7 @@ def main() -> None:
     print(f"grid: {len(manifest.tasks)} solves of {args.scenario.name} ({shape}); "
           f"manifest built and checked in {time.perf_counter() - t0:.2f} s")
     if args.per_task:
-        per_task(manifest)
+        per_task(manifest, args.modes.split(","))
     rates: dict[tuple[str, int], float] = {}
     print(f"{'engine':>6} {'workers':>7} {'start-up s':>10} {'solves s':>9} {'solves/s':>9} {'wall s/solve':>12} "
           f"{'cpu s/solve':>11}")
@@ -127,8 +130,11 @@ def highs_alone(ctx, method: str) -> float:
     return seconds
 
 
-def per_task(manifest) -> None:
-    """Each task in this process, through update-and-resolve and cold, step by step, against HiGHS alone."""
+def per_task(manifest, modes=("cold", "update", "fast")) -> None:
+    """Each task in this process, through each path of ``modes`` (cold: build and solve from scratch;
+    update: update-and-resolve; fast: the numbers-only fast path of sweep workers), step by step, against
+    HiGHS alone. "build" is the linopy build (fast: the families rebuilt and the numbers compared),
+    "extract" the extraction plus the rest of the step (fast: pushing the numbers, reading the solution)."""
     from dataclasses import asdict
 
     import numpy as np
@@ -137,6 +143,8 @@ def per_task(manifest) -> None:
     from gigawatt.optimize.build import create_model
     from gigawatt.optimize.resolve import Resolver
     from gigawatt.portfolio import Portfolio
+    from gigawatt.optimize.fastpath import FastPath
+    from gigawatt.sweep import executors
     from gigawatt.sweep.executors import headline
     from gigawatt.sweep.manifest import Task, resolve_task
     from gigawatt.sweep.run import write_row
@@ -144,8 +152,9 @@ def per_task(manifest) -> None:
     steps = ("read+validate", "portfolio", "build", "solve", "extract", "headline", "write")
     tmp = Path(tempfile.mkdtemp(prefix="gw-bench-task-"))
     try:
-        for mode in ("cold", "resolve", "resolve"):  # cold first, so that imports are warm in both
-            resolver = Resolver() if mode == "resolve" else None
+        for mode in modes:  # cold first, so that imports are warm in all
+            resolver = Resolver() if mode == "update" else None
+            executors._FAST = FastPath() if mode == "fast" else None
             times = {k: [] for k in (*steps, "total", "highs_alone", "highs_run")}
             hows = []
             summary = []
@@ -155,8 +164,11 @@ def per_task(manifest) -> None:
                 t1 = time.perf_counter()
                 p = Portfolio.from_scenario(sc, resolved)
                 t2 = time.perf_counter()
-                plan = optimize(p, threads=1, confirm_binding=0, method=manifest.solve.get("method"),
-                                allow_unmet=manifest.solve.get("allow_unmet"), resolver=resolver)
+                if mode == "fast":
+                    plan = executors.solve_task(p, manifest.solve)
+                else:
+                    plan = optimize(p, threads=1, confirm_binding=0, method=manifest.solve.get("method"),
+                                    allow_unmet=manifest.solve.get("allow_unmet"), resolver=resolver)
                 t3 = time.perf_counter()
                 row = headline(plan, p)
                 t4 = time.perf_counter()
@@ -172,17 +184,21 @@ def per_task(manifest) -> None:
                 ctx = create_model(p, allow_unmet=bool(a["allow_unmet"]))
                 times["highs_alone"].append(highs_alone(ctx, a["method"]))
                 hows.append(a["resolve"])
-                summary.append(row["objective_usd"])
+                summary.append(row["net_present_cost_usd"])
             mean = {k: float(np.nanmean(v)) for k, v in times.items()}
             print(f"per task, {mode} ({len(manifest.tasks)} tasks, {', '.join(sorted(set(h.split(':')[0] for h in hows)))}): "
                   + ", ".join(f"{k} {mean[k] * 1e3:.1f} ms" for k in (*steps, "total")))
             print(f"  HiGHS inside the path {mean['highs_run'] * 1e3:.1f} ms; HiGHS alone from scratch "
                   f"{mean['highs_alone'] * 1e3:.1f} ms; total / HiGHS alone = {mean['total'] / mean['highs_alone']:.1f}×")
-            if mode == "cold":
+            later = float(np.mean(times["total"][1:])) if len(times["total"]) > 1 else mean["total"]
+            print(f"  after the worker's first task: total {later * 1e3:.1f} ms, / HiGHS alone = "
+                  f"{later / mean['highs_alone']:.1f}×; paths: {', '.join(sorted(set(hows)))[:160]}")
+            if mode == modes[0]:
                 cold_objectives = np.array(summary)
             else:
                 worst = float(np.max(np.abs(np.array(summary) - cold_objectives) / np.abs(cold_objectives)))
-                print(f"  objectives against cold: largest relative difference {worst:.1e}")
+                print(f"  objectives against {modes[0]}: largest relative difference {worst:.1e}")
+            print(f"  load average {os.getloadavg()[0]:.2f}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

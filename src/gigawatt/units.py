@@ -108,9 +108,17 @@ def parse(value: str | float | int, unit: str, *, plain_ok: bool = False) -> flo
         raise UnitError(f"a quantity string such as {example(unit)!r}")
     _check_length(value)
     try:
-        return _parse_text(value, unit, plain_ok=plain_ok)
+        return _parse_known(value, unit, plain_ok)
     except OverflowError:
         raise UnitError(f"a finite quantity, but {value!r} is too large for a number") from None
+
+
+@lru_cache(maxsize=16384)
+def _parse_known(value: str, unit: str, plain_ok: bool) -> float:
+    """:func:`_parse_text`, remembered: the registry's definitions are fixed, so a text read once in a unit
+    reads the same again (a sweep validates the same scenario's quantities once per task). Errors are
+    raised afresh each time (lru_cache keeps no exceptions)."""
+    return _parse_text(value, unit, plain_ok=plain_ok)
 
 
 def _parse_text(value: str, unit: str, *, plain_ok: bool) -> float:

@@ -107,7 +107,7 @@ def test_sweep_task_rows_equal_cold_rows(tmp_path, monkeypatch):
     manifest = build(_scenario(tmp_path), vary=[VARY["demand"], VARY["energy price"]])
     for task in manifest.tasks:
         spec = {"base_yaml": manifest.base_yaml, "task": asdict(task), "solve": manifest.solve}
-        warm = executors.run_task(spec)
+        warm = executors.run_task({**spec, "resolve": "update"})
         cold = executors.run_task({**spec, "resolve": False})
         assert warm["status"] == cold["status"] == "ok", (warm["error"], cold["error"])
         assert cold["resolve"] == "cold"

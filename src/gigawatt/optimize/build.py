@@ -16,19 +16,34 @@ from gigawatt.portfolio import Portfolio
 linopy.options["semantics"] = "v1"
 
 
-def create_model(portfolio: Portfolio, *, allow_unmet: bool, elastic: bool = False, probability=None,
-                 cvar: tuple[float, float] | None = None, cash_risk: CashRisk | None = None,
-                 nodes=None) -> Context:
-    """A linopy model of the portfolio's least-cost plan (see docs/formulation.md).
+# The model's families in build order: variables first, then constraints, then the objective. Each is a
+# function of the Context alone; optimize/fastpath.py rebuilds only the families whose inputs changed.
+FAMILIES = (
+    ("Supply-dispatch", variables.define_dispatch),
+    ("Own-chips", variables.define_own_chips),
+    ("Site-power", variables.define_site_power),
+    ("Workload-unmet", variables.define_unmet),
+    ("own-chips-balance", capacity.define_own_chips_balance),
+    ("own-capacity", capacity.define_own_capacity),
+    ("lease-capacity", capacity.define_lease_capacity),
+    ("contract-capacity", capacity.define_contract_capacity),
+    ("purchase-limits", capacity.define_purchase_limits),
+    ("site-power", power.define_site_power),
+    ("demand", demand.define_demand_balance),
+    ("share-targets", policy.define_share_targets),
+    ("renegotiation", renegotiation_recourse.define),  # extensive form only: deferral and termination per future
+    ("cash-floor", cash.define_cash_floor),
+    ("nonanticipativity", nonanticipativity.define_nonanticipativity),  # a scenario tree's ties (stages only)
+    ("objective", objective.define_objective),
+)
 
-    ``elastic`` adds penalised slacks to every hard constraint family (for diagnosing infeasibility).
-    ``probability`` (over ``future``; the portfolio's uncertain arrays carry that dimension) makes it the
-    extensive form of the two-stage stochastic plan, ``cvar`` = (ω, α) risk-averse, ``cash_risk`` a soft
-    cash floor and/or a CVaR limit on the funding gap (docs/stochastic.md); ``nodes`` (future, period), a
-    scenario tree's node numbers, makes it multi-stage: every decision of a period is tied across the
-    futures of its node (nonanticipativity.py)."""
+
+def new_context(portfolio: Portfolio, *, allow_unmet: bool, elastic: bool = False, probability=None,
+                cvar: tuple[float, float] | None = None, cash_risk: CashRisk | None = None,
+                nodes=None) -> Context:
+    """An empty linopy model and the portfolio's option sets, ready for the families."""
     sup = portfolio.supply
-    ctx = Context(
+    return Context(
         portfolio=portfolio,
         model=linopy.Model(force_dim_names=True),
         allow_unmet=allow_unmet,
@@ -41,18 +56,21 @@ def create_model(portfolio: Portfolio, *, allow_unmet: bool, elastic: bool = Fal
         cash_risk=cash_risk,
         nodes=nodes,
     )
-    variables.define_dispatch(ctx)
-    variables.define_own_chips(ctx)
-    variables.define_site_power(ctx)
-    variables.define_unmet(ctx)
-    capacity.define_own_chips_balance(ctx)
-    capacity.define_capacity(ctx)
-    capacity.define_purchase_limits(ctx)
-    power.define_site_power(ctx)
-    demand.define_demand_balance(ctx)
-    policy.define_share_targets(ctx)
-    renegotiation_recourse.define(ctx)  # extensive form only: deferral and termination per future
-    cash.define_cash_floor(ctx)
-    nonanticipativity.define_nonanticipativity(ctx)
-    objective.define_objective(ctx)
+
+
+def create_model(portfolio: Portfolio, *, allow_unmet: bool, elastic: bool = False, probability=None,
+                 cvar: tuple[float, float] | None = None, cash_risk: CashRisk | None = None,
+                 nodes=None) -> Context:
+    """A linopy model of the portfolio's least-cost plan (see docs/formulation.md).
+
+    ``elastic`` adds penalised slacks to every hard constraint family (for diagnosing infeasibility).
+    ``probability`` (over ``future``; the portfolio's uncertain arrays carry that dimension) makes it the
+    extensive form of the two-stage stochastic plan, ``cvar`` = (ω, α) risk-averse, ``cash_risk`` a soft
+    cash floor and/or a CVaR limit on the funding gap (docs/stochastic.md); ``nodes`` (future, period), a
+    scenario tree's node numbers, makes it multi-stage: every decision of a period is tied across the
+    futures of its node (nonanticipativity.py)."""
+    ctx = new_context(portfolio, allow_unmet=allow_unmet, elastic=elastic, probability=probability, cvar=cvar,
+                      cash_risk=cash_risk, nodes=nodes)
+    for _, family in FAMILIES:
+        family(ctx)
     return ctx

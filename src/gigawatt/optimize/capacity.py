@@ -31,26 +31,44 @@ def define_capacity(ctx: Context) -> None:
     - Own-capacity:      Σ_w X[o,w,t] ≤ N[o,t]
     - Lease-capacity:    Σ_w X[l,w,t] ≤ available[l,t] / 1000   (where a limit is given)
     - Contract-capacity: Σ_w X[k,w,t] ≤ capacity[k,t] / 1000
+
+    Three families (:func:`define_own_capacity`, :func:`define_lease_capacity`,
+    :func:`define_contract_capacity`), so that a sweep task that changes one kind's numbers rebuilds one.
     """
-    m = ctx.model
-    x = m.variables["Supply-dispatch"]
-    d = ctx.data
+    define_own_capacity(ctx)
+    define_lease_capacity(ctx)
+    define_contract_capacity(ctx)
+
+
+def define_own_capacity(ctx: Context) -> None:
+    """Own-capacity: Σ_w X[o,w,t] ≤ N[o,t]."""
     if len(ctx.own):
-        m.add_constraints(x.sel(supply=ctx.own).sum("workload") - m.variables["Own-chips"] <= 0,
-                          name="Own-capacity")
-        if "site_delay_periods" in d:  # the stochastic planner's events (stochastic/events.py)
+        m = ctx.model
+        m.add_constraints(m.variables["Supply-dispatch"].sel(supply=ctx.own).sum("workload")
+                          - m.variables["Own-chips"] <= 0, name="Own-capacity")
+        if "site_delay_periods" in ctx.data:  # the stochastic planner's events (stochastic/events.py)
             define_delayed_capacity(ctx)
-        if "deal_lost_chips" in d:
+        if "deal_lost_chips" in ctx.data:
             define_deal_loss(ctx)
+
+
+def define_lease_capacity(ctx: Context) -> None:
+    """Lease-capacity: Σ_w X[l,w,t] ≤ available[l,t] / 1000, where a limit is given."""
     if len(ctx.lease):
-        avail = d["lease_available_chips"].sel(supply=ctx.lease) / CHIP_SCALE
+        avail = ctx.data["lease_available_chips"].sel(supply=ctx.lease) / CHIP_SCALE
         finite = np.isfinite(avail)
         if bool(finite.any()):
-            m.add_constraints(x.sel(supply=ctx.lease).sum("workload") <= avail.where(finite, 0.0),
-                              name="Lease-capacity", mask=finite)
+            x = ctx.model.variables["Supply-dispatch"]
+            ctx.model.add_constraints(x.sel(supply=ctx.lease).sum("workload") <= avail.where(finite, 0.0),
+                                      name="Lease-capacity", mask=finite)
+
+
+def define_contract_capacity(ctx: Context) -> None:
+    """Contract-capacity: Σ_w X[k,w,t] ≤ capacity[k,t] / 1000."""
     if len(ctx.contract):
-        cap = d["contract_capacity_chips"].sel(supply=ctx.contract) / CHIP_SCALE
-        m.add_constraints(x.sel(supply=ctx.contract).sum("workload") <= cap, name="Contract-capacity")
+        cap = ctx.data["contract_capacity_chips"].sel(supply=ctx.contract) / CHIP_SCALE
+        x = ctx.model.variables["Supply-dispatch"]
+        ctx.model.add_constraints(x.sel(supply=ctx.contract).sum("workload") <= cap, name="Contract-capacity")
 
 
 def define_delayed_capacity(ctx: Context) -> None:

@@ -60,8 +60,6 @@ def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: s
     SolverError
         HiGHS itself failed (exit code 3).
     """
-    from gigawatt.plan import Plan
-
     cfg = portfolio.scenario.config.solve
     allow = cfg.allow_unmet if allow_unmet is None else allow_unmet
     t0 = time.perf_counter()
@@ -74,8 +72,23 @@ def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: s
     result, how = _solve_step(ctx, resolver, verbose, method=method or cfg.method, threads=threads or cfg.threads,
                               time_limit=time_limit if time_limit is not None else cfg.time_limit)
     _raise_unless_optimal(ctx, result, allow)
+    plan = finish(ctx, result, how, build_seconds=build_s, allow_unmet=allow)
+    if confirm_binding:
+        t2 = time.perf_counter()
+        ds = plan.ds
+        ds.attrs["binding_confirmed"] = json.dumps(confirm(ctx, ds, top=int(confirm_binding),
+                                                           method=result.method, threads=threads or cfg.threads))
+        ds.attrs["confirm_seconds"] = time.perf_counter() - t2
+    return plan
+
+
+def finish(ctx: Context, result, how: str, *, build_seconds: float, allow_unmet: bool, duals: bool = True):
+    """The Plan of a solved ``ctx`` (solution written into ``ctx.model``): extract, the run's attributes,
+    the inputs a saved plan needs. ``duals=False`` leaves out the shadow prices (a sweep's row reads none)."""
+    from gigawatt.plan import Plan
+
     t1 = time.perf_counter()
-    ds = extract(ctx)
+    ds = extract(ctx, duals=duals)
     extract_s = time.perf_counter() - t1
     ds.attrs.update({
         "status": "optimal",
@@ -83,20 +96,15 @@ def optimize(portfolio: Portfolio, *, allow_unmet: bool | None = None, method: s
         "method": result.method,
         "n_variables": int(ctx.model.nvars),
         "n_constraints": int(ctx.model.ncons),
-        "build_seconds": build_s,
+        "build_seconds": build_seconds,
         "solve_seconds": result.solve_seconds,
         "highs_run_seconds": result.highs_run_seconds if result.highs_run_seconds is not None else np.nan,
         "extract_seconds": extract_s,
-        "allow_unmet": int(allow),
+        "allow_unmet": int(allow_unmet),
         "resolve": how,
     })
-    attach_inputs(ds, portfolio)
-    if confirm_binding:
-        t2 = time.perf_counter()
-        ds.attrs["binding_confirmed"] = json.dumps(confirm(ctx, ds, top=int(confirm_binding),
-                                                           method=result.method, threads=threads or cfg.threads))
-        ds.attrs["confirm_seconds"] = time.perf_counter() - t2
-    return Plan(ds, portfolio)
+    attach_inputs(ds, ctx.portfolio)
+    return Plan(ds, ctx.portfolio)
 
 
 def _raise_unless_optimal(ctx: Context, result, allow: bool) -> None:
@@ -228,8 +236,9 @@ def _sol(ctx: Context, name: str) -> xr.DataArray | None:
     return ctx.model.variables[name].solution.fillna(0.0)
 
 
-def extract(ctx: Context) -> xr.Dataset:
-    """The solution in canonical units: chips, MW, USD, H100e-hours; with duals of every constraint."""
+def extract(ctx: Context, *, duals: bool = True) -> xr.Dataset:
+    """The solution in canonical units: chips, MW, USD, H100e-hours; with duals of every constraint
+    (unless ``duals`` is false)."""
     p = ctx.portfolio
     d = ctx.data
     periods = ctx.periods
@@ -271,7 +280,8 @@ def extract(ctx: Context) -> xr.Dataset:
     ds["demand_h100e_hours"] = d["demand_h100e_hours"]
     ds["unmet_h100e_hours"] = (unmet * COMPUTE_SCALE) if unmet is not None else xr.zeros_like(d["demand_h100e_hours"])
     _costs(ctx, ds, x)
-    _duals(ctx, ds)
+    if duals:
+        _duals(ctx, ds)
     cash = _sol(ctx, "Cash-level")
     if cash is not None:  # the planner's view of cash under policy.cash_floor (finance recomputes it)
         ds["cash_level_usd"] = cash * MONEY_SCALE
@@ -363,4 +373,4 @@ def _duals(ctx: Context, ds: xr.Dataset) -> None:
         ds["marginal_cost_usd_per_h100_hour"] = m.constraints["Workload-demand"].dual / df * u_ref
 
 
-__all__ = ["fix", "optimize", "extract", "pd"]
+__all__ = ["fix", "optimize", "extract", "finish", "pd"]

@@ -21,53 +21,15 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterable, Iterator
 
-import numpy as np
 
 log = logging.getLogger(__name__)
 
 TaskFn = Callable[[dict], dict]
 
+from gigawatt.sweep.headline import headline  # noqa: E402  (the row's figures; re-exported)
+
 
 # --- the task ----------------------------------------------------------------------------------------------
-
-
-def _by_year(values: np.ndarray, periods: list[str], how: str) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for v, p in zip(values, periods):
-        y = str(p)[:4]
-        out[y] = float(v) if how == "last" else out.get(y, 0.0) + float(v)
-    return out
-
-
-def headline(plan, portfolio) -> dict:
-    """Headline figures of a solved plan, flat (one row of the sweep's table)."""
-    from gigawatt.plan import COMPUTE_SPENDING
-    from gigawatt.risk.simulate import base_finance, compute_costs, net_present_cost
-
-    ds = plan.ds
-    periods = plan.periods
-    costs = compute_costs(plan)
-    # the names of summary.json (docs/glossary.md): the LP objective, and cash compute spending's present value
-    row = {"net_present_cost_usd": plan.objective_usd, "compute_spending_pv_usd": net_present_cost(plan)}
-    for name, series in zip(COMPUTE_SPENDING, costs):
-        row[f"{name}_usd"] = float(series.sum())
-    demand = float(ds["demand_h100e_hours"].sum())
-    row["unmet_demand_fraction"] = float(ds["unmet_h100e_hours"].sum()) / demand if demand > 0 else 0.0
-    for y, v in _by_year(ds["power_mw"].sum("supply").values / 1e3, periods, "last").items():
-        row[f"power_gw_{y}"] = v
-    try:
-        fin, _ = base_finance(plan, portfolio)
-        cash = fin["cash_usd"]
-        row["min_cash_usd"] = float(cash.min())
-        row["funding_gap_usd"] = max(0.0, -float(cash.min()))
-        for y, v in _by_year(cash, periods, "last").items():
-            row[f"cash_usd_{y}"] = v
-        if "free_cash_flow_usd" in fin:  # summary.json's rule: the first year whose free cash flow is > 0
-            positive = [int(y) for y, v in _by_year(fin["free_cash_flow_usd"], periods, "sum").items() if v > 0]
-            row["first_free_cash_flow_positive_year"] = positive[0] if positive else None
-    except Exception as exc:  # finance is a headline, not the task: report, keep the solve
-        log.warning("finance figures unavailable: %s", exc)
-    return row
 
 
 # the row's contract: docs/schemas/sweep-row.schema.json (2: the names of summary.json, docs/files.md)
@@ -102,11 +64,60 @@ def resolver():
     return _RESOLVER
 
 
+_FAST = None
+
+
+def fastpath():
+    """This process's :class:`~gigawatt.optimize.fastpath.FastPath`: one HiGHS model whose numbers each task
+    of the same structure changes in place (only the model families whose inputs changed are rebuilt)."""
+    global _FAST
+    if _FAST is None:
+        from gigawatt.optimize.fastpath import FastPath
+
+        _FAST = FastPath()
+    return _FAST
+
+
+def solve_task(portfolio, solve: dict, mode="fast"):
+    """The task's Plan: ``fast`` (the numbers-only fast path, falling back to update-and-resolve, the
+    record saying why), ``update`` (update-and-resolve only) or ``cold``."""
+    from gigawatt.optimize import optimize
+
+    opts = dict(allow_unmet=solve.get("allow_unmet"), method=solve.get("method"), threads=1,
+                confirm_binding=0)  # a sweep reads no binding constraints
+    if mode not in ("fast", True):
+        return optimize(portfolio, **opts, resolver=resolver() if mode == "update" else None)
+    from gigawatt.optimize.fastpath import Fallback
+    from gigawatt.optimize.run import finish
+
+    cfg = portfolio.scenario.config.solve
+    allow = cfg.allow_unmet if opts["allow_unmet"] is None else bool(opts["allow_unmet"])
+    method = opts["method"] or cfg.method
+    fp = fastpath()
+    try:
+        if fp.highs is None:
+            fp.load(portfolio, allow_unmet=allow, method=method)
+        ctx, result, build_s, families = fp.solve(portfolio, allow_unmet=allow, method=method,
+                                                  time_limit=cfg.time_limit)
+    except Exception as exc:  # Fallback: another structure; anything else: a fault of the fast path
+        if not isinstance(exc, Fallback):
+            log.warning("fast path failed, falling back: %s: %s", type(exc).__name__, exc)
+            fp.close()  # HiGHS may hold half a task's numbers: the next task loads a new base
+            exc = f"{type(exc).__name__}: {exc}"
+        fp.stats["fallback"] += 1
+        plan = optimize(portfolio, **opts, resolver=resolver())
+        plan.ds.attrs["resolve"] = f"{plan.ds.attrs['resolve']} (fast path: {exc})"
+        return plan
+    how = "fast: " + (", ".join(families) if families else "no change")
+    return finish(ctx, result, how, build_seconds=build_s, allow_unmet=allow, duals=False)
+
+
 def run_task(spec: dict) -> dict:
     """Solve one task of a manifest and return its row; never raises (a failure is a row with
     status 'failed' and the error text). ``spec``: base_yaml, task (a manifest Task as a dict), solve
-    options, attempt, and ``resolve`` (default true: re-solve warm on this worker's HiGHS model of the
-    same structure; false: build and solve cold). The row's ``resolve`` column says which happened."""
+    options, attempt, and ``resolve`` (default true or "fast": the numbers-only fast path on this worker's
+    HiGHS model, :func:`solve_task`; "update": update-and-resolve; false: build and solve cold). The row's
+    ``resolve`` column says which happened."""
     t0 = time.perf_counter()
     c0 = time.process_time()
     task = spec["task"]
@@ -114,7 +125,6 @@ def run_task(spec: dict) -> dict:
            "status": "failed", "error": "",
            "attempt": int(spec.get("attempt", 1))}
     try:
-        from gigawatt.optimize import optimize
         from gigawatt.portfolio import Portfolio
         from gigawatt.sweep.manifest import Manifest, Task, resolve_task
 
@@ -123,9 +133,7 @@ def run_task(spec: dict) -> dict:
         portfolio = Portfolio.from_scenario(sc, resolved)
         solve = spec.get("solve") or {}
         t1 = time.perf_counter()
-        plan = optimize(portfolio, allow_unmet=solve.get("allow_unmet"), method=solve.get("method"), threads=1,
-                        confirm_binding=0,  # a sweep reads no binding constraints
-                        resolver=resolver() if spec.get("resolve", True) else None)
+        plan = solve_task(portfolio, solve, spec.get("resolve", True))
         row["solve_s"] = time.perf_counter() - t1
         row["resolve"] = str(plan.ds.attrs.get("resolve", "cold"))
         row.update(headline(plan, portfolio))

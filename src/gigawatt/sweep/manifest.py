@@ -185,11 +185,28 @@ def _check_sets(base_yaml: str, sets: list[str], *, what: str) -> None:
         raise ScenarioError(exc.problems, title=exc.title) from None
 
 
+_BASE: dict[str, tuple] = {}  # this process's parsed base scenarios, by the hash of their text
+
+
+def _base(text: str) -> tuple[Any, dict]:
+    """The manifest's base scenario, parsed once per process (a sweep's tasks all start from it): a deep
+    copy of the data and line map for each task, which changes them."""
+    from gigawatt.scenario.load import load_yaml_text
+
+    key = hashlib.sha256(text.encode()).hexdigest()
+    if key not in _BASE:
+        if len(_BASE) >= 4:
+            _BASE.clear()
+        _BASE[key] = load_yaml_text(text, name="manifest base scenario")
+    data, lines = _BASE[key]
+    return copy.deepcopy(data), dict(lines)
+
+
 def resolve_task(manifest: Manifest, task: Task, *, validate: bool = False):
     """The task's scenario as a :class:`~gigawatt.scenario.load.Resolved` (and validated, if asked)."""
-    from gigawatt.scenario.load import Resolved, apply_override, load_yaml_text, parse_set
+    from gigawatt.scenario.load import Resolved, apply_override, parse_set
 
-    data, lines = load_yaml_text(manifest.base_yaml, name="manifest base scenario")
+    data, lines = _base(manifest.base_yaml)
     resolved = Resolved(data=data, lines=lines)
     problems: list[Problem] = []
     for text in task.sets:
