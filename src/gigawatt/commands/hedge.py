@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-import numpy as np
-import pandas as pd
 import typer
-import yaml
 from rich.console import Console
+
+if TYPE_CHECKING:  # numpy, pandas and yaml load inside the functions: `gigawatt --help` stays light
+    import pandas as pd
 
 
 def run_hedge(path: Path, *, out_dir: Path, futures: int, seed: int | None, cvar_weight: float,
@@ -24,6 +24,8 @@ def run_hedge(path: Path, *, out_dir: Path, futures: int, seed: int | None, cvar
               console: Console, quiet: bool, overwrite: bool = False, oos_draws: int = 0,
               oos_seed: int | None = None, option_values: bool = False, replications: int = 0,
               upper_futures: int | None = None, reduce_to: int | None = None) -> dict:
+    import yaml
+
     from gigawatt.commands.common import load_portfolio
     from gigawatt.errors import Problem, ScenarioError
     from gigawatt.results import write_run_dir
@@ -109,6 +111,8 @@ def option_block(result) -> dict:
 
 def stochastic_block(result) -> dict:
     """summary.json's `stochastic` block: metrics, commitments by year (chips bought, MW built), notes."""
+    import numpy as np
+
     block = {**result.metrics(), "ignored_events": result.futures.ignored,
              "probabilities_equal": bool(np.allclose(result.futures.probability, 1.0 / result.futures.n)),
              "commitments": {"hedged": _commitments(result.sp.commitments)}}
