@@ -58,6 +58,16 @@ class Portfolio:
     def from_scenario(cls, scenario: Scenario, resolved: Resolved | None = None) -> "Portfolio":
         return _assemble(BuildContext(scenario, resolved))
 
+    @classmethod
+    def from_file(cls, path, *, scenario: str | None = None, sets: list[str] | None = None) -> "Portfolio":
+        """Read (imports, the named ``scenario``, ``--set`` overrides ``sets``), validate and build a scenario
+        YAML file; ``.resolved`` keeps the merged YAML. The one way the CLI and the Python API load a file."""
+        from gigawatt.scenario.load import read
+        from gigawatt.scenario.validate import validate
+
+        resolved = read(path, scenario=scenario, sets=list(sets or []))
+        return cls.from_scenario(validate(resolved), resolved)
+
     @property
     def periods(self) -> pd.Index:
         return pd.Index(self.horizon.labels, name="period")
