@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -102,16 +103,24 @@ def imports_by_step(stderr: str) -> dict[str, float]:
     return out
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes so far: less sensitive to load than wall."""
+    u = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return u.ru_utime + u.ru_stime
+
+
 def one_run(scenario: Path, python: str, env: dict) -> tuple[dict, dict, float]:
     tmp = Path(tempfile.mkdtemp(prefix="gw-bench-cold-"))
     try:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), children_cpu()
         r = subprocess.run([python, "-X", "importtime", "-c", DRIVER, str(scenario), str(tmp / "run")],
                            capture_output=True, text=True, env=env, cwd=ROOT)
         wall = time.perf_counter() - t0
         if r.returncode:
             raise SystemExit(r.stderr[-3000:])
-        return json.loads(r.stdout.strip().splitlines()[-1]), imports_by_step(r.stderr), wall
+        steps = json.loads(r.stdout.strip().splitlines()[-1])
+        steps["cpu"] = children_cpu() - c0
+        return steps, imports_by_step(r.stderr), wall
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -155,7 +164,7 @@ def print_one(m: dict) -> None:
         i = None if k in IN_OPTIMIZE else imp.get(k)
         print(f"{k:>15} {steps[k]:>8.3f} {'' if i is None else f'{i:.3f}':>19}")
     print(f"{'(optimize)':>15} {'':>8} {imp.get('optimize', 0.0):>19.3f}  imports during optimize (linopy, highspy, ...)")
-    print(f"process wall {m['wall']:.2f} s (interpreter start included); HiGHS's own run time "
+    print(f"process wall {m['wall']:.2f} s, CPU {steps['cpu']:.2f} s (interpreter start included); HiGHS's own run time "
           f"{steps['highs_run']:.3f} s; all imports {sum(imp.values()):.2f} s")
     for label, s in m["commands"].items():
         print(f"{label:>18}: {s:.2f} s wall")
@@ -176,6 +185,8 @@ def markdown(before: dict, after: dict) -> str:
     lines.append(f"| imports during optimize (linopy, highspy, ...) | ({before['imports'].get('optimize', 0.0):.2f}) "
                  f"| ({after['imports'].get('optimize', 0.0):.2f}) |")
     lines.append(f"| **process wall** (interpreter start included) | **{before['wall']:.2f}** | **{after['wall']:.2f}** |")
+    lines.append(f"| process CPU, user + system (less sensitive to load) | {before['steps']['cpu']:.2f} "
+                 f"| {after['steps']['cpu']:.2f} |")
     lines.append(f"| all imports | {sum(before['imports'].values()):.2f} | {sum(after['imports'].values()):.2f} |")
     for label in COMMANDS:
         lines.append(f"| `{label}`, whole command | {before['commands'][label]:.2f} | {after['commands'][label]:.2f} |")
