@@ -45,11 +45,9 @@ def simulated(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory) -> Path:
+def reference(reference_run) -> Path:
     """The reference scenario solved: it has binding site-power limits and a share target."""
-    out = tmp_path_factory.mktemp("contracts-ref") / "ref"
-    invoke("-q", "solve", ROOT / "scenarios" / "openai.yaml", "--out", out, "--no-register")
-    return out
+    return reference_run.path
 
 
 def test_summary_json_matches_its_schema(simulated, reference):

@@ -69,18 +69,10 @@ def test_tables_lose_their_negative_zeros_and_keep_everything_else():
     assert out["n"].tolist() == [1, 2, 3, 4] and out["s"].tolist() == frame["s"].tolist()
 
 
-def test_a_runs_csv_tables_hold_no_negative_zero(tmp_path):
+def test_a_runs_csv_tables_hold_no_negative_zero(reference_run):
     """The reference's marginal costs and chips by supply hold -0.0 from the solver (before this was fixed
     its tables/*.csv printed 13 of them)."""
-    from helpers import ROOT
-    from typer.testing import CliRunner
-
-    from gigawatt.cli import app
-
-    out = tmp_path / "ref"
-    res = CliRunner().invoke(app, ["-q", "solve", str(ROOT / "scenarios" / "openai.yaml"), "--out", str(out),
-                                   "--no-register"])
-    assert res.exit_code == 0, res.output
+    out = reference_run.path
     texts = {p.name: p.read_text() for p in (out / "tables").glob("*.csv")}
     assert texts
     for name, text in texts.items():

@@ -69,12 +69,8 @@ def load(path: str | Path, *, scenario: str | None = None, set: dict | list | No
     scenario; ``.resolved``: the merged YAML; tables per section). ``scenario`` picks a named variant;
     ``set`` overrides keys as ``--set`` does: ``{"horizon.discount_rate": "10%"}`` or ``["key=value"]``.
     Raises :class:`gigawatt.errors.ScenarioError` (every problem, with file:line) on bad input."""
-    from gigawatt.scenario.load import read
-    from gigawatt.scenario.validate import validate
-
     sets = [f"{k}={v}" for k, v in set.items()] if isinstance(set, dict) else list(set or [])
-    resolved = read(path, scenario=scenario, sets=sets)
-    portfolio = Portfolio.from_scenario(validate(resolved), resolved)
+    portfolio = Portfolio.from_file(path, scenario=scenario, sets=sets)
     portfolio.variant = scenario  # what solve titles and stores the run with
     return portfolio
 

@@ -308,8 +308,16 @@ def year_of(periods: list[str]) -> list[int]:
     return [int(str(p)[:4]) for p in periods]
 
 
-__all__ = ["Plan", "PlanStatistics", "attach_supply_table", "year_of", "np", "compute_spending_usd",
-           "compute_spending_pv_usd"]
+def first_positive_year(by_year) -> int | None:
+    """The first year, in order, whose value is above 0 (NaN is not), or None: the rule of summary.json's
+    ``first_free_cash_flow_positive_year`` (free cash flow summed per year; before financing, so a funding
+    round is not a positive year), shared by the run's summary and a sweep's rows. ``by_year``: a mapping
+    or Series from year to value."""
+    return next((int(y) for y, v in by_year.items() if v > 0), None)
+
+
+__all__ = ["Plan", "PlanStatistics", "attach_supply_table", "year_of", "first_positive_year", "np",
+           "compute_spending_usd", "compute_spending_pv_usd"]
 
 
 COMPUTE_SPENDING = ("capex_chips", "capex_sites", "lease", "contract", "energy", "offtake")

@@ -19,7 +19,7 @@ import pandas as pd
 import xarray as xr
 
 from gigawatt.fmt import without_negative_zero
-from gigawatt.plan import Plan, compute_spending_pv_usd
+from gigawatt.plan import Plan, compute_spending_pv_usd, first_positive_year
 from gigawatt.planfile import from_file, to_file
 
 SUMMARY_VERSION = 2  # 2: the glossary's names (docs/files.md lists the keys renamed from 1)
@@ -235,8 +235,7 @@ def _first_years(cost_kind: pd.DataFrame, fin_y: pd.DataFrame | None) -> tuple[i
     inf_year, inf_first = inference_overtakes(cost_kind)
     first_pos = None
     if fin_y is not None and "free_cash_flow_usd" in fin_y:
-        pos = fin_y.index[fin_y["free_cash_flow_usd"] > 0]
-        first_pos = int(pos[0]) if len(pos) else None
+        first_pos = first_positive_year(fin_y["free_cash_flow_usd"])
     return inf_year, inf_first, first_pos
 
 

@@ -177,10 +177,6 @@ def test_invariants_hold_on_a_mixed_scenario(tmp_path):
     check_invariants(tmp_path / "run", build_test_portfolio(tmp_path, MIXED, rate="7%"))
 
 
-@pytest.mark.slow
-def test_invariants_hold_on_the_reference_scenario(tmp_path):
+def test_invariants_hold_on_the_reference_scenario(reference_run):
     path = ROOT / "scenarios" / "openai.yaml"
-    if not path.exists():
-        pytest.fail("scenarios/openai.yaml is missing")
-    _solve_to(tmp_path / "run", path)
-    check_invariants(tmp_path / "run", _portfolio(path))
+    check_invariants(reference_run.path, _portfolio(path))

@@ -21,10 +21,11 @@ def _invoke(*args) -> None:
 
 
 @pytest.fixture(scope="session")
-def openai_run(tmp_path_factory) -> Path:
-    """scenarios/openai.yaml (the reference scenario) solved, then simulated with 512 draws."""
+def openai_run(reference_run, tmp_path_factory) -> Path:
+    """scenarios/openai.yaml (the reference scenario) solved (a copy of the shared run), then simulated with
+    512 draws."""
     out = tmp_path_factory.mktemp("report") / "openai"
-    _invoke("--quiet", "solve", ROOT / "scenarios" / "openai.yaml", "--out", out, "--no-register")
+    shutil.copytree(reference_run.path, out)
     _invoke("--quiet", "simulate", out, "--draws", 512, "--seed", 7, "--no-register")
     return out
 

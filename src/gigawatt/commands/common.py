@@ -52,10 +52,8 @@ def say(*args, **kwargs) -> None:
 
 
 def load_portfolio(path: Path, scenario: str | None, sets: list[str] | None):
+    """(Portfolio, its resolved YAML) of a scenario file: :meth:`gigawatt.portfolio.Portfolio.from_file`."""
     from gigawatt.portfolio import Portfolio
-    from gigawatt.scenario.load import read
-    from gigawatt.scenario.validate import validate
 
-    resolved = read(path, scenario=scenario, sets=sets or [])
-    sc = validate(resolved)
-    return Portfolio.from_scenario(sc, resolved), resolved
+    portfolio = Portfolio.from_file(path, scenario=scenario, sets=sets)
+    return portfolio, portfolio.resolved

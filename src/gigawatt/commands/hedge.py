@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-import numpy as np
-import pandas as pd
 import typer
-import yaml
 from rich.console import Console
+
+if TYPE_CHECKING:  # numpy, pandas and yaml load inside the functions: `gigawatt --help` stays light
+    import pandas as pd
 
 
 def run_hedge(path: Path, *, out_dir: Path, futures: int | None, seed: int | None, cvar_weight: float,
@@ -26,6 +26,8 @@ def run_hedge(path: Path, *, out_dir: Path, futures: int | None, seed: int | Non
               upper_futures: int | None = None, reduce_to: int | None = None,
               cash_floor_penalty: float | None = None, max_cvar_funding_gap: str | None = None,
               decompose: dict | None = None) -> dict:
+    import yaml
+
     from gigawatt.commands.common import load_portfolio
     from gigawatt.results import write_run_dir
     from gigawatt.rundir import check_target
@@ -118,6 +120,8 @@ def _first_stage(result) -> dict:
 
 def _cash_risk(cvar_weight: float, cvar_alpha: float, penalty: float | None, max_gap: str | None):
     """The options checked (exit 1 with what, where, expected and a fix) and the cash limit they set."""
+    import numpy as np
+
     from gigawatt.errors import Problem, ScenarioError
     from gigawatt.optimize.context import CashRisk
 
@@ -187,6 +191,8 @@ def option_block(result) -> dict:
 
 def stochastic_block(result) -> dict:
     """summary.json's `stochastic` block: metrics, commitments by year (chips bought, MW built), notes."""
+    import numpy as np
+
     from gigawatt.stochastic.staged import expected, here_and_now, tree_block
 
     fut = result.futures

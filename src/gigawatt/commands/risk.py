@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -190,6 +189,8 @@ def changing_outputs(s, limit: int = SWEEP_TABLE_OUTPUTS) -> tuple[list[str], li
     candidates = [c for c in (*SWEEP_OUTPUTS, *last("power_gw_"), *last("cash_usd_")) if c in s.columns]
 
     def varies(c) -> bool:
+        import numpy as np
+
         values = ok[c].dropna()
         return len(values) > 1 and not np.allclose(values.to_numpy(dtype=float), float(values.iloc[0]),
                                                    rtol=1e-9, atol=1e-6)

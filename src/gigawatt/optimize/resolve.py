@@ -65,9 +65,11 @@ class Resolver:
         self.stats = {"update": 0, "build": 0, "rebuild": 0}
 
     def solve(self, ctx: Context, *, method: str = "auto", threads: int | None = None,
-              time_limit: float | None = None) -> tuple[SolveResult, str]:
+              time_limit: float | None = None, assign: bool = True) -> tuple[SolveResult, str]:
         """Solve ``ctx.model`` (writing its solution and duals into it) and say how: ``update`` (numbers
-        changed in place, warm start), ``build`` (first model of its structure) or ``rebuild: <reason>``."""
+        changed in place, warm start), ``build`` (first model of its structure) or ``rebuild: <reason>``.
+        ``assign=False`` leaves the model's solution as it was and reports only status and objective
+        (``SolveResult.objective``), for re-solves that need nothing else (the binding confirmation)."""
         from linopy.solvers import Solver
 
         _absorb_highs_banner()
@@ -97,7 +99,8 @@ class Resolver:
             if how == "update" and reason is not None:
                 how = f"rebuild: {reason.value}"
                 highs_before = 0.0  # a new HiGHS instance: its clock starts at zero
-            ctx.model.assign_result(result)  # not attached as model.solver: another model's solve would close it
+            if assign:  # not attached as model.solver: another model's solve would close it
+                ctx.model.assign_result(result)
         except Exception as exc:  # the solver itself failed (not the model): forget this instance
             self._cache.pop(key, None)
             raise SolverError(f"HiGHS failed: {exc}") from exc
@@ -106,10 +109,12 @@ class Resolver:
         seconds = time.perf_counter() - t0
         after = _run_time(entry.solver.solver_model)
         run = after - highs_before if after is not None and highs_before is not None else None
-        status, termination = ctx.model.status, ctx.model.termination_condition
+        status, termination = result.status.status.value, result.status.termination_condition.value
+        objective = (result.solution.objective / ctx.model.objective.scaling
+                     if result.status.is_ok and result.solution is not None else None)
         log.debug("HiGHS %s (%s): %s (%s) in %.3f s", chosen, how, status, termination, seconds)
         return SolveResult(status=str(status), termination=str(termination), solve_seconds=seconds, method=chosen,
-                           highs_run_seconds=run), how
+                           highs_run_seconds=run, objective=objective), how
 
     def close(self) -> None:
         for entry in self._cache.values():

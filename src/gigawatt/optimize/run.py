@@ -201,9 +201,9 @@ def confirm(ctx: Context, ds: xr.Dataset, *, top: int = 5, method: str = "simple
         con.update(rhs=rhs)
         try:
             # one HiGHS model for all relaxations: each changes one right-hand side and re-solves warm
-            result, _ = resolver.solve(ctx, method=method, threads=threads)
-            ok = result.status == "ok" and result.termination == "optimal"
-            new = float(m.objective.value) if ok else np.nan
+            result, _ = resolver.solve(ctx, method=method, threads=threads, assign=False)
+            ok = result.status == "ok" and result.termination == "optimal" and result.objective is not None
+            new = float(result.objective) if ok else np.nan
         finally:
             rhs.loc[coords] = old
             con.update(rhs=rhs)

@@ -32,6 +32,7 @@ class SolveResult:
     solve_seconds: float
     method: str
     highs_run_seconds: float | None
+    objective: float | None = None  # in model units (MUSD), where the solver reported one
 
 
 _BANNER_SHOWN = False

@@ -19,6 +19,7 @@ import pandas as pd
 import xarray as xr
 
 from gigawatt.catalog import PUE_REFERENCE
+from gigawatt.duckarrays import defer_dask
 from gigawatt.errors import GigawattWarning, ScenarioError
 from gigawatt.periods import Horizon
 from gigawatt.portfolio.accelerators import (H100E_HOUR_FLOP, REFERENCE_ACCELERATOR, build_accelerators,
@@ -32,6 +33,8 @@ from gigawatt.portfolio.targets import build_targets
 from gigawatt.portfolio.workloads import build_workloads, check_servable, efficiency, eligibility
 from gigawatt.scenario.resolved import Resolved
 from gigawatt.scenario.schema import Scenario
+
+defer_dask()  # xarray would import dask.array (~0.9 s) on the first array; gigawatt makes none
 
 
 @dataclass
@@ -54,6 +57,16 @@ class Portfolio:
     @classmethod
     def from_scenario(cls, scenario: Scenario, resolved: Resolved | None = None) -> "Portfolio":
         return _assemble(BuildContext(scenario, resolved))
+
+    @classmethod
+    def from_file(cls, path, *, scenario: str | None = None, sets: list[str] | None = None) -> "Portfolio":
+        """Read (imports, the named ``scenario``, ``--set`` overrides ``sets``), validate and build a scenario
+        YAML file; ``.resolved`` keeps the merged YAML. The one way the CLI and the Python API load a file."""
+        from gigawatt.scenario.load import read
+        from gigawatt.scenario.validate import validate
+
+        resolved = read(path, scenario=scenario, sets=list(sets or []))
+        return cls.from_scenario(validate(resolved), resolved)
 
     @property
     def periods(self) -> pd.Index:

@@ -240,6 +240,10 @@ def load_run(path: str | Path) -> Run:
     """Read a run directory. Raises ScenarioError (exit 1) when it is missing, incomplete or unreadable."""
     import xarray as xr
 
+    from gigawatt.duckarrays import defer_dask
+
+    defer_dask()
+
     path = Path(path)
     if not path.exists():
         raise _run_error("run directory not found", path)

@@ -259,7 +259,8 @@ def _name_ok(names: dict) -> dict:
 
 
 class Base(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, use_attribute_docstrings=True,
+                              defer_build=True)
 
 
 # --- sections -----------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pandas as pd
+import xarray as xr
 
 from gigawatt.portfolio import Portfolio
 from gigawatt.stochastic.extensive import solve_extensive
@@ -83,7 +84,7 @@ def made_firm(futures: Futures, name: str, base_data: xr.Dataset | None = None) 
     from :func:`signed_firm`, scaled in each future as the futures scale the option (a failure event, a
     contract-price driver) by the ratio of the future's array to the base portfolio's (``base_data``, the
     portfolio before the draws; built here when not given)."""
-    base, firm = futures.portfolio, signed_firm(futures.portfolio, name)
+    firm = signed_firm(futures.portfolio, name)
     s = f"contract:{name}"
     d = futures.portfolio.data.copy()
     b0 = base_data if base_data is not None else base_portfolio_data(futures)

@@ -19,7 +19,7 @@ def _by_year(values: np.ndarray, periods: list[str], how: str) -> dict[str, floa
 
 def headline(plan, portfolio) -> dict:
     """Headline figures of a solved plan, flat (one row of the sweep's table)."""
-    from gigawatt.plan import COMPUTE_SPENDING
+    from gigawatt.plan import COMPUTE_SPENDING, first_positive_year
     from gigawatt.risk.simulate import base_finance, compute_costs, net_present_cost
 
     ds = plan.ds
@@ -40,9 +40,9 @@ def headline(plan, portfolio) -> dict:
         row["funding_gap_usd"] = max(0.0, -float(cash.min()))
         for y, v in _by_year(cash, periods, "last").items():
             row[f"cash_usd_{y}"] = v
-        if "free_cash_flow_usd" in fin:  # summary.json's rule: the first year whose free cash flow is > 0
-            positive = [int(y) for y, v in _by_year(fin["free_cash_flow_usd"], periods, "sum").items() if v > 0]
-            row["first_free_cash_flow_positive_year"] = positive[0] if positive else None
+        if "free_cash_flow_usd" in fin:  # summary.json's rule (plan.first_positive_year)
+            row["first_free_cash_flow_positive_year"] = first_positive_year(
+                _by_year(fin["free_cash_flow_usd"], periods, "sum"))
     except Exception as exc:  # finance is a headline, not the task: report, keep the solve
         log.warning("finance figures unavailable: %s", exc)
     return row
