@@ -41,7 +41,7 @@ class RecourseTerms:
     notice: xr.DataArray  # periods from the horizon's start
     fee: xr.DataArray
     end_notice: xr.DataArray
-    after: xr.DataArray  # MUSD of the stated value left after the horizon (0 without a stated value)
+    after: xr.DataArray  # MUSD of the stated value left after the horizon (0 without a stated value; per future)
 
 
 def _periods(years: float, months_per_period: int) -> int:
@@ -68,9 +68,15 @@ def terms(ctx: Context) -> RecourseTerms | None:
     d = lambda attr: (lambda r: getattr(r.deferral, attr) if r.deferral else None)  # noqa: E731
     e = lambda attr: (lambda r: getattr(r.termination, attr) if r.termination else None)  # noqa: E731
     pay = _payments(ctx, idx).sum("period")
-    if "future" in pay.dims:
-        pay = pay.max("future")
     value = arr(lambda r: None, 0.0) + np.array([p.scenario.contracts[names[s]].value or 0.0 for s in idx]) / MONEY_SCALE
+    if "future" in pay.dims:
+        # the schedule is the futures' largest; a future that owes less (a failure event zeroes a contract's
+        # payments) has its after-horizon value scaled down alike, so a failed contract leaves nothing to
+        # stop and the value does not depend on which futures share the model (WS, decomposition chunks)
+        top = pay.max("future")
+        after = (value - top).clip(min=0.0) * (pay / top).where(top > 0, 0.0)
+    else:
+        after = (value - pay).clip(min=0.0)
     return RecourseTerms(
         defer=pd.Index([s for s, r in reneg.items() if r.deferral], name="supply"),
         end=pd.Index([s for s, r in reneg.items() if r.termination], name="supply"),
@@ -78,7 +84,7 @@ def terms(ctx: Context) -> RecourseTerms | None:
         delay=arr(lambda r: max(1, _periods(r.deferral.delay, mpp)) if r.deferral else None, 1),
         notice=arr(lambda r: _periods(r.deferral.notice, mpp) if r.deferral else None, 0),
         fee=arr(e("fee"), 0.0), end_notice=arr(lambda r: _periods(r.termination.notice, mpp) if r.termination else None, 0),
-        after=(value - pay).clip(min=0.0))
+        after=after)
 
 
 def _payments(ctx: Context, options: pd.Index) -> xr.DataArray:

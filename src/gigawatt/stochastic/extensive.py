@@ -139,9 +139,10 @@ def _read(ctx: Context) -> Solution:
                     renegotiation=expected_by_counterparty(ctx))
 
 
-def solve_mean(futures: Futures, *, method: str = "auto", threads: int | None = None) -> dict[str, xr.DataArray]:
+def solve_mean(futures: Futures, *, method: str = "auto", threads: int | None = None,
+               cash_risk: CashRisk | None = None) -> dict[str, xr.DataArray]:
     """The expected-value (EV) problem: one future with every uncertain array at its mean; its commitments."""
-    ctx = create_model(futures.mean(), allow_unmet=True)
+    ctx = create_model(futures.mean(), allow_unmet=True, cash_risk=cash_risk)
     _solve(ctx, method, threads)
     return {n: ctx.model.variables[n].solution.fillna(0.0) for n in COMMITMENTS if n in ctx.model.variables}
 
@@ -212,19 +213,29 @@ def hedge(portfolio, n: int, *, seed: int | None = None, cvar_: tuple[float, flo
 
         futures = reduce_futures(futures, reduce_to)
     sp = solve_extensive(futures, cvar_=cvar_, method=method, threads=threads, cash_risk=cash_risk)
-    averse = bool(cvar_) or cash_risk is not None
-    neutral = solve_extensive(futures, method=method, threads=threads) if averse else sp
+    soft = soft_floor(cash_risk)
+    averse = bool(cvar_) or (cash_risk is not None and cash_risk.max_cvar_gap_usd is not None)
+    neutral = solve_extensive(futures, method=method, threads=threads, cash_risk=soft) if averse else sp
     ws = eev = ev = None
     if metrics:
-        ev = solve_mean(futures, method=method, threads=threads)
-        eev = solve_extensive(futures, fixed=ev, method=method, threads=threads)
-        ws = _wait_and_see(futures, method, threads)
+        ev = solve_mean(futures, method=method, threads=threads, cash_risk=soft)
+        eev = solve_extensive(futures, fixed=ev, method=method, threads=threads, cash_risk=soft)
+        ws = _wait_and_see(futures, method, threads, cash_risk=soft)
     return HedgeResult(futures, sp, neutral, eev, ws, ev, cvar_, cash_risk)
 
 
-def _wait_and_see(futures: Futures, method: str, threads: int | None) -> Solution:
+def soft_floor(cash_risk: CashRisk | None) -> CashRisk | None:
+    """The part of a cash limit that is a cost, not a risk constraint: the soft floor's penalty (every plan
+    beside the hedge — risk-neutral SP, EV, EEV, WS, option values — is priced with it, so a hard
+    policy.cash_floor it replaces cannot make them infeasible); None without one."""
+    if cash_risk is None or cash_risk.floor_penalty is None:
+        return None
+    return CashRisk(floor_penalty=cash_risk.floor_penalty, gap_alpha=cash_risk.gap_alpha)
+
+
+def _wait_and_see(futures: Futures, method: str, threads: int | None, cash_risk: CashRisk | None = None) -> Solution:
     """Each future solved alone (its own commitments), gathered as one Solution over ``future``."""
-    parts = [solve_extensive(futures.select([f]), method=method, threads=threads)
+    parts = [solve_extensive(futures.select([f]), method=method, threads=threads, cash_risk=cash_risk)
              for f in futures.probability.indexes["future"]]  # one solve per future: no model is shared
     npc = xr.concat([p.npc_usd for p in parts], "future")
     unmet = xr.concat([p.unmet_h100e_hours for p in parts], "future")
@@ -250,4 +261,5 @@ def fixed_plan(portfolio, commitments: dict[str, xr.DataArray] | None = None):
     return optimize(portfolio, allow_unmet=True, fixed=commitments or None, confirm_binding=0)
 
 
-__all__ = ["COMMITMENTS", "HedgeResult", "Solution", "cvar", "fixed_plan", "hedge", "hedged_plan", "solve_extensive", "solve_mean"]
+__all__ = ["COMMITMENTS", "HedgeResult", "Solution", "cvar", "fixed_plan", "hedge", "hedged_plan", "soft_floor",
+           "solve_extensive", "solve_mean"]

@@ -131,7 +131,7 @@ def supply_made_firm(futures: Futures, name: str) -> Futures:
 
 
 def supply_option_values(futures: Futures, sp_usd: float, *, method: str = "auto",
-                         threads: int | None = None) -> list[dict]:
+                         threads: int | None = None, cash_risk=None) -> list[dict]:
     """Per valued supply option (the same size rule as capacity options): SP with it signed firm, and the
     two values (module docstring: the option itself is worth 0 in this model)."""
     sizes = supply_option_sizes(futures.portfolio)
@@ -139,21 +139,31 @@ def supply_option_values(futures: Futures, sp_usd: float, *, method: str = "auto
         return []
     rows = []
     for name, size in sizes[sizes >= MIN_SHARE * sizes.iloc[0]].iloc[:MAX_OPTIONS].items():  # ≤ MAX_OPTIONS solves
-        sp_firm = solve_extensive(supply_made_firm(futures, name), method=method, threads=threads).expected_usd
+        if name in failure_targets(futures.portfolio):  # its failure, not modelled while not firm, would be once firm
+            continue
+        sp_firm = solve_extensive(supply_made_firm(futures, name), method=method, threads=threads,
+                                  cash_risk=cash_risk).expected_usd
         rows.append({"contract": name, "kind": "supply", "size_usd": float(size), "sp_firm_usd": sp_firm,
                      "sp_removed_usd": sp_usd, "value_of_flexibility_usd": sp_firm - sp_usd,
                      "value_of_option_usd": 0.0})
     return rows
 
 
+def failure_targets(portfolio: Portfolio) -> set[str]:
+    """Contracts and deals a contract_failure event of the uncertainty section hits."""
+    return {ev.target for ev in portfolio.scenario.uncertainty.events.values() if ev.kind == "contract_failure"}
+
+
 def option_values(futures: Futures, sp_usd: float, *, method: str = "auto",
-                  threads: int | None = None) -> list[dict]:
+                  threads: int | None = None, cash_risk=None) -> list[dict]:
     """Per valued option: its size, SP with it firm and without it, and the two values (module docstring)."""
     rows = []
     b0 = base_portfolio_data(futures)  # built once, not once per option
     for name, size in valued_options(futures.portfolio).items():  # at most MAX_OPTIONS re-solves
-        sp_firm = solve_extensive(made_firm(futures, name, b0), method=method, threads=threads).expected_usd
-        sp_removed = solve_extensive(removed(futures, name), method=method, threads=threads).expected_usd
+        sp_firm = solve_extensive(made_firm(futures, name, b0), method=method, threads=threads,
+                                  cash_risk=cash_risk).expected_usd
+        sp_removed = solve_extensive(removed(futures, name), method=method, threads=threads,
+                                     cash_risk=cash_risk).expected_usd
         rows.append({"contract": name, "kind": "capacity", "size_usd": size, "sp_firm_usd": sp_firm, "sp_removed_usd": sp_removed,
                      "value_of_flexibility_usd": sp_firm - sp_usd, "value_of_option_usd": sp_removed - sp_usd})
     return rows
