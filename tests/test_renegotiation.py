@@ -308,3 +308,24 @@ def test_equal_fees_end_the_contract_with_the_largest_relief_first():
     t = two_contracts(names=["z", "b"], fee=np.array([0.25, 0.25]), term_notice=np.array([0, 0]), after=np.zeros(2))
     r = defer(np.full((4, 1), -10.0), DUE4, np.array([0, 1]), t, policy="terminate")
     assert col(r, "terminated") == pytest.approx([160.0, 0.0])
+
+
+def test_deferred_and_terminated_in_the_same_period_ends_only_what_was_not_deferred():
+    """One contract paying 10 a period for 3 periods; it may defer 50% (penalty 10%, repaid a period later)
+    and end at a fee of 20% of its remaining value, no notice. Cash −12 in every period: at t=0 the policy
+    defers 5 (still owed: repaid as 5.5 at t=1) and, 7 still short, terminates. What ends is the remaining
+    value less the deferred part: 30 − 5 = 25; fee 20% × 25 = 5; absorbed 20; payments saved 5 (t=0, the part
+    not deferred) + 10 + 10 = 25. So paid (30 − 25 + 5) + absorbed (20) = planned (30); counting the deferred
+    5 as ended too gave 35."""
+    due = np.array([[10.0] * 3])
+    t = Terms(names=["a"], counterparty=["A"], payments=due.copy(), max_share=np.array([0.5]),
+              penalty=np.array([0.1]), delay=np.array([1]), notice=np.array([0]), fee=np.array([0.2]),
+              term_notice=np.array([0]), after=np.array([0.0]))
+    r = defer(np.full((3, 1), -12.0), due, np.array([0]), t, policy="defer-then-terminate")
+    assert col(r, "deferred") == pytest.approx([5.0])
+    assert col(r, "terminated") == pytest.approx([25.0])
+    assert col(r, "fee") == pytest.approx([5.0])
+    assert col(r, "absorbed") == pytest.approx([20.0])
+    assert col(r, "saved") == pytest.approx([25.0])
+    got, planned = identity(r, t)
+    assert got == pytest.approx(planned)

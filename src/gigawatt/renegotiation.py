@@ -216,7 +216,10 @@ def defer(cash: np.ndarray, due: np.ndarray, cp_of: np.ndarray, terms: Terms, *,
         if may_end and terms.terminable.any():
             new = ends.choose(t, rest)
             s2, f2, r2 = ends.effect(t, new)  # no notice: payments stop (and the fee is paid) in t itself
-            s2 = s2 - np.where(new, took, 0.0)  # what was deferred in t is no longer paid in t: not saved twice
+            taken = np.where(new, took, 0.0)  # deferred in t: still owed (repaid later), not ended
+            s2 = s2 - taken  # no longer paid in t either way: not saved twice
+            f2 = f2 * np.divide(r2 - taken, r2, out=np.zeros_like(r2), where=r2 > 0)  # the fee on what ends
+            r2 = r2 - taken
             A += terminate(s2, f2, r2)
             saved, fee = saved + s2, fee + f2
             rest = np.maximum(0.0, limit - K[t] - A)
