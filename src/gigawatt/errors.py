@@ -71,6 +71,9 @@ class ScenarioError(GigawattError, ValueError):
         self.title = title
         super().__init__(self._message())
 
+    def __reduce__(self):  # pickled back from a worker process (pool, Ray): rebuilt from its problems
+        return (_rebuild_scenario_error, (type(self), self.problems, self.title))
+
     def _message(self) -> str:
         n = len(self.problems)
         head = f"{self.title}: {n} problem{'s' if n != 1 else ''}"
@@ -78,6 +81,10 @@ class ScenarioError(GigawattError, ValueError):
         if n > MAX_PROBLEMS_SHOWN:
             lines.append(f"  (+{n - MAX_PROBLEMS_SHOWN} more)")
         return "\n".join([head, *lines])
+
+
+def _rebuild_scenario_error(cls, problems, title):
+    return cls(problems, title=title)
 
 
 class InfeasibleError(GigawattError):

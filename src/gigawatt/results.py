@@ -301,7 +301,10 @@ def write_run_dir(plan: Plan, out_dir: Path, *, resolved_yaml: str, finance: xr.
     check_target(Path(out_dir), kind="solve", overwrite=overwrite)
     summ = summary(plan, finance, scenario_name=scenario_name, variant=variant,
                    commitments_usd_total=commitments_usd_total)
-    summ.update(extra_summary or {})
+    clash = set(extra_summary or {}) & set(summ)
+    if clash:
+        raise ValueError(f"extra_summary would replace summary.json's own keys: {sorted(clash)}")
+    summ.update(_clean(extra_summary or {}))  # numpy scalars to Python, NaN/inf to null (JSON has neither)
     ds = plan.ds.copy()
     ds.attrs.update({"scenario_yaml": resolved_yaml, "versions": json.dumps(versions()),
                      "scenario_name": scenario_name, "variant": variant or "", **(extra_attrs or {})})
@@ -313,7 +316,7 @@ def write_run_dir(plan: Plan, out_dir: Path, *, resolved_yaml: str, finance: xr.
                 if v is not None}
     ds = to_file(ds)  # units on every variable, duals in user units, period_start (gigawatt.planfile)
     with replace_run_dir(Path(out_dir), kind="solve", overwrite=overwrite) as (tmp, written):
-        (tmp / "summary.json").write_text(json.dumps(summ, indent=2, allow_nan=False, default=float) + "\n")
+        (tmp / "summary.json").write_text(json.dumps(summ, indent=2, allow_nan=False) + "\n")
         (tmp / "scenario.resolved.yaml").write_text(resolved_yaml)
         with warnings.catch_warnings():  # bools and variable-length strings: h5netcdf says so, xarray reads them
             warnings.filterwarnings("ignore", message=".*invalid netcdf features.*")
