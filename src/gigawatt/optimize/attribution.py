@@ -28,6 +28,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from gigawatt.optimize.solve import use_threads
+
 
 def pool_use(*, chips: xr.DataArray, efficiency: xr.DataArray, served: xr.DataArray,
              pool: xr.DataArray) -> xr.DataArray:
@@ -93,6 +95,7 @@ def _min_pool_use(c: np.ndarray, e: np.ndarray, dem: np.ndarray, pool: np.ndarra
     h.changeColsCost(n_t, ucol.astype(np.int32), np.ones(n_t))
     if n_rows:
         h.addRows(n_rows, np.concatenate(lo), np.concatenate(up), len(v), starts, cc.astype(np.int32), v)
+    use_threads(None)
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         raise RuntimeError(f"attribution LP did not solve: {h.modelStatusToString(h.getModelStatus())}")

@@ -29,7 +29,7 @@ import scipy.sparse
 from gigawatt.optimize.build import FAMILIES, new_context
 from gigawatt.optimize.context import Context
 from gigawatt.optimize.reads import Recorder as _Portfolio, same as _same, value as _value
-from gigawatt.optimize.solve import SolveResult, _absorb_highs_banner, pick_method
+from gigawatt.optimize.solve import SolveResult, _absorb_highs_banner, pick_method, use_threads
 
 
 class Fallback(Exception):
@@ -175,6 +175,7 @@ class FastPath:
         h.setOptionValue("time_limit", float(time_limit) if time_limit is not None else float("inf"))
         t1 = time.perf_counter()
         before = h.getRunTime()
+        use_threads(None)
         ran = h.run()
         run = h.getRunTime() - before
         seconds = time.perf_counter() - t1

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from gigawatt.errors import SolverError
 from gigawatt.optimize.context import Context
-from gigawatt.optimize.solve import SolveResult, _absorb_highs_banner, pick_method
+from gigawatt.optimize.solve import SolveResult, _absorb_highs_banner, pick_method, use_threads
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,7 @@ class Resolver:
                 self._cache.move_to_end(key)
                 how = "update"
             highs_before = _run_time(entry.solver.solver_model)
+            use_threads(threads)
             result = entry.solver.solve(ctx.model, assign=False)
             reason = getattr(entry.solver, "_last_rebuild_reason", None)
             if how == "update" and reason is not None:

@@ -113,6 +113,25 @@ def solve_in_scratch(model, **kwargs):
         return model.solve(**kwargs)
 
 
+_UNSET = object()
+_scheduler_threads: object = _UNSET  # the thread count the process's HiGHS scheduler was last started with
+
+
+def use_threads(threads: int | None) -> None:
+    """Before a HiGHS run asking for ``threads`` (None: HiGHS's own choice): HiGHS's task scheduler is one
+    per process, started by the first run, and a later run asking for another count is refused ("Not
+    Set"). A process mixes solves that ask for 1 thread (sweeps), for the scenario's count, and HiGHS's
+    choice (the decomposition's simplex re-solves), so the scheduler is reset whenever the count asked
+    changes (no HiGHS run is in flight then: gigawatt runs one at a time per process)."""
+    global _scheduler_threads
+    want = None if threads is None else int(threads)
+    if _scheduler_threads is not _UNSET and want != _scheduler_threads:
+        import highspy
+
+        highspy.Highs.resetGlobalScheduler(True)
+    _scheduler_threads = want
+
+
 def pick_method(ctx: Context, method: str) -> str:
     if method != "auto":
         return method
@@ -129,6 +148,7 @@ def solve(ctx: Context, *, method: str = "auto", threads: int | None = None, tim
         options["threads"] = int(threads)
     if time_limit is not None:
         options["time_limit"] = float(time_limit)
+    use_threads(threads)
     t0 = time.perf_counter()
     try:
         status, termination = solve_in_scratch(ctx.model, solver_name="highs", io_api="direct", progress=False,

@@ -26,6 +26,7 @@ import xarray as xr
 from gigawatt.errors import GigawattError, InfeasibleError
 from gigawatt.optimize.context import Context
 from gigawatt.optimize.objective import cost_terms, fixed_payments_npv_musd
+from gigawatt.optimize.solve import use_threads
 
 INF = highspy.kHighsInf
 
@@ -238,7 +239,7 @@ class FutureSolver:
     def __init__(self, split: Split, threads: int | None = None):
         self.split = split
         self.nx = len(split.first.keys)
-        self.h = _highs(threads)
+        self.h, self.threads = _highs(threads), threads
         self.bases: list | None = None
 
     def _run(self, k: int, x: np.ndarray | None) -> tuple:
@@ -248,6 +249,7 @@ class FutureSolver:
             fix = np.flatnonzero(np.isfinite(x))  # NaN: left free (e.g. chips in service, which follow purchases)
             h.changeColsBounds(len(fix), fix.astype(np.int32), x[fix], x[fix])
             h.setBasis(self.bases[k])
+        use_threads(self.threads)
         h.run()
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kInfeasible and x is not None:
@@ -277,6 +279,7 @@ class FutureSolver:
                   np.concatenate([np.ones(m), -np.ones(m)]))
         fix = np.flatnonzero(np.isfinite(x))
         h.changeColsBounds(len(fix), fix.astype(np.int32), x[fix], x[fix])
+        use_threads(self.threads)
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:  # pragma: no cover - elastic is always feasible
             raise InfeasibleError(f"future {self.split.futures[k]}: the elastic subproblem failed", status="elastic")
@@ -309,6 +312,7 @@ class Master:
     def __init__(self, first: FirstStage, probability: np.ndarray, threads: int | None = None):
         self.nx, self.nf = len(first.keys), len(probability)
         h = self.h = _highs(threads)
+        self.threads = threads
         h.setOptionValue("presolve", "off")
         n = self.nx + self.nf
         lower = np.concatenate([first.lower, np.full(self.nf, -INF)])
@@ -352,6 +356,7 @@ class Master:
 
     def solve(self) -> tuple[float, np.ndarray, np.ndarray]:
         h = self.h
+        use_threads(self.threads)
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             raise InfeasibleError(f"the L-shaped master has no optimum ({h.modelStatusToString(h.getModelStatus())})",
