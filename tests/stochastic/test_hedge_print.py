@@ -4,7 +4,7 @@ from rich.console import Console
 
 
 def test_commitments_line_sums_the_chips_and_takes_the_last_years_power():
-    from gigawatt.commands.hedge import print_commitments
+    from gigawatt.commands.hedge_print import print_commitments
 
     c = {"hedged": {"chips_bought": {"2025": 1e6, "2026": 2.5e6}, "site_power_mw": {"2025": 500.0, "2026": 1500.0}},
          "expected_value": {"chips_bought": {"2025": 1e6, "2026": 1e6}, "site_power_mw": {"2025": 0.0, "2026": 900.0}}}
