@@ -409,9 +409,11 @@ def _reading(f: dict) -> list[str]:
             f"{pct(oos['deterministic']['probability_out_of_cash'])}, {pct(oos['neutral']['probability_out_of_cash'])} "
             f"and {pct(oos['averse']['probability_out_of_cash'])} of draws. The hedge minimises cost, not the "
             "funding gap: revenue is not in its objective (docs/stochastic.md), so it protects cash only through cost.",
-            "- **Limits:** two stages (later years' orders cannot adapt to what the first years reveal: a multi-stage "
-            "plan would let them), events listed above as not in the futures, "
-            f"{st['futures']} futures (the SAA interval says how far that sample may be from the optimum).", ""]
+            "- **Limits:** two stages (later years' orders cannot adapt to what the first years reveal; "
+            "`uncertainty.stages` gives a multi-stage plan over a scenario tree, not run for this section), "
+            + ("events listed above as not in the futures, " if st.get("ignored_events") else "")
+            + f"{st['futures']} futures (the SAA interval says how far that sample may be from the optimum); no cash "
+            "limit in risk terms (`--max-cvar-funding-gap`, `--cash-floor-penalty`), so the hedge weighs cost only.", ""]
 
 
 def _why_averse(f: dict, tot: dict) -> list[str]:
