@@ -114,7 +114,8 @@ def _tail(run: Path, alpha: float) -> dict:
 
     f = pd.read_csv(run / "tables" / "futures.csv", index_col=0).sort_values("npc_risk_neutral_usd", ascending=False)
     tail = f[(f["probability"].cumsum() - f["probability"]) < 1 - alpha - 1e-12]  # ≥ 1 future, as CVaR's tail
-    skip = {"probability"} | {c for c in f.columns if c.startswith(("npc_", "unmet_"))}
+    skip = {"probability", "node_path"} | {c for c in f.columns  # outcomes per future, not drivers
+                                           if c.startswith(("npc_", "unmet_", "funding_gap_", "cash_shortfall_"))}
     cols = [c for c in f.columns if c not in skip and f[c].nunique() > 2]  # drivers (events are 0/1)
     w = lambda g: {c: float((g[c] * g["probability"]).sum() / g["probability"].sum()) for c in cols}  # noqa: E731
     return {"futures": int(len(tail)), "share": float(tail["probability"].sum()), "tail": w(tail), "all": w(f)}
