@@ -24,6 +24,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reference_table import usd  # noqa: E402  one money format for both sections of the doc
+
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "openai.yaml"
 PUBLISHED = ROOT / "scenarios" / "openai" / "published.yaml"
@@ -177,15 +180,6 @@ def drivers(scenario_yaml: Path) -> list[dict]:
 
 
 # --- rendering -----------------------------------------------------------------------------------------------
-
-def usd(v: float | None, signed: bool = False) -> str:
-    if v is None:
-        return "–"
-    b = v / 1e9
-    sign = ("+" if b > 0 else "−" if b < 0 else "") if signed else ("−" if b < 0 else "")
-    a = abs(b)
-    return f"{sign}${a / 1000:,.2f}T" if a >= 1000 else f"{sign}${a:,.1f}B"
-
 
 def mchips(v: float) -> str:
     return f"{v / 1e6:,.2f}M"
