@@ -25,21 +25,6 @@ def define_own_chips_balance(ctx: Context) -> None:
     m.add_constraints(lhs == 0, name="Own-chips-balance")
 
 
-def define_capacity(ctx: Context) -> None:
-    """Dispatch ≤ capacity, per option kind:
-
-    - Own-capacity:      Σ_w X[o,w,t] ≤ N[o,t]
-    - Lease-capacity:    Σ_w X[l,w,t] ≤ available[l,t] / 1000   (where a limit is given)
-    - Contract-capacity: Σ_w X[k,w,t] ≤ capacity[k,t] / 1000
-
-    Three families (:func:`define_own_capacity`, :func:`define_lease_capacity`,
-    :func:`define_contract_capacity`), so that a sweep task that changes one kind's numbers rebuilds one.
-    """
-    define_own_capacity(ctx)
-    define_lease_capacity(ctx)
-    define_contract_capacity(ctx)
-
-
 def define_own_capacity(ctx: Context) -> None:
     """Own-capacity: Σ_w X[o,w,t] ≤ N[o,t]."""
     if len(ctx.own):
