@@ -8,10 +8,13 @@ from pathlib import Path
 from rich.console import Console
 
 
-def print_metrics(block: dict, out_dir: Path, console: Console) -> None:
+def money(v) -> str:
     from gigawatt.fmt import usd
 
-    money = lambda v: usd(v, style="compact")  # noqa: E731
+    return usd(v, style="compact")
+
+
+def print_metrics(block: dict, out_dir: Path, console: Console) -> None:
     expected = block.get("hedged_expected_usd", block["sp_usd"])
     kind = "risk-averse" if "hedged_expected_usd" in block else "risk-neutral"
     console.print(f"{kind} hedged plan over {block['futures']} futures (seed {block['seed']}): expected net "
@@ -54,9 +57,6 @@ def print_metrics(block: dict, out_dir: Path, console: Console) -> None:
 
 def print_cash(block: dict, console: Console) -> None:
     """The funding gap over the futures, hedged beside risk-neutral, and the cash limits set."""
-    from gigawatt.fmt import usd
-
-    money = lambda v: usd(v, style="compact")  # noqa: E731
     g = block.get("funding_gap")
     if not g:
         return
@@ -94,9 +94,6 @@ def print_commitments(c: dict, console: Console) -> None:
 def print_out_of_sample(oos: dict, console: Console) -> None:
     """The two plans over the same fresh draws: compute spending PV and funding gap (p5 / p50 / p95, mean),
     and the probability of running out of cash."""
-    from gigawatt.fmt import usd
-
-    money = lambda v: usd(v, style="compact")  # noqa: E731
     h = oos["hedged"]
     console.print(f"  out of sample ({h['draws']:,} fresh draws, seed {h['seed']}): p5 / p50 / p95 · mean",
                   highlight=False)

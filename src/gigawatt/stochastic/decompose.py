@@ -40,7 +40,6 @@ class Chunk:
 
     index: int
     futures: Futures
-    threads: int | None = None  # HiGHS threads (None: HiGHS's default; simplex is serial anyway)
     cvar: tuple[float, float] | None = None
 
 
@@ -57,7 +56,7 @@ class ChunkWorker:
             # LP (and so the iterations) do not depend on which futures share its chunk
             ctx = create_model(part.portfolio, allow_unmet=True, probability=xr.ones_like(part.probability),
                                cvar=chunk.cvar)
-            self.solvers.append(FutureSolver(split_extensive(ctx), threads=chunk.threads))
+            self.solvers.append(FutureSolver(split_extensive(ctx)))
             del ctx
         self.free = _join([s.free() for s in self.solvers])
 
@@ -110,11 +109,11 @@ class InlinePool:
         self.states = []
 
 
-def chunks_of(futures: Futures, workers: int, threads: int | None = None, cvar_=None) -> list[Chunk]:
+def chunks_of(futures: Futures, workers: int, cvar_=None) -> list[Chunk]:
     """Contiguous chunks of nearly equal size, one per worker (fewer if there are fewer futures)."""
     names = list(futures.probability.indexes["future"])
     k = max(1, min(int(workers), len(names)))
-    return [Chunk(i, futures.select(list(part)), threads, cvar_) for i, part in
+    return [Chunk(i, futures.select(list(part)), cvar_) for i, part in
             enumerate(np.array_split(np.array(names, dtype=object), k))]
 
 
@@ -128,8 +127,9 @@ class Decomposed:
     evaluate: object  # callable: commitments dict -> Solution (the futures with them fixed, e.g. EEV)
 
 
-def check_supported(futures: Futures, cvar_) -> None:
-    unc = futures.portfolio.scenario.uncertainty
+def check_supported(portfolio) -> None:
+    """Decomposition handles two stages only: refused before any future is drawn."""
+    unc = portfolio.scenario.uncertainty
     if getattr(unc, "stages", None):
         raise ScenarioError(Problem("decomposition handles two stages only", path="uncertainty.stages",
                                     value=unc.stages, expected="no stages with --decompose",
@@ -145,7 +145,7 @@ def solve_decomposed(futures: Futures, pool, *, workers: int = 1, tolerance: flo
     chunk function called each iteration, :func:`chunk_at` unless a test wraps it; ``stabilise``: the weight
     of the best commitments in the in-out point, 0 for the plain method)."""
     step = step or chunk_at
-    check_supported(futures, cvar_)
+    check_supported(futures.portfolio)
     if not tolerance > 0:
         raise ScenarioError(Problem("tolerance must be positive", path="--tolerance", value=tolerance,
                                     expected="> 0, e.g. 1e-4", fix="--tolerance 1e-4"), title="bad option")
@@ -270,8 +270,8 @@ def hedge_decomposed(portfolio, n: int, pool, *, seed: int | None = None, worker
     from gigawatt.stochastic.extensive import HedgeResult, solve_mean
     from gigawatt.stochastic.futures import draw_futures
 
+    check_supported(portfolio)
     futures = draw_futures(portfolio, n, seed)
-    check_supported(futures, cvar_)
     if reduce_to:
         from gigawatt.stochastic.reduce import reduce_futures
 

@@ -93,8 +93,10 @@ def draw_futures(portfolio: Portfolio, n: int, seed: int | None = None) -> Futur
     return Futures(replace(portfolio, data=d), prob, seed, factors, ignored)
 
 
-def _apply_driver(portfolio: Portfolio, d: xr.Dataset, name: str, drv, f: xr.DataArray) -> xr.Dataset:
-    """Scale the arrays ``drv`` targets by its path ``f`` (period, future)."""
+def _apply_driver(portfolio: Portfolio, d: xr.Dataset, name: str, drv, f: xr.DataArray, *,
+                  energy_per_period: bool = False) -> xr.Dataset:
+    """Scale the arrays ``drv`` targets by its path ``f`` (period, future). ``energy_per_period``: an
+    energy-price driver keeps its per-period factors (a scenario tree) instead of their horizon mean."""
     applies = drv.applies_to
     if drv.target == "demand":
         w = d.indexes["workload"]
@@ -120,10 +122,12 @@ def _apply_driver(portfolio: Portfolio, d: xr.Dataset, name: str, drv, f: xr.Dat
         sites = d.indexes["site"]
         on = xr.DataArray(np.array([applies is None or x in applies for x in sites]), coords={"site": sites})
         # a level driver (the only kind that makes sense for a price paid every period) scales every period
-        # alike; per-year factors are averaged over the horizon (documented in docs/stochastic.md)
-        factor = xr.where(on, f.mean("period"), 1.0)
+        # alike; per-year factors are averaged over the horizon (documented in docs/stochastic.md), except
+        # in a tree, whose nodes differ per period
+        factor = xr.where(on, f if energy_per_period else f.mean("period"), 1.0)
         old = d["energy_price_factor"] if "energy_price_factor" in d else xr.ones_like(factor)
-        d["energy_price_factor"] = (old * factor).transpose("site", "future")
+        dims = ("site", "period", "future") if energy_per_period else ("site", "future")
+        d["energy_price_factor"] = (old * factor).transpose(*dims)
     elif drv.target == "other_costs":
         from gigawatt.series import resolve
 

@@ -146,10 +146,8 @@ def draw_tree(portfolio: Portfolio, tree: Tree, seed: int | None = None) -> Tree
     d = portfolio.data.copy()
     ignored: list[str] = []
     for name, drv in unc.drivers.items():
-        if drv.target == "energy_price":  # per period here (futures.py averages it over the horizon)
-            d = _energy_price(d, drv, per(factors[name]))
-        else:
-            d = _apply_driver(portfolio, d, name, drv, per(factors[name]))
+        # energy price per period here (the two-stage futures average it over the horizon)
+        d = _apply_driver(portfolio, d, name, drv, per(factors[name]), energy_per_period=True)
     for name, ev in unc.events.items():
         if not _dated_from_first_revelation(portfolio, ev):
             ignored.append(f"event {name} ({ev.kind} of {ev.target}) is not modelled in a "
@@ -176,16 +174,6 @@ def _dated_from_first_revelation(portfolio: Portfolio, ev) -> bool:
         return False
     contract = portfolio.scenario.contracts.get(ev.target)
     return contract is not None and contract.kind == "capacity"
-
-
-def _energy_price(d: xr.Dataset, drv, f: xr.DataArray) -> xr.Dataset:
-    sites = d.indexes["site"]
-    applies = drv.applies_to
-    on = xr.DataArray(np.array([applies is None or x in applies for x in sites]), coords={"site": sites})
-    factor = xr.where(on, f, 1.0)
-    old = d["energy_price_factor"] if "energy_price_factor" in d else xr.ones_like(factor)
-    d["energy_price_factor"] = (old * factor).transpose("site", "period", "future")
-    return d
 
 
 def node_numbers(tree: Tree, cal, names: pd.Index, periods: pd.Index) -> xr.DataArray:
