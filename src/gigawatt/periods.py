@@ -14,6 +14,12 @@ _QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 _MONTH = re.compile(r"^(\d{4})-(\d{2})(?:-01)?$")
 
 
+def periods_spanning(years: float, months_per_period: int) -> int:
+    """How many periods of ``months_per_period`` a span of ``years`` takes, rounded up (a notice or delay
+    of part of a period waits for the whole period)."""
+    return int(np.ceil(years * 12.0 / months_per_period - 1e-9))
+
+
 def normalise_label(value: object) -> str:
     """A period label as text; YAML reads 2025 as an int and 2025-01-01 as a date."""
     text = str(value).strip()

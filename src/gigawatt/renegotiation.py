@@ -17,6 +17,7 @@ import pandas as pd
 
 from gigawatt.exposure import tail_mean
 from gigawatt.finance import commitments
+from gigawatt.periods import periods_spanning
 from gigawatt.plan import Plan, year_of
 from gigawatt.portfolio import Portfolio
 
@@ -60,10 +61,6 @@ class Terms:
         return ~np.isnan(self.fee)
 
 
-def _periods(years: float, months_per_period: int) -> int:
-    return int(np.ceil(years * 12.0 / months_per_period - 1e-9))
-
-
 def contract_terms(plan: Plan, portfolio: Portfolio) -> Terms:
     """The renegotiable contracts of a run: their planned payments per period (the plan's contract costs),
     what remains after the horizon (the stated whole-term value, :func:`gigawatt.finance.commitments`, minus
@@ -84,10 +81,10 @@ def contract_terms(plan: Plan, portfolio: Portfolio) -> Terms:
     return Terms(names=names, counterparty=[contracts[n].counterparty for n in names], payments=pay,
                  max_share=np.array([k.max_share if k else 0.0 for k in d]),
                  penalty=np.array([k.penalty if k else 0.0 for k in d]),
-                 delay=np.array([max(1, _periods(k.delay, mpp)) if k else 1 for k in d], dtype=int),
-                 notice=np.array([_periods(k.notice, mpp) if k else 0 for k in d], dtype=int),
+                 delay=np.array([max(1, periods_spanning(k.delay, mpp)) if k else 1 for k in d], dtype=int),
+                 notice=np.array([periods_spanning(k.notice, mpp) if k else 0 for k in d], dtype=int),
                  fee=np.array([k.fee if k else np.nan for k in x], dtype=float),
-                 term_notice=np.array([_periods(k.notice, mpp) if k else 0 for k in x], dtype=int),
+                 term_notice=np.array([periods_spanning(k.notice, mpp) if k else 0 for k in x], dtype=int),
                  after=np.maximum(0.0, value - pay.sum(axis=1)))
 
 

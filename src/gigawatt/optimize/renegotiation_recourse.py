@@ -25,6 +25,7 @@ import pandas as pd
 import xarray as xr
 
 from gigawatt.optimize.context import CHIP_SCALE, MONEY_SCALE, Context
+from gigawatt.periods import periods_spanning
 
 DEFER, TERMINATE = "Reneg-defer", "Reneg-terminate"
 
@@ -42,10 +43,6 @@ class RecourseTerms:
     fee: xr.DataArray
     end_notice: xr.DataArray
     after: xr.DataArray  # MUSD of the stated value left after the horizon (0 without a stated value; per future)
-
-
-def _periods(years: float, months_per_period: int) -> int:
-    return int(np.ceil(years * 12.0 / months_per_period - 1e-9))
 
 
 def terms(ctx: Context) -> RecourseTerms | None:
@@ -81,9 +78,9 @@ def terms(ctx: Context) -> RecourseTerms | None:
         defer=pd.Index([s for s, r in reneg.items() if r.deferral], name="supply"),
         end=pd.Index([s for s, r in reneg.items() if r.termination], name="supply"),
         max_share=arr(d("max_share"), 0.0), penalty=arr(d("penalty"), 0.0),
-        delay=arr(lambda r: max(1, _periods(r.deferral.delay, mpp)) if r.deferral else None, 1),
-        notice=arr(lambda r: _periods(r.deferral.notice, mpp) if r.deferral else None, 0),
-        fee=arr(e("fee"), 0.0), end_notice=arr(lambda r: _periods(r.termination.notice, mpp) if r.termination else None, 0),
+        delay=arr(lambda r: max(1, periods_spanning(r.deferral.delay, mpp)) if r.deferral else None, 1),
+        notice=arr(lambda r: periods_spanning(r.deferral.notice, mpp) if r.deferral else None, 0),
+        fee=arr(e("fee"), 0.0), end_notice=arr(lambda r: periods_spanning(r.termination.notice, mpp) if r.termination else None, 0),
         after=after)
 
 
