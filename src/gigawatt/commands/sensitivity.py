@@ -71,7 +71,7 @@ def run_sensitivity(path: Path, *, out_dir: Path, scenario: str | None, sets: li
 def _fmt(v: float, unit: str) -> str:
     if v != v:
         return "never" if unit == "year" else "–"
-    return usd(v) if unit == "USD" else f"{v:+.0f} y" if unit == "year-delta" else f"{v:.0f}"
+    return usd(v) if unit == "USD" else f"{v:.0f}"
 
 
 def print_sensitivity(result: dict, console: Console, *, out_dir: Path, seconds: float) -> None:

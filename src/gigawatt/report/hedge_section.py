@@ -26,7 +26,7 @@ def block(run: Run) -> dict | None:
 
 
 def _money(v) -> str:
-    return usd(v, style="compact") if v is not None else "–"
+    return usd(v, style="compact")  # None prints "–"
 
 
 def _commitment_chart(b: dict, key: str, title: str, unit: str, scale: float) -> go.Figure | None:
