@@ -226,3 +226,16 @@ def test_unpaid_under_the_monte_carlo_sums_to_its_funding_gap(tmp_path):
     assert gap > 0
     assert s["expected_unpaid_usd"].sum() == pytest.approx(gap, rel=1e-9)
     assert exposure.OTHER_COSTS in s.index
+
+
+def test_tables_added_to_an_older_run_are_not_written_again(tmp_path):
+    """An older run gets exposure.csv at its top from the first `gigawatt exposure`; a later call finds it
+    there and writes nothing (it used to look only under tables/ and rewrite the file and the run's marker
+    every time)."""
+    import pandas as pd
+
+    from gigawatt.commands.exposure import write_if_missing
+
+    (tmp_path / "exposure.csv").write_text("counterparty,paid_usd\nx,1\n")
+    assert write_if_missing(tmp_path, {"exposure": pd.DataFrame({"paid_usd": [2.0]})}) == []
+    assert (tmp_path / "exposure.csv").read_text() == "counterparty,paid_usd\nx,1\n"

@@ -22,12 +22,12 @@ def exposure_tables(run_dir: Path) -> dict:
 
 
 def write_if_missing(run_dir: Path, t: dict) -> list[str]:
-    """Runs solved before exposure existed lack tables/exposure.csv: add the tables to the run directory
+    """Runs solved before exposure existed lack tables/exposure.csv: add the tables at the run directory's top
     (atomically, listed in its marker). Returns the names written (none when solve wrote them)."""
     from gigawatt.rundir import add_files
 
-    if (Path(run_dir) / "tables" / "exposure.csv").is_file():
-        return []
+    if any((Path(run_dir) / where).is_file() for where in ("tables/exposure.csv", "exposure.csv")):
+        return []  # solve wrote them, or an earlier `exposure` added them at the run's top
     writers = {f"{stem}.csv": (lambda frame: lambda tmp: frame.to_csv(tmp))(frame) for stem, frame in t.items()}
     add_files(Path(run_dir), kind="exposure", writers=writers, option="RUN")
     return sorted(writers)
