@@ -132,6 +132,11 @@ def test_an_older_run_gets_the_tables_added_and_listed_in_its_marker(tmp_path):
     assert runner.invoke(app, ["-q", "solve", str(path), "--out", str(run), "--no-register"]).exit_code == 0
     for stem in ("exposure", "exposure_by_year"):
         (run / "tables" / f"{stem}.csv").unlink()  # as solve wrote it before exposure existed
+    marker_before = (run / ".gigawatt-run.json").read_text()
+    for bad in (["--risk", "--policy", "forgive"], ["--draws", "8", "--can-raise", "5 GW"]):
+        res = runner.invoke(app, ["exposure", str(run), *bad])  # a bad option is refused before anything is written
+        assert res.exit_code == 1, res.output
+        assert not (run / "exposure.csv").exists() and (run / ".gigawatt-run.json").read_text() == marker_before
     res = runner.invoke(app, ["exposure", str(run)])
     assert res.exit_code == 0, res.output
     marker = json.loads((run / ".gigawatt-run.json").read_text())

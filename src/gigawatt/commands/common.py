@@ -57,3 +57,16 @@ def load_portfolio(path: Path, scenario: str | None, sets: list[str] | None):
 
     portfolio = Portfolio.from_file(path, scenario=scenario, sets=sets)
     return portfolio, portfolio.resolved
+
+
+def option_amount(option: str, text: str, unit: str, example: str) -> float:
+    """A command-line option's quantity in ``unit`` (canonical), or a clear error naming the option, its
+    value, what was expected and an example (exit 1), never a traceback."""
+    from gigawatt.errors import Problem, ScenarioError
+    from gigawatt.units import UnitError, parse
+
+    try:
+        return parse(text, unit)
+    except UnitError as e:
+        raise ScenarioError(Problem("option out of range", path=option, value=text, expected=str(e),
+                                    fix=f"e.g. {option} '{example}'"), title="bad option") from None

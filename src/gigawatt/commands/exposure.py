@@ -12,12 +12,13 @@ from rich.table import Table
 from gigawatt.fmt import usd
 
 
-def exposure_tables(run_dir: Path) -> dict:
-    """The exposure tables of the run in ``run_dir`` (its plan and the portfolio rebuilt from its scenario)."""
+def exposure_tables(run_dir: Path, loaded: tuple | None = None) -> dict:
+    """The exposure tables of the run in ``run_dir`` (its plan and the portfolio rebuilt from its scenario;
+    ``loaded``: that pair, if the caller has read it already)."""
     from gigawatt.exposure import tables
     from gigawatt.risk.io import load_run
 
-    plan, portfolio = load_run(run_dir)
+    plan, portfolio = loaded or load_run(run_dir)
     return tables(plan, portfolio)
 
 
@@ -68,17 +69,17 @@ def print_exposure(summary, yearly, console: Console, *, years: bool) -> None:
 
 def unpaid_under_uncertainty(run_dir: Path, *, draws: int | None, seed: int | None, floor: float | None,
                              can_raise: float, alpha: float = 0.95, policy: str | None = None,
-                             order: str = "cheapest"):
+                             order: str = "cheapest", loaded: tuple | None = None):
     """Monte Carlo of the run's plan (risk: the kernel's per-draw cash, chunk by chunk) → who is left unpaid
     (gigawatt.exposure.UnpaidStatistics). ``floor`` defaults to the scenario's policy.cash_floor, else 0.
     With a ``policy`` (defer, terminate, defer-then-terminate) also the renegotiation policy's table
-    (gigawatt.renegotiation), else None."""
+    (gigawatt.renegotiation), else None. ``loaded``: the run's (plan, portfolio), if read already."""
     from gigawatt.exposure import UnpaidStatistics, scheduled_payments
     from gigawatt.risk.io import load_run
     from gigawatt.risk.schedule import chunk_draws, chunk_starts
     from gigawatt.risk.simulate import build_model, run_chunk, warm_up
 
-    plan, portfolio = load_run(run_dir)
+    plan, portfolio = loaded or load_run(run_dir)
     unc = portfolio.scenario.uncertainty
     n = int(unc.draws if draws is None else draws)
     seed = int(unc.seed if seed is None else seed)
@@ -204,20 +205,23 @@ def register(app: typer.Typer) -> None:
         """Who is exposed to the lab: per counterparty (provider, vendor, joint venture, utility, investor)
         what the lab commits, pays (firm take-or-pay apart), receives back (vendor equity, funding) and the
         net flow. Tables: DIR/tables/exposure.csv and exposure_by_year.csv (added to older runs)."""
-        t = exposure_tables(run_dir)
+        from gigawatt.commands.common import option_amount
+        from gigawatt.risk.io import load_run
+
+        _check_policy(policy, order, risk or bool(draws))  # every option is checked before anything is written
+        fl = None if floor is None else option_amount("--floor", floor, "USD", "5 billion USD")
+        raisable = option_amount("--can-raise", can_raise, "USD", "20 billion USD")
+        loaded = load_run(run_dir)
+        t = exposure_tables(run_dir, loaded)
         written = write_if_missing(run_dir, t)
         if not STATE["quiet"]:
             print_exposure(t["exposure"], t["exposure_by_year"], out, years=years)
             where = ", ".join(str(Path(run_dir) / n) for n in written) or str(Path(run_dir) / "tables" / "exposure.csv")
             out.print(f"  tables: {where}", highlight=False)
-        _check_policy(policy, order, risk or bool(draws))
         if risk or draws:
-            from gigawatt.units import parse
-
-            fl = None if floor is None else parse(floor, "USD")
             summary, yearly, deferral = unpaid_under_uncertainty(run_dir, draws=draws, seed=seed, floor=fl,
-                                                                 can_raise=parse(can_raise, "USD"), policy=policy,
-                                                                 order=order)
+                                                                 can_raise=raisable, policy=policy,
+                                                                 order=order, loaded=loaded)
             add_unpaid(run_dir, summary, yearly)
             if deferral is not None:
                 add_deferral(run_dir, deferral)

@@ -140,12 +140,9 @@ def _cash_risk(cvar_weight: float, cvar_alpha: float, penalty: float | None, max
                   "e.g. --cash-floor-penalty 0.5")
     gap = None
     if max_gap is not None:
-        from gigawatt.units import UnitError, parse
+        from gigawatt.commands.common import option_amount
 
-        try:
-            gap = parse(max_gap, "USD")
-        except UnitError as e:
-            raise bad("--max-cvar-funding-gap", max_gap, str(e), "e.g. --max-cvar-funding-gap '100 billion USD'") from None
+        gap = option_amount("--max-cvar-funding-gap", max_gap, "USD", "100 billion USD")
         if gap < 0:
             raise bad("--max-cvar-funding-gap", max_gap, "an amount ≥ 0", "e.g. --max-cvar-funding-gap '100 billion USD'")
     if penalty is None and gap is None:
