@@ -46,13 +46,13 @@ class Plan(_BasePlan):
                                         expected="a plan from gigawatt.solve or gigawatt.read_run",
                                         fix="solve the scenario with gigawatt.solve, then write"), title="cannot write")
         text = yaml.safe_dump(self.portfolio.resolved.data, sort_keys=False, allow_unicode=True)
-        commitments = None
-        if self.finance is not None:
-            from gigawatt.finance import commitments_usd_total
+        additions = {}
+        if self.finance is not None:  # what `gigawatt solve --out` adds to a run with finance
+            from gigawatt.exposure import run_additions
 
-            commitments = commitments_usd_total(self.portfolio)
-        write_run_dir(self, Path(run_dir), resolved_yaml=text, finance=self.finance,
-                      commitments_usd_total=commitments, overwrite=overwrite, **_names(self))
+            additions = run_additions(self, self.portfolio)
+        write_run_dir(self, Path(run_dir), resolved_yaml=text, finance=self.finance, overwrite=overwrite,
+                      **additions, **_names(self))
         return Path(run_dir)
 
 

@@ -175,6 +175,15 @@ def tables(plan: Plan, portfolio: Portfolio) -> dict[str, pd.DataFrame]:
     return {"exposure": summary(plan, portfolio, yearly), "exposure_by_year": yearly}
 
 
+def run_additions(plan: Plan, portfolio: Portfolio) -> dict:
+    """What a solved run's directory holds beside its plan and finance, as keywords of
+    ``results.write_run_dir``: the firm commitments' total (summary.json) and the exposure tables. The one
+    list shared by ``gigawatt solve --out`` and ``Plan.write`` (so that both write the same run)."""
+    from gigawatt.finance import commitments_usd_total
+
+    return {"commitments_usd_total": commitments_usd_total(portfolio), "extra_tables": tables(plan, portfolio)}
+
+
 # --- under uncertainty ----------------------------------------------------------------------------------
 
 OTHER_COSTS = "other costs (non-compute)"

@@ -26,22 +26,15 @@ def run_solve(path: Path, *, out_dir: Path, scenario: str | None, sets: list[str
     status = console.status("Solving with HiGHS…", spinner="dots") if not (quiet or verbose) else contextlib.nullcontext()
     with status:
         plan = optimize(portfolio, allow_unmet=allow_unmet or None, method=method, verbose=verbose, save_lp=save_lp)
-    fin, commitments, extra = None, None, {}
-    try:
-        from gigawatt import finance as finance_mod
-    except ImportError:
-        finance_mod = None
-    if finance_mod is not None:
-        fin = finance_mod.compute(plan, portfolio)
-        commitments = finance_mod.commitments_usd_total(portfolio)
-        from gigawatt.exposure import tables as exposure_tables
+    from gigawatt.exposure import run_additions
+    from gigawatt.finance import compute
 
-        extra = exposure_tables(plan, portfolio)
+    fin = compute(plan, portfolio)
     resolved_yaml = yaml.safe_dump(resolved.data, sort_keys=False, allow_unicode=True)
     summ, written = write_run_dir(plan, out_dir, resolved_yaml=resolved_yaml, finance=fin,
                                   scenario_name=portfolio.scenario.meta.name, variant=scenario,
-                                  commitments_usd_total=commitments, extra_attrs={"load_seconds": load_s},
-                                  overwrite=overwrite, extra_tables=extra)
+                                  extra_attrs={"load_seconds": load_s}, overwrite=overwrite,
+                                  **run_additions(plan, portfolio))
     if register:
         _register(out_dir, portfolio, scenario, resolved.data, summ, written, sets)
     if not quiet:
