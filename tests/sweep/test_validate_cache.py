@@ -190,6 +190,8 @@ def test_two_keys_and_a_draw_change_only_their_task(bases):
         Task("c", {}),
         Task("d", {}, sets=["providers.cloudco.offers.h100={on_demand_price: 3 USD/h}",
                             "policy.share_targets.own_campus_2030=null"]),
+        # sections and entries the file leaves at their defaults: created by the task, in the task only
+        Task("e", {}, sets=["config.solve.method=simplex", "accelerators.h100.purchase_price=30000 USD"]),
     ]
     for task in tasks + tasks:
         _same(base, task)
