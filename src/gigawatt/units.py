@@ -107,18 +107,26 @@ def parse(value: str | float | int, unit: str, *, plain_ok: bool = False) -> flo
     if not isinstance(value, str):
         raise UnitError(f"a quantity string such as {example(unit)!r}")
     _check_length(value)
-    try:
-        return _parse_known(value, unit, plain_ok)
-    except OverflowError:
-        raise UnitError(f"a finite quantity, but {value!r} is too large for a number") from None
+    out, error = _parse_known(value, unit, plain_ok)
+    if error is not None:
+        raise UnitError(error)
+    return out
 
 
 @lru_cache(maxsize=16384)
-def _parse_known(value: str, unit: str, plain_ok: bool) -> float:
-    """:func:`_parse_text`, remembered: the registry's definitions are fixed, so a text read once in a unit
-    reads the same again (a sweep validates the same scenario's quantities once per task). Errors are
-    raised afresh each time (lru_cache keeps no exceptions)."""
-    return _parse_text(value, unit, plain_ok=plain_ok)
+def _parse_known(value: str, unit: str, plain_ok: bool) -> tuple[float, str | None]:
+    """:func:`_parse_text`'s outcome, remembered: (the value, None), or (nan, the message of the UnitError
+    it raised). The registry's definitions are fixed, so a text read once in a unit reads (or fails to
+    read) the same again: pint runs once per distinct (text, unit) per process, not once per sweep task.
+    Keeping the refusals matters as much as the values: a series tries its units in turn (try_parse), so
+    "5 million H100_hours" is refused as FLOP, a refusal whose message names the dimension (_dim_of, a
+    dozen conversions) before it is read as H100_hour. Any other exception is not kept and propagates."""
+    try:
+        return _parse_text(value, unit, plain_ok=plain_ok), None
+    except UnitError as exc:
+        return math.nan, str(exc)
+    except OverflowError:
+        return math.nan, f"a finite quantity, but {value!r} is too large for a number"
 
 
 def _parse_text(value: str, unit: str, *, plain_ok: bool) -> float:
