@@ -8,6 +8,7 @@ import pandas as pd
 
 from gigawatt.errors import Problem
 from gigawatt.periods import Horizon, label_start
+from gigawatt.portfolio.recording import unwrap
 from gigawatt.scenario.resolved import Resolved
 from gigawatt.scenario.schema import Scenario, SeriesSpec
 from gigawatt.series import resolve
@@ -25,13 +26,13 @@ class BuildContext:
     """The scenario being turned into arrays, its horizon, and the problems found so far (raised once, at
     the end, so that every problem of the file is reported together)."""
 
-    def __init__(self, sc: Scenario, resolved: Resolved | None):
+    def __init__(self, sc: Scenario, resolved: Resolved | None, horizon: Horizon | None = None):
         self.sc = sc
         self.resolved = resolved
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
         h = sc.horizon
-        self.horizon = Horizon.build(h.start, h.end, h.step, h.discount_rate)
+        self.horizon = horizon if horizon is not None else Horizon.build(h.start, h.end, h.step, h.discount_rate)
         self.periods = pd.Index(self.horizon.labels, name="period")
         self.hours = self.horizon.table["hours"].to_numpy()
 
@@ -44,6 +45,7 @@ class BuildContext:
     def series(self, spec: SeriesSpec | None, *path: str, default: float = 0.0) -> np.ndarray:
         if spec is None:
             return np.full(self.horizon.n, default)
+        spec = unwrap(spec)
         return resolve(spec, self.horizon, path=".".join(path), location=self.where(*path), problems=self.problems)
 
     def coverage(self, start: str, term_years: float) -> np.ndarray:

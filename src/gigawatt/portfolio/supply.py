@@ -16,6 +16,33 @@ from gigawatt.portfolio.sites import offtake_usd_per_chip_hour, ownership_of
 
 
 def build_supply(ctx: BuildContext, accel: pd.DataFrame, sites: pd.DataFrame):
+    """The supply table (with each option's offtake price) and its per-period arrays."""
+    rows, sup = supply_rows(ctx, accel, sites[["provider", "lab_share"]])
+    return with_offtake(rows, supply_offtake(ctx, accel, sites, rows)), sup
+
+
+def with_offtake(rows: pd.DataFrame, offtake: np.ndarray) -> pd.DataFrame:
+    """The supply table: ``supply_rows``' table with the offtake price per chip-hour as its last column."""
+    return rows.assign(offtake_usd_per_chip_hour=offtake)
+
+
+def supply_offtake(ctx: BuildContext, accel: pd.DataFrame, sites: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+    """Offtake price per chip-hour of each option (``offtake_usd_per_chip_hour``: owned at a joint venture's
+    site, the partners' share is paid through it; 0 for every other option). Apart from ``supply_rows``
+    because it alone reads a site's costs (a sweep of a build cost rebuilds this, not the options)."""
+    out = np.zeros(len(rows))
+    own_rows = np.flatnonzero((rows["kind"] == "own").to_numpy())
+    for i in own_rows:
+        sname, a = rows["site"].iat[i], rows["accelerator"].iat[i]
+        s = sites.loc[sname]
+        own = ownership_of(ctx, sname, s["provider"], check=False)
+        out[i] = offtake_usd_per_chip_hour(ctx, accel, s, own, a)
+    return out
+
+
+def supply_rows(ctx: BuildContext, accel: pd.DataFrame, owners: pd.DataFrame):  # long: one loop per kind of option, in the table's order
+    """The options (without their offtake price: ``supply_offtake``) and their per-period arrays; ``owners``:
+    each site's provider and lab share (the ``sites`` table's columns)."""
     n = ctx.horizon.n
     rows: list[dict] = []
     arrays: dict[str, list[np.ndarray]] = {k: [] for k in (
@@ -36,16 +63,14 @@ def build_supply(ctx: BuildContext, accel: pd.DataFrame, sites: pd.DataFrame):
             return np.ones(n, dtype=bool)
         return period_end > np.datetime64(label_start(str(when)))
 
-    for sname, s in sites.iterrows():
-        own = ownership_of(ctx, sname, s["provider"], check=False)
+    for sname, s in owners.iterrows():
         for a in ctx.sc.sites[sname].accelerators:
             if a not in accel.index:
                 continue
             # chips can be bought once the accelerator is available; a site's lead time limits its
             # power (Site-power), and chips need power, so it also delays what can be installed.
             add({"name": f"{sname}/{a}", "kind": "own", "provider": s["provider"], "site": sname,
-                 "accelerator": a, "vendor": accel.at[a, "vendor"], "contract": "", "lab_share": s["lab_share"],
-                 "offtake_usd_per_chip_hour": offtake_usd_per_chip_hour(ctx, accel, s, own, a)},
+                 "accelerator": a, "vendor": accel.at[a, "vendor"], "contract": "", "lab_share": s["lab_share"]},
                 buy_allowed=available_mask(a).astype(float))
     for pname, prov in ctx.sc.providers.items():
         for a, offer in prov.offers.items():
@@ -86,10 +111,9 @@ def build_supply(ctx: BuildContext, accel: pd.DataFrame, sites: pd.DataFrame):
             contract_use_price_usd_per_chip_hour=np.full(n, use_price),
             contract_firm=np.full(n, 1.0 if c.firm else 0.0))
     supply = pd.DataFrame(rows, columns=["name", "kind", "provider", "site", "accelerator", "vendor", "contract",
-                                         "lab_share", "offtake_usd_per_chip_hour"])
+                                         "lab_share"])
     # the lab's share of an option (owned at a joint venture's site: its equity share; the rest: all of it)
     supply["lab_share"] = supply["lab_share"].fillna(1.0).astype(float)
-    supply["offtake_usd_per_chip_hour"] = supply["offtake_usd_per_chip_hour"].fillna(0.0).astype(float)
     supply = supply.set_index("name").rename_axis("supply")
     sup = {k: np.array(v).reshape(len(supply), n) for k, v in arrays.items()}
     return supply, sup
