@@ -147,7 +147,8 @@ def test_a_problem_raises_as_a_full_build_and_the_next_task_is_right():
         Portfolio.from_scenario(items[3][1], items[3][0], reuse=cache)
     assert str(reused.value) == str(cold.value)
     assert "exceeds" in str(cold.value)
-    assert check_sequence(items[1:2] + items[:1], cache) == ["reuse: supply, contracts"] * 2
+    hows = check_sequence(items[1:2] + items[:1], cache)  # the failed task left nothing behind
+    assert all(h.startswith("reuse") and "capacity" in h and "sites" not in h for h in hows), hows
 
 
 def test_changing_a_portfolio_handed_out_does_not_change_the_next():

@@ -18,7 +18,8 @@ from gigawatt.portfolio.context import BuildContext
 from gigawatt.portfolio.contracts import build_deals, contract_table
 from gigawatt.portfolio.finance import build_finance
 from gigawatt.portfolio.sites import build_sites
-from gigawatt.portfolio.supply import supply_offtake, supply_rows, with_offtake
+from gigawatt.portfolio.supply import (contract_options, lease_options, options_arrays, options_table, own_options,
+                                      supply_offtake, with_offtake)
 from gigawatt.portfolio.targets import build_targets
 from gigawatt.portfolio.workloads import build_workloads, check_servable, efficiency, eligibility
 
@@ -54,7 +55,11 @@ SECTIONS = (
     Section("accelerators", _one(build_accelerators), (), ("accel",)),
     Section("sites", build_sites, ("accel",), ("sites", "power_max", "power_existing")),
     Section("owners", _owners, ("sites",), ("owners",)),
-    Section("supply", supply_rows, ("accel", "owners"), ("rows", "sup")),
+    Section("own", own_options, ("accel", "owners"), ("own_rows", "own_arrays")),
+    Section("lease", lease_options, ("accel",), ("lease_rows", "lease_arrays")),
+    Section("capacity", contract_options, ("accel",), ("capacity_rows", "capacity_arrays")),
+    Section("options", _one(options_table), ("own_rows", "lease_rows", "capacity_rows"), ("rows",)),
+    Section("option_arrays", _one(options_arrays), ("own_arrays", "lease_arrays", "capacity_arrays"), ("sup",)),
     Section("offtake", _one(supply_offtake), ("accel", "sites", "rows"), ("offtake",)),
     Section("workloads", build_workloads, ("accel", "rows"), ("workloads", "demand")),
     Section("deals", build_deals, ("accel",), ("deals", "purchase_min_all")),

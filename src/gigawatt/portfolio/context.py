@@ -3,6 +3,8 @@ problems found so far, and series and term coverage at the horizon's periods."""
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 import pandas as pd
 
@@ -48,14 +50,21 @@ class BuildContext:
         spec = unwrap(spec)
         return resolve(spec, self.horizon, path=".".join(path), location=self.where(*path), problems=self.problems)
 
+    @cached_property
+    def period_start(self) -> np.ndarray:
+        return self.horizon.table["start"].to_numpy()
+
+    @cached_property
+    def period_end(self) -> np.ndarray:
+        """First instant after each period (datetime64)."""
+        return (self.horizon.table["start"] + pd.DateOffset(months=self.horizon.months_per_period())).to_numpy()
+
     def coverage(self, start: str, term_years: float) -> np.ndarray:
         """Fraction of each period inside [start, start + term)."""
         t0 = label_start(start)
         t1 = term_end(t0, term_years)
-        starts = self.horizon.table["start"]
-        ends = starts + pd.DateOffset(months=self.horizon.months_per_period())
-        lo = np.maximum(starts.to_numpy(), np.datetime64(t0))
-        hi = np.minimum(ends.to_numpy(), np.datetime64(t1))
+        lo = np.maximum(self.period_start, np.datetime64(t0))
+        hi = np.minimum(self.period_end, np.datetime64(t1))
         overlap = np.clip((hi - lo) / np.timedelta64(1, "h"), 0, None)
         return overlap / self.hours
 

@@ -93,9 +93,10 @@ def contract_table(ctx: BuildContext) -> pd.DataFrame:
                      "value_usd": c.value, "power_mw": c.power, "chips": c.chips, "firm": c.firm,
                      "take_or_pay": c.take_or_pay, "equity_per_gw_usd": c.equity_per_gw,
                      "equity_max_usd": c.equity_max, "warrants": c.warrants or "", "source": c.source})
-    cols = ["contract", "counterparty", "kind", "accelerator", "start", "term_years", "value_usd", "power_mw",
+    cols = ["counterparty", "kind", "accelerator", "start", "term_years", "value_usd", "power_mw",
             "chips", "firm", "take_or_pay", "equity_per_gw_usd", "equity_max_usd", "warrants", "source"]
-    return pd.DataFrame(rows, columns=cols).set_index("contract")
+    index = pd.Index([r["contract"] for r in rows], name="contract", dtype=None if rows else object)
+    return pd.DataFrame(rows, columns=cols, index=index)
 
 
 def build_deals(ctx: BuildContext, accel: pd.DataFrame):

@@ -116,11 +116,16 @@ def same_value(a, b) -> bool:
         return False
 
 
-def changes(old, new, path: Path = ()) -> set[Path]:
-    """Paths of the values that differ between two scenarios (or parts of them); raises ``Structural``
-    when their structure differs."""
+def changes(old, new, fields: list[str] | None = None) -> set[Path]:
+    """Paths of the values that differ between two scenarios (only their ``fields``, if given); raises
+    ``Structural`` when their structure differs."""
     out: set[Path] = set()
-    _diff(old, new, path, out)
+    if fields is None:
+        _diff(old, new, (), out)
+    elif type(old) is not type(new):
+        raise Structural("")
+    for name in fields or ():
+        _diff(getattr(old, name), getattr(new, name), (name,), out)
     return out
 
 
@@ -130,6 +135,8 @@ def _diff(a, b, path: Path, out: set) -> None:
     if _is_model(a) and _is_model(b):
         if type(a) is not type(b):
             raise Structural(".".join(path))
+        if a == b:  # pydantic: equal fields (each field's type is fixed by the schema: quantities are floats)
+            return
         for name in type(a).model_fields:
             _diff(getattr(a, name), getattr(b, name), (*path, name), out)
         return

@@ -31,6 +31,7 @@ from gigawatt.portfolio.context import BuildContext
 from gigawatt.portfolio.recording import Fields, Structural, changes, prefixes, same_value, touches
 
 MAX_HORIZONS = 64  # horizons kept per process (one per discount rate seen)
+_TAKEN = {a for s in (*assemble.SECTIONS, *assemble.AFTER) for a in s.args}  # outputs some section takes
 
 
 @dataclass
@@ -72,6 +73,7 @@ class PortfolioCache:
         self._template = None  # the last full build's Dataset: its structure, never handed out
         self._coords: dict = {}
         self._horizons: dict[tuple, Horizon] = {}
+        self._top: list[str] = []  # the scenario's sections some section read (the rest cannot matter)
         self.last = ""
 
     def fields(self, sc, resolved) -> dict:
@@ -79,7 +81,7 @@ class PortfolioCache:
         if self._sc is None:
             return self._full(sc, resolved, "first scenario")
         try:
-            changed = changes(self._sc, sc)
+            changed = changes(self._sc, sc, self._top)
         except Structural as exc:
             return self._full(sc, resolved, f"structure of {exc}")
         moved = [c for c in changed if c[0] == "horizon" and c != ("horizon", "discount_rate")]
@@ -100,7 +102,8 @@ class PortfolioCache:
             if ctx.problems:
                 raise _Problems()
             if rec is not None:  # what came out the same stays the same object: the next sections reuse
-                outs = tuple(old if same(new, old) else new for new, old in zip(outs, rec.outs))
+                outs = tuple(old if name in _TAKEN and same(new, old) else new
+                             for name, new, old in zip(section.outs, outs, rec.outs))
                 records[section.name].outs = outs
             return outs
 
@@ -120,6 +123,7 @@ class PortfolioCache:
         records: dict[str, _Record] = {}
         v = assemble.run(ctx, lambda section, args: PortfolioCache._record(ctx, section, args, records))
         self._records, self._sc = records, sc
+        self._top = sorted({p[0] for r in records.values() for p in r.reads} | {"horizon"})
         self._template = assemble.dataset(ctx, v)
         self._coords = assemble.coords(ctx, v)
         self.last = f"full: {why}"
