@@ -205,3 +205,40 @@ def _grid():
 def test_random_sequences_of_tasks(order):
     grid = _grid()
     check_sequence([grid[i] for i in order])
+
+
+_CELL = st.one_of(st.none(), st.integers(-5, 5), st.floats(-1e3, 1e3), st.just(float("nan")), st.sampled_from(["a", "b"]),
+                  st.booleans())
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_CELL, _CELL, _CELL), min_size=1, max_size=4),
+       st.lists(st.tuples(st.integers(0, 3), st.integers(0, 2), _CELL), max_size=3))
+def test_a_patched_table_equals_one_built_anew(cells, edits):
+    """``patch_table`` changes cells of the previous table only when that equals building it anew."""
+    from gigawatt.portfolio.contracts import contracts_from_rows
+    from gigawatt.portfolio.reuse import patch_table
+
+    cols = ["value_usd", "chips", "warrants"]
+    old_rows = [{"contract": f"c{i}", **dict(zip(cols, row)), **{c: None for c in
+                 ["counterparty", "kind", "accelerator", "start", "term_years", "power_mw", "firm", "take_or_pay",
+                  "equity_per_gw_usd", "equity_max_usd", "source"]}} for i, row in enumerate(cells)]
+    rows = [dict(r) for r in old_rows]
+    for i, j, value in edits:
+        if i < len(rows):
+            rows[i][cols[j]] = value
+    patched = patch_table(old_rows, contracts_from_rows(None, old_rows), rows, "contract")
+    if patched is not None:
+        pd.testing.assert_frame_equal(patched, contracts_from_rows(None, rows), check_exact=True)
+
+
+def test_a_contract_change_patches_the_contracts_table(monkeypatch):
+    from gigawatt.portfolio import reuse
+
+    patched = []
+    real = reuse.patch_table
+    monkeypatch.setattr(reuse, "patch_table", lambda *a: patched.append(real(*a)) or patched[-1])
+    items = inputs(MINIMAL, ["contracts.cloudco_reserved.chips=50000,35000",
+                             "contracts.cloudco_reserved.price=2.35 USD/h,2 USD/h"])
+    check_sequence(items + items[:1])
+    assert patched and all(t is not None for t in patched)

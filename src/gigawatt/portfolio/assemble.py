@@ -15,7 +15,7 @@ import xarray as xr
 from gigawatt.errors import ScenarioError
 from gigawatt.portfolio.accelerators import REFERENCE_ACCELERATOR, build_accelerators, build_purchase_max
 from gigawatt.portfolio.context import BuildContext
-from gigawatt.portfolio.contracts import build_deals, contract_table
+from gigawatt.portfolio.contracts import build_deals, contract_rows, contracts_from_rows
 from gigawatt.portfolio.finance import build_finance
 from gigawatt.portfolio.sites import build_sites
 from gigawatt.portfolio.supply import (contract_options, lease_options, options_arrays, options_table, own_options,
@@ -26,12 +26,15 @@ from gigawatt.portfolio.workloads import build_workloads, check_servable, effici
 
 @dataclass(frozen=True)
 class Section:
-    """``fn(ctx, *outputs named by args)`` returns the outputs named by ``outs`` (a tuple, in order)."""
+    """``fn(ctx, *outputs named by args)`` returns the outputs named by ``outs`` (a tuple, in order).
+    ``patch``: the section builds a table from rows (its one argument) indexed by this key; a rebuild may
+    change the cells that differ in a copy of the previous table instead (``reuse.patch_table``)."""
 
     name: str
     fn: Callable
     args: tuple[str, ...]
     outs: tuple[str, ...]
+    patch: str | None = None
 
 
 def _one(fn):
@@ -71,7 +74,8 @@ SECTIONS = (
     Section("supply_table", lambda ctx, rows, off: (with_offtake(rows, off),), ("rows", "offtake"), ("supply",)),
     Section("efficiency", _one(efficiency), ("accel", "rows", "workloads"), ("efficiency",)),
     Section("eligibility", _one(eligibility), ("rows", "workloads"), ("eligible",)),
-    Section("contracts", _one(contract_table), (), ("contracts",)),
+    Section("contract_rows", _one(contract_rows), (), ("contract_rows",)),
+    Section("contracts", _one(contracts_from_rows), ("contract_rows",), ("contracts",), patch="contract"),
 )
 CHECKED = "finance"  # the problems of the sections up to this one are raised before the rest run
 AFTER = (Section("servable", lambda ctx, *a: (check_servable(ctx, *a),),

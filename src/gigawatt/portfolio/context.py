@@ -35,8 +35,14 @@ class BuildContext:
         self.warnings: list[str] = []
         h = sc.horizon
         self.horizon = horizon if horizon is not None else Horizon.build(h.start, h.end, h.step, h.discount_rate)
-        self.periods = pd.Index(self.horizon.labels, name="period")
-        self.hours = self.horizon.table["hours"].to_numpy()
+
+    @cached_property
+    def periods(self) -> pd.Index:
+        return pd.Index(self.horizon.labels, name="period")
+
+    @cached_property
+    def hours(self) -> np.ndarray:
+        return self.horizon.table["hours"].to_numpy()
 
     def where(self, *path: str) -> str | None:
         return self.resolved.where(path) if self.resolved else None

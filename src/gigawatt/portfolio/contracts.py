@@ -85,7 +85,13 @@ def contract_schedule(ctx: BuildContext, cname: str, c, accel: pd.DataFrame) -> 
     return cap, fixed, use_price
 
 
-def contract_table(ctx: BuildContext) -> pd.DataFrame:
+CONTRACT_COLUMNS = ["contract", "counterparty", "kind", "accelerator", "start", "term_years", "value_usd",
+                    "power_mw", "chips", "firm", "take_or_pay", "equity_per_gw_usd", "equity_max_usd", "warrants",
+                    "source"]
+
+
+def contract_rows(ctx: BuildContext) -> list[dict]:
+    """One row per contract of the contracts table (``CONTRACT_COLUMNS``)."""
     rows = []
     for name, c in ctx.sc.contracts.items():
         rows.append({"contract": name, "counterparty": c.counterparty, "kind": c.kind,
@@ -93,10 +99,17 @@ def contract_table(ctx: BuildContext) -> pd.DataFrame:
                      "value_usd": c.value, "power_mw": c.power, "chips": c.chips, "firm": c.firm,
                      "take_or_pay": c.take_or_pay, "equity_per_gw_usd": c.equity_per_gw,
                      "equity_max_usd": c.equity_max, "warrants": c.warrants or "", "source": c.source})
-    cols = ["counterparty", "kind", "accelerator", "start", "term_years", "value_usd", "power_mw",
-            "chips", "firm", "take_or_pay", "equity_per_gw_usd", "equity_max_usd", "warrants", "source"]
+    return rows
+
+
+def contracts_from_rows(ctx: BuildContext, rows: list[dict]) -> pd.DataFrame:
+    """The contracts table, indexed by ``contract``."""
     index = pd.Index([r["contract"] for r in rows], name="contract", dtype=None if rows else object)
-    return pd.DataFrame(rows, columns=cols, index=index)
+    return pd.DataFrame(rows, columns=CONTRACT_COLUMNS[1:], index=index)
+
+
+def contract_table(ctx: BuildContext) -> pd.DataFrame:
+    return contracts_from_rows(ctx, contract_rows(ctx))
 
 
 def build_deals(ctx: BuildContext, accel: pd.DataFrame):
