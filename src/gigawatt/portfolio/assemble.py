@@ -121,6 +121,9 @@ def arrays(ctx: BuildContext, v: dict) -> dict[str, tuple[tuple[str, ...], np.nd
     }
 
 
+COORD_SOURCES = ("sites", "workloads", "used", "rows", "targets")  # the outputs ``coords`` reads (and the horizon)
+
+
 def coords(ctx: BuildContext, v: dict) -> dict[str, np.ndarray]:
     return {"site": v["sites"].index.to_numpy(dtype=object), "period": ctx.periods.to_numpy(dtype=object),
             "workload": v["workloads"].index.to_numpy(dtype=object),

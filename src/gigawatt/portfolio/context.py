@@ -65,6 +65,11 @@ class BuildContext:
         """First instant after each period (datetime64)."""
         return (self.horizon.table["start"] + pd.DateOffset(months=self.horizon.months_per_period())).to_numpy()
 
+    @cached_property
+    def horizon_end(self) -> pd.Timestamp:
+        """First instant after the horizon's last period."""
+        return self.horizon.table["start"].iloc[-1] + pd.DateOffset(months=self.horizon.months_per_period())
+
     def coverage(self, start: str, term_years: float) -> np.ndarray:
         """Fraction of each period inside [start, start + term)."""
         t0 = label_start(start)

@@ -31,7 +31,7 @@ def payment_weight(ctx: BuildContext, c, cover: np.ndarray, level: np.ndarray) -
     each level by the time it covers makes the payments of the whole term sum to the value."""
     used = ctx.hours * cover * level
     t0 = label_start(c.start)
-    horizon_end = ctx.horizon.table["start"].iloc[-1] + pd.DateOffset(months=ctx.horizon.months_per_period())
+    horizon_end = ctx.horizon_end
     beyond_h = max(0.0, (term_end(t0, c.term) - max(horizon_end, t0)) / pd.Timedelta(hours=1))
     in_term = level[cover > 0]
     total = float(used.sum()) + beyond_h * (float(in_term[-1]) if len(in_term) else 1.0)
@@ -44,7 +44,7 @@ def payment_weight(ctx: BuildContext, c, cover: np.ndarray, level: np.ndarray) -
 def contract_schedule(ctx: BuildContext, cname: str, c, accel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, float]:
     """Chips in service, payments owed whether used or not (USD), and price per chip-hour used."""
     cover = ctx.coverage(c.start, c.term)
-    horizon_end = ctx.horizon.table["start"].iloc[-1] + pd.DateOffset(months=ctx.horizon.months_per_period())
+    horizon_end = ctx.horizon_end
     if label_start(c.start) >= horizon_end:  # a start inside the last period is inside the horizon
         ctx.problem("contract starts after the horizon ends", ("contracts", cname, "start"),
                      value=c.start, expected=f"a start before {horizon_end.date()} (the end of {ctx.horizon.labels[-1]})",

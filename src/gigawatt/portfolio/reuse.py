@@ -117,16 +117,19 @@ class PortfolioCache:
         rerun: list[str] = []
         records = dict(self._records)  # kept only if the build succeeds
 
+        differ: set[str] = set()  # outputs found different from the previous scenario's
+
         def runner(section, args):
             rec = records.get(section.name)
             if (rec is not None and not touches(changed, rec.reads, rec.read_prefixes)
-                    and all(same(a, b) for a, b in zip(args, rec.args))):
+                    and not differ.intersection(section.args) and all(same(a, b) for a, b in zip(args, rec.args))):
                 ctx.warnings.extend(rec.warnings)
                 return rec.outs
             rerun.append(section.name)
             table = patch_table(rec.args[0], rec.outs[0], args[0], section.patch) if rec and section.patch else None
             if table is not None:
                 records[section.name] = _Record(rec.reads, rec.read_prefixes, args, (table,))
+                differ.update(section.outs)
                 return (table,)
             outs = self._record(ctx, section, args, records)
             if ctx.problems:
@@ -135,15 +138,18 @@ class PortfolioCache:
                 outs = tuple(old if name in _TAKEN and same(new, old) else new
                              for name, new, old in zip(section.outs, outs, rec.outs))
                 records[section.name].outs = outs
+            differ.update(name for name, new, old in zip(section.outs, outs, rec.outs if rec else outs)
+                          if new is not old or rec is None)
             return outs
 
         try:
             v = assemble.run(ctx, runner)
         except _Problems:
             return self._full(sc, resolved, "a section found a problem")  # raises them all, in order
-        c = assemble.coords(ctx, v)
-        if not all(same(c[k], self._coords[k]) for k in c):
-            return self._full(sc, resolved, "other coordinates")
+        if differ.intersection(assemble.COORD_SOURCES):  # else every coordinate is the previous one's
+            c = assemble.coords(ctx, v)
+            if not all(same(c[k], self._coords[k]) for k in c):
+                return self._full(sc, resolved, "other coordinates")
         self._records, self._sc = records, sc
         self.last = "reuse: " + (", ".join(rerun) if rerun else "nothing changed")
         return self._hand_out(ctx, v)
