@@ -31,6 +31,7 @@ from gigawatt.portfolio.context import BuildContext
 from gigawatt.portfolio.recording import Fields, Structural, changes, prefixes, same_value, touches
 
 MAX_HORIZONS = 64  # horizons kept per process (one per discount rate seen)
+PERIOD_ARRAYS = ("periods", "hours", "period_start", "period_end", "horizon_end")  # BuildContext's, rate-free
 _TAKEN = {a for s in (*assemble.SECTIONS, *assemble.AFTER) for a in s.args}  # outputs some section takes
 
 
@@ -99,6 +100,7 @@ class PortfolioCache:
         self._template = None  # the last full build's Dataset: its structure, never handed out
         self._coords: dict = {}
         self._horizons: dict[tuple, Horizon] = {}
+        self._periods: dict[tuple, dict] = {}  # per (start, end, step): BuildContext's period arrays
         self._top: list[str] = []  # the scenario's sections some section read (the rest cannot matter)
         self.last = ""
 
@@ -113,7 +115,7 @@ class PortfolioCache:
         moved = [c for c in changed if c[0] == "horizon" and c != ("horizon", "discount_rate")]
         if moved:
             return self._full(sc, resolved, f"{'.'.join(moved[0])} changed")
-        ctx = BuildContext(sc, resolved, horizon=self._horizon(sc))
+        ctx = self._context(sc, resolved)
         rerun: list[str] = []
         records = dict(self._records)  # kept only if the build succeeds
 
@@ -155,7 +157,7 @@ class PortfolioCache:
         return self._hand_out(ctx, v)
 
     def _full(self, sc, resolved, why: str) -> dict:
-        ctx = BuildContext(sc, resolved, horizon=self._horizon(sc))
+        ctx = self._context(sc, resolved)
         records: dict[str, _Record] = {}
         v = assemble.run(ctx, lambda section, args: PortfolioCache._record(ctx, section, args, records))
         self._records, self._sc = records, sc
@@ -179,17 +181,32 @@ class PortfolioCache:
             reads, prefixes(reads), args, outs, list(ctx.warnings[n_warn:]))
         return outs
 
+    def _context(self, sc, resolved) -> BuildContext:
+        """A build context whose period arrays (start, end, hours…: the same at every discount rate) are
+        the previous build's when the horizon's periods are the same."""
+        ctx = BuildContext(sc, resolved, horizon=self._horizon(sc))
+        h = sc.horizon
+        ctx.__dict__.update(self._periods.setdefault((h.start, h.end, h.step), {}))
+        return ctx
+
+    def _keep_periods(self, ctx: BuildContext) -> None:
+        h = ctx.sc.horizon
+        kept = self._periods[(h.start, h.end, h.step)]
+        kept.update({k: ctx.__dict__[k] for k in PERIOD_ARRAYS if k in ctx.__dict__})
+
     def _horizon(self, sc) -> Horizon:
         h = sc.horizon
         key = (h.start, h.end, h.step, h.discount_rate, type(h.discount_rate))
         if key not in self._horizons:
             if len(self._horizons) >= MAX_HORIZONS:
                 self._horizons.clear()
+                self._periods.clear()
             self._horizons[key] = Horizon.build(h.start, h.end, h.step, h.discount_rate)
         return self._horizons[key]
 
     def _hand_out(self, ctx: BuildContext, v: dict) -> dict:
         """Copies of what is kept: tables (copy-on-write), arrays, the horizon's table."""
+        self._keep_periods(ctx)
         data = self._template.copy(deep=False, data={k: np.array(a, copy=True)
                                                      for k, (_, a) in assemble.arrays(ctx, v).items()})
         horizon = dataclasses.replace(ctx.horizon, table=ctx.horizon.table.copy(deep=False))
