@@ -62,12 +62,12 @@ def main() -> None:
             (wall if i else first).append(w)
             if i:
                 cpu.append(c)
-            hows[cache.last] = hows.get(cache.last, 0) + 1
+            hows.setdefault(cache.last, []).append(w)
     print(f"  reuse, the worker's first task: wall mean {np.mean(first) * 1e3:.1f} ms")
     print(f"  reuse, after it: wall mean {np.mean(wall) * 1e3:.2f} ms, median {np.median(wall) * 1e3:.2f} ms; "
           f"cpu mean {np.mean(cpu) * 1e3:.2f} ms per task")
-    for how, n in sorted(hows.items(), key=lambda kv: -kv[1]):
-        print(f"    {n:4d} × {how}")
+    for how, ws in sorted(hows.items(), key=lambda kv: -len(kv[1])):
+        print(f"    {len(ws):4d} × {how}: wall mean {np.mean(ws) * 1e3:.2f} ms")
     print(f"  load average {os.getloadavg()[0]:.2f} at the end")
 
 

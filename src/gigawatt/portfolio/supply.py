@@ -31,12 +31,15 @@ def supply_offtake(ctx: BuildContext, accel: pd.DataFrame, sites: pd.DataFrame, 
     site, the partners' share is paid through it; 0 for every other option). Apart from ``supply_rows``
     because it alone reads a site's costs (a sweep of a build cost rebuilds this, not the options)."""
     out = np.zeros(len(rows))
-    own_rows = np.flatnonzero((rows["kind"] == "own").to_numpy())
-    for i in own_rows:
-        sname, a = rows["site"].iat[i], rows["accelerator"].iat[i]
-        s = sites.loc[sname]
-        own = ownership_of(ctx, sname, s["provider"], check=False)
-        out[i] = offtake_usd_per_chip_hour(ctx, accel, s, own, a)
+    kinds, site_of, accel_of = (rows[c].to_numpy() for c in ("kind", "site", "accelerator"))
+    at_site: dict = {}  # each site's row and ownership, looked up once
+    for i in np.flatnonzero(kinds == "own"):
+        sname = site_of[i]
+        if sname not in at_site:
+            s = sites.loc[sname]
+            at_site[sname] = (s, ownership_of(ctx, sname, s["provider"], check=False))
+        s, own = at_site[sname]
+        out[i] = offtake_usd_per_chip_hour(ctx, accel, s, own, accel_of[i])
     return out
 
 
