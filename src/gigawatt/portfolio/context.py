@@ -3,11 +3,14 @@ problems found so far, and series and term coverage at the horizon's periods."""
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 import pandas as pd
 
 from gigawatt.errors import Problem
 from gigawatt.periods import Horizon, label_start
+from gigawatt.portfolio.recording import unwrap
 from gigawatt.scenario.resolved import Resolved
 from gigawatt.scenario.schema import Scenario, SeriesSpec
 from gigawatt.series import resolve
@@ -25,15 +28,21 @@ class BuildContext:
     """The scenario being turned into arrays, its horizon, and the problems found so far (raised once, at
     the end, so that every problem of the file is reported together)."""
 
-    def __init__(self, sc: Scenario, resolved: Resolved | None):
+    def __init__(self, sc: Scenario, resolved: Resolved | None, horizon: Horizon | None = None):
         self.sc = sc
         self.resolved = resolved
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
         h = sc.horizon
-        self.horizon = Horizon.build(h.start, h.end, h.step, h.discount_rate)
-        self.periods = pd.Index(self.horizon.labels, name="period")
-        self.hours = self.horizon.table["hours"].to_numpy()
+        self.horizon = horizon if horizon is not None else Horizon.build(h.start, h.end, h.step, h.discount_rate)
+
+    @cached_property
+    def periods(self) -> pd.Index:
+        return pd.Index(self.horizon.labels, name="period")
+
+    @cached_property
+    def hours(self) -> np.ndarray:
+        return self.horizon.table["hours"].to_numpy()
 
     def where(self, *path: str) -> str | None:
         return self.resolved.where(path) if self.resolved else None
@@ -44,16 +53,29 @@ class BuildContext:
     def series(self, spec: SeriesSpec | None, *path: str, default: float = 0.0) -> np.ndarray:
         if spec is None:
             return np.full(self.horizon.n, default)
+        spec = unwrap(spec)
         return resolve(spec, self.horizon, path=".".join(path), location=self.where(*path), problems=self.problems)
+
+    @cached_property
+    def period_start(self) -> np.ndarray:
+        return self.horizon.table["start"].to_numpy()
+
+    @cached_property
+    def period_end(self) -> np.ndarray:
+        """First instant after each period (datetime64)."""
+        return (self.horizon.table["start"] + pd.DateOffset(months=self.horizon.months_per_period())).to_numpy()
+
+    @cached_property
+    def horizon_end(self) -> pd.Timestamp:
+        """First instant after the horizon's last period."""
+        return self.horizon.table["start"].iloc[-1] + pd.DateOffset(months=self.horizon.months_per_period())
 
     def coverage(self, start: str, term_years: float) -> np.ndarray:
         """Fraction of each period inside [start, start + term)."""
         t0 = label_start(start)
         t1 = term_end(t0, term_years)
-        starts = self.horizon.table["start"]
-        ends = starts + pd.DateOffset(months=self.horizon.months_per_period())
-        lo = np.maximum(starts.to_numpy(), np.datetime64(t0))
-        hi = np.minimum(ends.to_numpy(), np.datetime64(t1))
+        lo = np.maximum(self.period_start, np.datetime64(t0))
+        hi = np.minimum(self.period_end, np.datetime64(t1))
         overlap = np.clip((hi - lo) / np.timedelta64(1, "h"), 0, None)
         return overlap / self.hours
 

@@ -31,7 +31,7 @@ def payment_weight(ctx: BuildContext, c, cover: np.ndarray, level: np.ndarray) -
     each level by the time it covers makes the payments of the whole term sum to the value."""
     used = ctx.hours * cover * level
     t0 = label_start(c.start)
-    horizon_end = ctx.horizon.table["start"].iloc[-1] + pd.DateOffset(months=ctx.horizon.months_per_period())
+    horizon_end = ctx.horizon_end
     beyond_h = max(0.0, (term_end(t0, c.term) - max(horizon_end, t0)) / pd.Timedelta(hours=1))
     in_term = level[cover > 0]
     total = float(used.sum()) + beyond_h * (float(in_term[-1]) if len(in_term) else 1.0)
@@ -44,7 +44,7 @@ def payment_weight(ctx: BuildContext, c, cover: np.ndarray, level: np.ndarray) -
 def contract_schedule(ctx: BuildContext, cname: str, c, accel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, float]:
     """Chips in service, payments owed whether used or not (USD), and price per chip-hour used."""
     cover = ctx.coverage(c.start, c.term)
-    horizon_end = ctx.horizon.table["start"].iloc[-1] + pd.DateOffset(months=ctx.horizon.months_per_period())
+    horizon_end = ctx.horizon_end
     if label_start(c.start) >= horizon_end:  # a start inside the last period is inside the horizon
         ctx.problem("contract starts after the horizon ends", ("contracts", cname, "start"),
                      value=c.start, expected=f"a start before {horizon_end.date()} (the end of {ctx.horizon.labels[-1]})",
@@ -85,7 +85,13 @@ def contract_schedule(ctx: BuildContext, cname: str, c, accel: pd.DataFrame) -> 
     return cap, fixed, use_price
 
 
-def contract_table(ctx: BuildContext) -> pd.DataFrame:
+CONTRACT_COLUMNS = ["contract", "counterparty", "kind", "accelerator", "start", "term_years", "value_usd",
+                    "power_mw", "chips", "firm", "take_or_pay", "equity_per_gw_usd", "equity_max_usd", "warrants",
+                    "source"]
+
+
+def contract_rows(ctx: BuildContext) -> list[dict]:
+    """One row per contract of the contracts table (``CONTRACT_COLUMNS``)."""
     rows = []
     for name, c in ctx.sc.contracts.items():
         rows.append({"contract": name, "counterparty": c.counterparty, "kind": c.kind,
@@ -93,9 +99,17 @@ def contract_table(ctx: BuildContext) -> pd.DataFrame:
                      "value_usd": c.value, "power_mw": c.power, "chips": c.chips, "firm": c.firm,
                      "take_or_pay": c.take_or_pay, "equity_per_gw_usd": c.equity_per_gw,
                      "equity_max_usd": c.equity_max, "warrants": c.warrants or "", "source": c.source})
-    cols = ["contract", "counterparty", "kind", "accelerator", "start", "term_years", "value_usd", "power_mw",
-            "chips", "firm", "take_or_pay", "equity_per_gw_usd", "equity_max_usd", "warrants", "source"]
-    return pd.DataFrame(rows, columns=cols).set_index("contract")
+    return rows
+
+
+def contracts_from_rows(ctx: BuildContext, rows: list[dict]) -> pd.DataFrame:
+    """The contracts table, indexed by ``contract``."""
+    index = pd.Index([r["contract"] for r in rows], name="contract", dtype=None if rows else object)
+    return pd.DataFrame(rows, columns=CONTRACT_COLUMNS[1:], index=index)
+
+
+def contract_table(ctx: BuildContext) -> pd.DataFrame:
+    return contracts_from_rows(ctx, contract_rows(ctx))
 
 
 def build_deals(ctx: BuildContext, accel: pd.DataFrame):

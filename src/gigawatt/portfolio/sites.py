@@ -33,6 +33,7 @@ def build_sites(ctx: BuildContext, accel: pd.DataFrame):
             else:
                 owner[s] = pname
     rows, pmax, pex = [], [], []
+    installable: set[str] = set()  # accelerators found to have every figure (a lack is reported per site)
     for sname, site in ctx.sc.sites.items():
         if sname not in owner:
             ctx.problem(f"site '{sname}' is used by no provider", ("sites", sname), value=sname,
@@ -40,8 +41,10 @@ def build_sites(ctx: BuildContext, accel: pd.DataFrame):
                          fix=f"add '{sname}' to a provider's sites list, or remove the site")
             continue
         for a in site.accelerators:
-            need(ctx, accel, a, ["bf16_flop_per_s", "all_in_power_kw", "purchase_price_usd", "useful_life_years"],
-                      f"to install it at site '{sname}'", ("sites", sname, "accelerators"))
+            if a not in installable and need(
+                    ctx, accel, a, ["bf16_flop_per_s", "all_in_power_kw", "purchase_price_usd", "useful_life_years"],
+                    f"to install it at site '{sname}'", ("sites", sname, "accelerators")):
+                installable.add(a)
         mx = ctx.series(site.power_max, "sites", sname, "power_max")
         ex = ctx.series(site.power_existing, "sites", sname, "power_existing")
         if (ex > mx + 1e-9).any():

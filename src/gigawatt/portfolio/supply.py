@@ -16,37 +16,78 @@ from gigawatt.portfolio.sites import offtake_usd_per_chip_hour, ownership_of
 
 
 def build_supply(ctx: BuildContext, accel: pd.DataFrame, sites: pd.DataFrame):
-    n = ctx.horizon.n
-    rows: list[dict] = []
-    arrays: dict[str, list[np.ndarray]] = {k: [] for k in (
-        "buy_allowed", "lease_available_chips", "lease_price_usd_per_chip_hour", "contract_capacity_chips",
-        "contract_fixed_payment_usd", "contract_use_price_usd_per_chip_hour", "contract_firm")}
+    """The supply table (with each option's offtake price) and its per-period arrays."""
+    rows, sup = supply_rows(ctx, accel, sites[["provider", "lab_share"]])
+    return with_offtake(rows, supply_offtake(ctx, accel, sites, rows)), sup
 
-    def add(row: dict, **arr: np.ndarray) -> None:
-        rows.append(row)
-        for k in arrays:
+
+def with_offtake(rows: pd.DataFrame, offtake: np.ndarray) -> pd.DataFrame:
+    """The supply table: ``supply_rows``' table with the offtake price per chip-hour as its last column."""
+    return rows.assign(offtake_usd_per_chip_hour=offtake)
+
+
+def supply_offtake(ctx: BuildContext, accel: pd.DataFrame, sites: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+    """Offtake price per chip-hour of each option (``offtake_usd_per_chip_hour``: owned at a joint venture's
+    site, the partners' share is paid through it; 0 for every other option). Apart from ``supply_rows``
+    because it alone reads a site's costs (a sweep of a build cost rebuilds this, not the options)."""
+    out = np.zeros(len(rows))
+    kinds, site_of, accel_of = (rows[c].to_numpy() for c in ("kind", "site", "accelerator"))
+    at_site: dict = {}  # each site's row and ownership, looked up once
+    for i in np.flatnonzero(kinds == "own"):
+        sname = site_of[i]
+        if sname not in at_site:
+            s = sites.loc[sname]
+            at_site[sname] = (s, ownership_of(ctx, sname, s["provider"], check=False))
+        s, own = at_site[sname]
+        out[i] = offtake_usd_per_chip_hour(ctx, accel, s, own, accel_of[i])
+    return out
+
+
+ARRAYS = ("buy_allowed", "lease_available_chips", "lease_price_usd_per_chip_hour", "contract_capacity_chips",
+          "contract_fixed_payment_usd", "contract_use_price_usd_per_chip_hour", "contract_firm")
+COLUMNS = ["name", "kind", "provider", "site", "accelerator", "vendor", "contract", "lab_share"]
+
+
+class _Options:
+    """Rows of options and their arrays (the ones an option does not set: 0, or no limit for leases)."""
+
+    def __init__(self, n: int):
+        self.n, self.rows = n, []
+        self.arrays: dict[str, list[np.ndarray]] = {k: [] for k in ARRAYS}
+
+    def add(self, row: dict, **arr: np.ndarray) -> None:
+        self.rows.append(row)
+        for k in ARRAYS:
             default = 0.0 if k != "lease_available_chips" else np.inf
-            arrays[k].append(arr.get(k, np.full(n, default)))
+            self.arrays[k].append(arr.get(k, np.full(self.n, default)))
 
-    period_end = (ctx.horizon.table["start"] + pd.DateOffset(months=ctx.horizon.months_per_period())).to_numpy()
 
-    def available_mask(aid: str) -> np.ndarray:
-        when = accel.at[aid, "available"]
-        if pd.isna(when):
-            return np.ones(n, dtype=bool)
-        return period_end > np.datetime64(label_start(str(when)))
+def _available(ctx: BuildContext, accel: pd.DataFrame, aid: str) -> np.ndarray:
+    """Periods in which accelerator ``aid`` can be had: those ending after it is available."""
+    when = accel.at[aid, "available"]
+    if pd.isna(when):
+        return np.ones(ctx.horizon.n, dtype=bool)
+    return ctx.period_end > np.datetime64(label_start(str(when)))
 
-    for sname, s in sites.iterrows():
-        own = ownership_of(ctx, sname, s["provider"], check=False)
+
+def own_options(ctx: BuildContext, accel: pd.DataFrame, owners: pd.DataFrame) -> tuple[list, dict]:
+    """One option per site × accelerator it installs; ``owners``: each site's provider and lab share."""
+    out = _Options(ctx.horizon.n)
+    for sname, s in owners.iterrows():
         for a in ctx.sc.sites[sname].accelerators:
             if a not in accel.index:
                 continue
             # chips can be bought once the accelerator is available; a site's lead time limits its
             # power (Site-power), and chips need power, so it also delays what can be installed.
-            add({"name": f"{sname}/{a}", "kind": "own", "provider": s["provider"], "site": sname,
-                 "accelerator": a, "vendor": accel.at[a, "vendor"], "contract": "", "lab_share": s["lab_share"],
-                 "offtake_usd_per_chip_hour": offtake_usd_per_chip_hour(ctx, accel, s, own, a)},
-                buy_allowed=available_mask(a).astype(float))
+            out.add({"name": f"{sname}/{a}", "kind": "own", "provider": s["provider"], "site": sname,
+                     "accelerator": a, "vendor": accel.at[a, "vendor"], "contract": "", "lab_share": s["lab_share"]},
+                    buy_allowed=_available(ctx, accel, a).astype(float))
+    return out.rows, out.arrays
+
+
+def lease_options(ctx: BuildContext, accel: pd.DataFrame) -> tuple[list, dict]:
+    """One option per provider offer: chips rented on demand."""
+    out = _Options(ctx.horizon.n)
     for pname, prov in ctx.sc.providers.items():
         for a, offer in prov.offers.items():
             path = ("providers", pname, "offers", a)
@@ -61,10 +102,16 @@ def build_supply(ctx: BuildContext, accel: pd.DataFrame, sites: pd.DataFrame):
                                  fix=f"set providers.{pname}.offers.{a}.on_demand_price")
                     continue
             avail = ctx.series(offer.available, *path, "available", default=np.inf)
-            avail = np.where(available_mask(a), avail, 0.0)
-            add({"name": f"{pname}/{a}", "kind": "lease", "provider": pname, "site": "", "accelerator": a,
-                 "vendor": accel.at[a, "vendor"], "contract": ""},
-                lease_available_chips=avail, lease_price_usd_per_chip_hour=np.full(n, float(price)))
+            avail = np.where(_available(ctx, accel, a), avail, 0.0)
+            out.add({"name": f"{pname}/{a}", "kind": "lease", "provider": pname, "site": "", "accelerator": a,
+                     "vendor": accel.at[a, "vendor"], "contract": ""},
+                    lease_available_chips=avail, lease_price_usd_per_chip_hour=np.full(out.n, float(price)))
+    return out.rows, out.arrays
+
+
+def contract_options(ctx: BuildContext, accel: pd.DataFrame) -> tuple[list, dict]:
+    """One option per capacity contract, with its schedule (``contract_schedule``)."""
+    out = _Options(ctx.horizon.n)
     for cname, c in ctx.sc.contracts.items():
         if c.kind != "capacity":
             continue
@@ -80,16 +127,30 @@ def build_supply(ctx: BuildContext, accel: pd.DataFrame, sites: pd.DataFrame):
         if c.counterparty not in ctx.sc.providers:
             continue
         cap, fixed, use_price = contract_schedule(ctx, cname, c, accel)
-        add({"name": f"contract:{cname}", "kind": "contract", "provider": c.counterparty, "site": "",
-             "accelerator": c.accelerator, "vendor": accel.at[c.accelerator, "vendor"], "contract": cname},
-            contract_capacity_chips=cap, contract_fixed_payment_usd=fixed,
-            contract_use_price_usd_per_chip_hour=np.full(n, use_price),
-            contract_firm=np.full(n, 1.0 if c.firm else 0.0))
-    supply = pd.DataFrame(rows, columns=["name", "kind", "provider", "site", "accelerator", "vendor", "contract",
-                                         "lab_share", "offtake_usd_per_chip_hour"])
+        out.add({"name": f"contract:{cname}", "kind": "contract", "provider": c.counterparty, "site": "",
+                 "accelerator": c.accelerator, "vendor": accel.at[c.accelerator, "vendor"], "contract": cname},
+                contract_capacity_chips=cap, contract_fixed_payment_usd=fixed,
+                contract_use_price_usd_per_chip_hour=np.full(out.n, use_price),
+                contract_firm=np.full(out.n, 1.0 if c.firm else 0.0))
+    return out.rows, out.arrays
+
+
+def options_table(ctx: BuildContext, *rows: list) -> pd.DataFrame:
+    """The options' table (indexed by ``supply``), from the rows of each kind in order."""
+    supply = pd.DataFrame([r for part in rows for r in part], columns=COLUMNS)
     # the lab's share of an option (owned at a joint venture's site: its equity share; the rest: all of it)
     supply["lab_share"] = supply["lab_share"].fillna(1.0).astype(float)
-    supply["offtake_usd_per_chip_hour"] = supply["offtake_usd_per_chip_hour"].fillna(0.0).astype(float)
-    supply = supply.set_index("name").rename_axis("supply")
-    sup = {k: np.array(v).reshape(len(supply), n) for k, v in arrays.items()}
-    return supply, sup
+    return supply.set_index("name").rename_axis("supply")
+
+
+def options_arrays(ctx: BuildContext, *arrays: dict) -> dict[str, np.ndarray]:
+    """The options' per-period arrays (supply × period), from those of each kind in order."""
+    n = ctx.horizon.n
+    return {k: np.array([a for part in arrays for a in part[k]]).reshape(-1, n) for k in ARRAYS}
+
+
+def supply_rows(ctx: BuildContext, accel: pd.DataFrame, owners: pd.DataFrame):
+    """The options (without their offtake price: ``supply_offtake``) and their per-period arrays; ``owners``:
+    each site's provider and lab share (the ``sites`` table's columns)."""
+    parts = (own_options(ctx, accel, owners), lease_options(ctx, accel), contract_options(ctx, accel))
+    return options_table(ctx, *(r for r, _ in parts)), options_arrays(ctx, *(a for _, a in parts))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from gigawatt.errors import did_you_mean
 from gigawatt.portfolio.accelerators import REFERENCE_ACCELERATOR, h100e_peak_flop_per_s, need, peak_at
@@ -104,10 +103,14 @@ def eligibility(ctx: BuildContext, supply, workloads) -> np.ndarray:
     return out
 
 
-def check_servable(ctx: BuildContext, data: xr.Dataset, workloads: pd.DataFrame) -> None:
-    useful = (data["eligible"] & (data["efficiency_h100e_hours_per_chip"] > 0).any("period")).any("supply")
-    for wname in workloads.index:
-        if not bool(useful.sel(workload=wname)) and float(data["demand_h100e_hours"].sel(workload=wname).sum()) > 0:
+def check_servable(ctx: BuildContext, eligible: np.ndarray, eff: np.ndarray, demand: np.ndarray,
+                   workloads: pd.DataFrame) -> None:
+    """Problem for each workload with demand that no option can serve: none both eligible for it and
+    delivering compute (efficiency > 0) in some period. ``eligible`` (supply × workload), ``eff`` (supply ×
+    workload × period), ``demand`` (workload × period)."""
+    useful = (eligible & (eff > 0).any(axis=2)).any(axis=0)
+    for j, wname in enumerate(workloads.index):
+        if not bool(useful[j]) and float(np.nansum(demand[j])) > 0:
             ctx.problem(f"workload '{wname}' has demand but no supply option can serve it",
                          ("workloads", wname), expected="at least one site, offer or contract whose accelerator "
                          "and provider the workload accepts", fix="add an offer or site, or widen the "

@@ -130,7 +130,7 @@ def run_task(spec: dict) -> dict:
 
         m = Manifest("", None, spec["base_yaml"], {}, 0, 0, [])
         resolved, sc = resolve_task(m, Task(**task), validate=True)
-        portfolio = Portfolio.from_scenario(sc, resolved)
+        portfolio = Portfolio.from_scenario(sc, resolved, reuse=True)  # only the sections whose inputs changed
         solve = spec.get("solve") or {}
         t1 = time.perf_counter()
         plan = solve_task(portfolio, solve, spec.get("resolve", True))
