@@ -11,6 +11,7 @@ Layout of a sweep directory::
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -40,13 +41,14 @@ class SweepResult:
     written: Written | None = None  # the sweep directory's files, for the runs catalog
 
 
-def write_row(path: Path, row: dict) -> None:
-    """One task's row as a one-row Parquet file, atomically (a temporary file renamed into place)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+def write_row(path: Path, row: dict, data: bytes | None = None) -> None:
+    """One task's row as a one-row Parquet file, atomically (a temporary file renamed into place). ``data``:
+    the file's bytes when a worker has encoded them (:func:`gigawatt.sweep.worker.encode_row`)."""
+    if data is None:
+        from gigawatt.sweep.worker import encode_row
 
-    table = pa.Table.from_pylist([row])
-    _atomic_write(path, lambda p: pq.write_table(table, p))
+        data = encode_row(row)
+    _atomic_write(path, lambda p: p.write_bytes(data))
 
 
 def _status(path: Path) -> str | None:
@@ -56,6 +58,13 @@ def _status(path: Path) -> str | None:
         return str(pq.read_table(path, columns=["status"]).column("status")[0])
     except Exception:  # unreadable: run it again
         return None
+
+
+def _todo(tasks: list, tdir: Path) -> list:
+    """The tasks without a row whose status is ok (only the files there are read)."""
+    present = set(os.listdir(tdir))
+    return [t for t in tasks if f"{t.task_id}.parquet" not in present
+            or _status(tdir / f"{t.task_id}.parquet") != "ok"]
 
 
 SWEEP_FILES = ("manifest.json", "tasks", "summary.parquet", "summary.csv")
@@ -117,10 +126,10 @@ def run(manifest: Manifest, out_dir: Path, *, executor, task_fn: TaskFn = run_ta
     written = prepare(manifest, out_dir)
     tdir = out_dir / "tasks"
     tdir.mkdir(parents=True, exist_ok=True)
-    todo = [t for t in manifest.tasks if _status(tdir / f"{t.task_id}.parquet") != "ok"]
+    todo = _todo(manifest.tasks, tdir)
     skipped = len(manifest.tasks) - len(todo)
 
-    def spec(task, attempt: int) -> dict:
+    def spec(task, attempt: int) -> dict:  # every spec holds the same base text: pickled once per chunk
         return {"base_yaml": manifest.base_yaml, "task": asdict(task), "solve": manifest.solve,
                 "attempt": attempt}
 
@@ -130,13 +139,15 @@ def run(manifest: Manifest, out_dir: Path, *, executor, task_fn: TaskFn = run_ta
     batch = [spec(t, 1) for t in todo]
     while batch:
         again = []
-        for s, row in executor.map(batch, task_fn):
+        # first attempts go out in chunks; retries one task per submission (a task that failed or killed
+        # its worker is not sent with others again)
+        for s, row, data in executor.map(batch, task_fn, chunked=attempt == 1):
             if row.get("status") != "ok" and attempt <= retries:
                 log.warning("task %s failed (attempt %d): %s; retrying", s["task"]["task_id"], attempt,
                             row.get("error"))
                 again.append({**s, "attempt": attempt + 1})
                 continue
-            write_row(tdir / f"{s['task']['task_id']}.parquet", row)
+            write_row(tdir / f"{s['task']['task_id']}.parquet", row, data)
             finished += 1
             if progress:
                 progress(finished, len(todo))
