@@ -148,3 +148,30 @@ def test_a_worker_that_dies_mid_chunk_costs_only_its_task(manifest, tmp_path, ca
         assert s.loc["30000", "status"] == "failed" and "worker process died" in s.loc["30000", "error"]
         assert s.loc["30000", "attempt"] == 2
     assert (by_chips(after.summary).drop(index="30000")["status"] == "ok").all()
+
+
+def test_row_bytes_read_back_as_the_row_and_are_written_atomically(tmp_path):
+    """encode_row (in the worker) and write_row (in the driver): the file holds the row with the types
+    pyarrow gives its values (a row shape's schema is cached: a second row of the shape keeps its own
+    values); permissions as any file's; a write that fails leaves no file and no temporary one."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from gigawatt.sweep.run import write_row
+    from gigawatt.sweep.worker import encode_row
+
+    rows = [{"task_id": f"t{i}", "status": "ok", "n": i, "x": 0.5 * i, "year": None, "flag": i % 2 == 0}
+            for i in range(3)]
+    for i, row in enumerate(rows):
+        write_row(tmp_path / "tasks" / f"t{i}.parquet", row, encode_row(row) if i else None)
+    for i, row in enumerate(rows):
+        got = pq.read_table(tmp_path / "tasks" / f"t{i}.parquet")
+        assert got.to_pylist() == [row] and got.schema.equals(pa.Table.from_pylist([row]).schema)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "tasks" / "t0.parquet").stat().st_mode & 0o777 == 0o666 & ~umask
+    (tmp_path / "tasks" / "dir.parquet").mkdir()
+    with pytest.raises(OSError):
+        write_row(tmp_path / "tasks" / "dir.parquet", rows[0])
+    assert sorted(p.name for p in (tmp_path / "tasks").iterdir()) == ["dir.parquet", "t0.parquet", "t1.parquet",
+                                                                     "t2.parquet"]

@@ -211,7 +211,7 @@ class LocalExecutor:
         warm()  # so forked workers inherit the imports
         self._start()
         # start every worker now (before any progress-bar thread exists in the parent)
-        list(self.pool.map(sleep_pid, [0.05] * self.workers))
+        self.pids = sorted(set(self.pool.map(sleep_pid, [0.05] * self.workers)))
 
     def _start(self) -> None:
         method = "fork" if sys.platform.startswith("linux") else "spawn"
@@ -295,7 +295,7 @@ class RayExecutor:
         self.remote = ray.remote(num_cpus=1, max_retries=0)(run_batch)
         # one warm-up task per worker: imports happen before the clock starts on real tasks
         warmers = ray.remote(num_cpus=1, max_retries=0)(sleep_pid)
-        ray.get([warmers.remote(0.2) for _ in range(self.workers)])
+        self.pids = sorted(set(ray.get([warmers.remote(0.2) for _ in range(self.workers)])))
         ray.get([ray.remote(num_cpus=1)(worker_init).remote() for _ in range(self.workers)])
 
     def map(self, specs: Iterable[dict], fn: TaskFn = run_task, chunked: bool = True) -> Iterator[tuple]:

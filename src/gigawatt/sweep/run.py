@@ -22,6 +22,7 @@ import pandas as pd
 from gigawatt.errors import Problem, ScenarioError
 from gigawatt.fmt import without_negative_zero
 from gigawatt.atomic import atomic_write as _atomic_write
+from gigawatt.atomic import atomic_write_bytes
 from gigawatt.rundir import Written
 from gigawatt.sweep.executors import TaskFn, run_task
 from gigawatt.sweep.manifest import Manifest
@@ -48,7 +49,7 @@ def write_row(path: Path, row: dict, data: bytes | None = None) -> None:
         from gigawatt.sweep.worker import encode_row
 
         data = encode_row(row)
-    _atomic_write(path, lambda p: p.write_bytes(data))
+    atomic_write_bytes(path, data)
 
 
 def _status(path: Path) -> str | None:
@@ -136,6 +137,7 @@ def run(manifest: Manifest, out_dir: Path, *, executor, task_fn: TaskFn = run_ta
     finished = 0
     retried = 0
     attempt = 1
+    t_tasks, c_tasks = time.perf_counter(), time.process_time()
     batch = [spec(t, 1) for t in todo]
     while batch:
         again = []
@@ -155,12 +157,15 @@ def run(manifest: Manifest, out_dir: Path, *, executor, task_fn: TaskFn = run_ta
         batch = again
         attempt += 1
     t_run = time.perf_counter() - t0
+    t_tasks, c_tasks = time.perf_counter() - t_tasks, time.process_time() - c_tasks
     summary = read_summary(out_dir)
     _atomic_write(out_dir / "summary.parquet", lambda p: summary.to_parquet(p, index=False))
     _atomic_write(out_dir / "summary.csv", lambda p: without_negative_zero(summary).to_csv(p, index=False))
     failed = summary[summary["status"] != "ok"] if "status" in summary else summary.iloc[0:0]
     return SweepResult(summary=summary, ran=len(todo), skipped=skipped, retried=retried, failed=failed,
-                       elapsed_s=time.perf_counter() - t0, timings={"run_s": t_run}, written=written)
+                       elapsed_s=time.perf_counter() - t0, written=written,
+                       # tasks_s: first submission to last row; tasks_cpu_s: this process's CPU in that time
+                       timings={"run_s": t_run, "tasks_s": t_tasks, "tasks_cpu_s": c_tasks})
 
 
 def read_summary(out_dir: Path) -> pd.DataFrame:
