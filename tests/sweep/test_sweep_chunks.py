@@ -175,3 +175,24 @@ def test_row_bytes_read_back_as_the_row_and_are_written_atomically(tmp_path):
         write_row(tmp_path / "tasks" / "dir.parquet", rows[0])
     assert sorted(p.name for p in (tmp_path / "tasks").iterdir()) == ["dir.parquet", "t0.parquet", "t1.parquet",
                                                                      "t2.parquet"]
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_ray_chunk_whose_worker_dies_costs_only_its_task(manifest, tmp_path, calls, monkeypatch):
+    ray = pytest.importorskip("ray")
+    import sys
+
+    from gigawatt.sweep.executors import RayExecutor
+
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # Ray's workers cannot import this file
+    monkeypatch.setenv("GIGAWATT_TEST_DIE", "30000")
+    rx = RayExecutor(2, batch=5)
+    try:
+        res = run(manifest, tmp_path / "sweep", executor=rx, task_fn=stub)
+    finally:
+        rx.close()
+    s = by_chips(res.summary)
+    others = s.drop(index="30000")
+    assert len(s) == len(CHIPS) and (others["status"] == "ok").all() and (others["attempt"] == 1).all()
+    assert s.loc["30000", "status"] == "failed" and s.loc["30000", "attempt"] == 2
