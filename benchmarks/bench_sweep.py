@@ -194,7 +194,7 @@ def whole_sweep(manifest, task_fn=None, stub_ms=None) -> None:
     from gigawatt.sweep.executors import InlineExecutor, LocalExecutor
     from gigawatt.sweep.run import run
 
-    alone = None if task_fn else float(np.mean([alone_for(manifest, t) for t in manifest.tasks]))
+    alone, alone_cpu = (None, None) if task_fn else np.mean([alone_for(manifest, t) for t in manifest.tasks], axis=0)
     n = len(manifest.tasks)
     for name in ("local", "inline"):
         executors._FAST, executors._RESOLVER = None, None  # the inline executor's first task is its own
@@ -214,7 +214,8 @@ def whole_sweep(manifest, task_fn=None, stub_ms=None) -> None:
             per = res.timings.get("tasks_s", res.timings["run_s"]) / n
             cpu = float(res.summary["cpu_s"].mean())
             what = (f"wall outside the task {(per - res.summary['elapsed_s'].mean()) * 1e3:.2f} ms per task" if task_fn
-                    else f"HiGHS alone {alone * 1e3:.1f} ms; sweep / HiGHS alone = {per / alone:.1f}×")
+                    else f"HiGHS alone {alone * 1e3:.1f} ms (CPU {alone_cpu * 1e3:.1f} ms); sweep / HiGHS alone = "
+                         f"{per / alone:.1f}× (CPU: {(cpu + own) / alone_cpu:.1f}×)")
             print(f"whole sweep, {name:>6}, 1 worker, {n} tasks after a warm-up task: wall {per * 1e3:.1f} ms per task "
                   f"(the task's CPU {cpu * 1e3:.1f} ms, its wall {res.summary['elapsed_s'].mean() * 1e3:.1f} ms; "
                   f"CPU outside the task {own * 1e3:.2f} ms); "
@@ -224,8 +225,8 @@ def whole_sweep(manifest, task_fn=None, stub_ms=None) -> None:
     print(f"  load average {os.getloadavg()[0]:.2f}")
 
 
-def alone_for(manifest, task) -> float:
-    """HiGHS alone on one task's LP (its model built cold here, outside the clock)."""
+def alone_for(manifest, task) -> tuple[float, float]:
+    """HiGHS alone on one task's LP, wall and CPU seconds (its model built cold here, outside the clock)."""
     from dataclasses import asdict
 
     from gigawatt.optimize.build import create_model
@@ -237,10 +238,10 @@ def alone_for(manifest, task) -> float:
     allow = manifest.solve.get("allow_unmet")
     cfg = sc.config.solve
     ctx = create_model(p, allow_unmet=cfg.allow_unmet if allow is None else bool(allow))
-    return highs_alone(ctx, manifest.solve.get("method") or cfg.method)
+    return highs_alone(ctx, manifest.solve.get("method") or cfg.method, cpu=True)
 
 
-def highs_alone(ctx, method: str) -> float:
+def highs_alone(ctx, method: str, cpu: bool = False):
     """Seconds HiGHS alone takes to solve the model's LP from scratch: a new Highs instance, passModel,
     run (the sweep's method, no output; HiGHS's dual simplex on these sizes is serial, and the threads
     option cannot differ from the process's first HiGHS instance's). The LP is read out of a linopy hand-off first."""
@@ -248,16 +249,16 @@ def highs_alone(ctx, method: str) -> float:
     from linopy.solvers import Highs
 
     lp = Highs._build_solver_model(ctx.model, set_names=False).getLp()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("solver", method)
     h.passModel(lp)
     h.run()
-    seconds = time.perf_counter() - t0
+    seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     status = h.getModelStatus()
     assert status == highspy.HighsModelStatus.kOptimal, h.modelStatusToString(status)
-    return seconds
+    return (seconds, cpu_seconds) if cpu else seconds
 
 
 def per_task(manifest, modes=("cold", "update", "fast")) -> None:
