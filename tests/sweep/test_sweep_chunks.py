@@ -196,3 +196,21 @@ def test_ray_chunk_whose_worker_dies_costs_only_its_task(manifest, tmp_path, cal
     others = s.drop(index="30000")
     assert len(s) == len(CHIPS) and (others["status"] == "ok").all() and (others["attempt"] == 1).all()
     assert s.loc["30000", "status"] == "failed" and s.loc["30000", "attempt"] == 2
+
+
+def test_a_worker_killed_while_idle_is_replaced_before_the_next_sweep(manifest, tmp_path, calls):
+    """kill -9 of an idle worker breaks the pool before anything is in flight: the next submission starts
+    a new pool instead of failing the sweep."""
+    import signal
+    import time
+
+    ex = LocalExecutor(2, chunk=3)
+    try:
+        first = run(manifest, tmp_path / "a", executor=ex, task_fn=stub)
+        os.kill(ex.pids[0], signal.SIGKILL)
+        time.sleep(0.5)  # the pool's manager thread notices the death and marks the pool broken
+        second = run(manifest, tmp_path / "b", executor=ex, task_fn=stub)
+    finally:
+        ex.close()
+    assert ex.restarts == 1
+    assert (second.summary["status"] == "ok").all() and table(second.summary).equals(table(first.summary))

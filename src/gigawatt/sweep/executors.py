@@ -226,13 +226,19 @@ class LocalExecutor:
                   "single": deque(), "alone": deque()}
         pending: dict = {}  # future -> (chunk, the pool it went to, sent alone)
 
+        def send(chunk: list[dict], alone: bool) -> None:
+            try:
+                fut = self.pool.submit(run_batch, chunk, fn)
+            except BrokenProcessPool:  # a worker died since the last results: its futures will say so
+                self._restart()
+                fut = self.pool.submit(run_batch, chunk, fn)
+            pending[fut] = (chunk, self.pool, alone)
+
         def submit_next() -> None:
             if queues["alone"] and not pending:
-                chunk = [queues["alone"].popleft()]
-                pending[self.pool.submit(run_batch, chunk, fn)] = (chunk, self.pool, True)
+                send([queues["alone"].popleft()], True)
             while not queues["alone"] and len(pending) < self.workers * 2 and (queues["single"] or queues["chunks"]):
-                chunk = [queues["single"].popleft()] if queues["single"] else queues["chunks"].popleft()
-                pending[self.pool.submit(run_batch, chunk, fn)] = (chunk, self.pool, False)
+                send([queues["single"].popleft()] if queues["single"] else queues["chunks"].popleft(), False)
 
         submit_next()
         while pending:
