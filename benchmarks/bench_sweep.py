@@ -15,6 +15,17 @@ beside them the yardstick of issue 16: HiGHS alone solving the same task's LP fr
 ``highspy.Highs``, ``passModel`` of the LP, ``run``; the LP taken from the task's model beforehand, so
 the yardstick's clock holds HiGHS only). The ratio is the sweep's wall time per task (1 worker) over it.
 
+With ``--sweep`` it runs the whole sweep (``gigawatt.sweep.run.run``: specs, the worker's task, the
+Parquet row written by the driver) with a 1-worker local pool and with the inline executor (tasks in this
+process), each after one warm-up task of the same structure on the same executor (start-up and the worker's
+first task excluded), and prints the wall time per task from the first submission to the last row written,
+the worker's CPU time per task, and the ratio to HiGHS alone on the same tasks.
+
+With ``--stub-ms X`` the engine table (and ``--sweep``) runs a stub instead of the real task: X ms of CPU,
+then a copy of a real row of this grid. The sweep's own cost per task (chunks, pickling, the Parquet
+encoding in the worker, the driver's write and rename) is the wall time per task minus X; the 1 → 2 worker
+speed-up is that of tasks as fast as X ms.
+
 Usage::
 
     python benchmarks/bench_sweep.py                       # local and ray, 1 and 2 workers, 16 runs
@@ -36,6 +47,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
@@ -51,7 +64,7 @@ def grid(n: int, scenario: Path) -> list[str]:
         return [f"sites.milam.build_cost={','.join(costs[:a])}", f"horizon.discount_rate={','.join(rates[:b])}"]
     costs = [f"{c} million USD/MW" for c in (9, 10.5, 11.7, 13, 14.5, 16, 18, 20)]
     chips = [20000, 35000, 50000, 65000, 80000, 100000, 120000, 150000]
-    a = 4 if n >= 16 else 2
+    a = 8 if n >= 128 else 4 if n >= 16 else 2
     b = max(1, n // a)
     return [f"sites.texas.build_cost={','.join(costs[:a])}",
             f"contracts.cloudco_reserved.chips={','.join(map(str, chips[:b]))}"]
@@ -64,6 +77,10 @@ def main() -> None:
     ap.add_argument("--engines", default="local,ray")
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--per-task", action="store_true", help="the per-task split and the HiGHS-alone ratio")
+    ap.add_argument("--sweep", action="store_true",
+                    help="the whole sweep per task (1-worker pool and inline) against HiGHS alone")
+    ap.add_argument("--stub-ms", type=float, default=None,
+                    help="a stub task of this many ms of CPU instead of the real task (the sweep's own cost)")
     ap.add_argument("--modes", default="cold,update,fast",
                     help="per-task paths, in order: cold, update (update-and-resolve), fast (the numbers-only "
                          "fast path the sweep's workers take)")
@@ -81,9 +98,12 @@ def main() -> None:
           f"manifest built and checked in {time.perf_counter() - t0:.2f} s")
     if args.per_task:
         per_task(manifest, args.modes.split(","))
+    task_fn = stub_task(manifest, args.stub_ms) if args.stub_ms is not None else None
+    if args.sweep:
+        whole_sweep(manifest, task_fn, args.stub_ms)
     rates: dict[tuple[str, int], float] = {}
     print(f"{'engine':>6} {'workers':>7} {'start-up s':>10} {'solves s':>9} {'solves/s':>9} {'wall s/solve':>12} "
-          f"{'cpu s/solve':>11}")
+          f"{'cpu s/solve':>11} {'driver cpu ms/task':>18} {'sweep cpu ms/task':>17}")
     for engine in [e for e in args.engines.split(",") if e in ("local", "ray")]:
         for w in [int(x) for x in args.workers.split(",")]:
             tmp = Path(tempfile.mkdtemp(prefix="gw-bench-sweep-"))
@@ -92,16 +112,22 @@ def main() -> None:
                 ex = LocalExecutor(w) if engine == "local" else RayExecutor(w)
                 startup = time.perf_counter() - t0
                 try:
-                    res = run(manifest, tmp, executor=ex)
+                    before = process_cpu(pids_of(ex))
+                    res = run(manifest, tmp, executor=ex, **({"task_fn": task_fn} if task_fn else {}))
+                    workers_cpu = process_cpu(pids_of(ex)) - before
                 finally:
                     ex.close()
                 assert (res.summary["status"] == "ok").all(), res.failed
-                solve_s = res.timings["run_s"]
+                solve_s = res.timings.get("tasks_s", res.timings["run_s"])  # (run_s: code before tasks_s)
                 rates[(engine, w)] = len(manifest.tasks) / solve_s
                 per = res.summary["elapsed_s"].mean()
                 cpu = res.summary["cpu_s"].mean()
+                n = len(manifest.tasks)
+                driver = res.timings.get("tasks_cpu_s", np.nan) / n  # from the first submission to the last row
+                tasks_cpu = res.summary["cpu_s"].sum()  # the tasks' own CPU, inside the workers
+                sweep = driver + (workers_cpu - tasks_cpu) / n
                 print(f"{engine:>6} {w:>7} {startup:>10.2f} {solve_s:>9.2f} {rates[(engine, w)]:>9.2f} {per:>12.3f} "
-                      f"{cpu:>11.3f}")
+                      f"{cpu:>11.3f} {driver * 1e3:>18.2f} {sweep * 1e3:>17.2f}")
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
     for engine in args.engines.split(","):
@@ -110,7 +136,112 @@ def main() -> None:
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 
-def highs_alone(ctx, method: str) -> float:
+def pids_of(ex) -> list[int]:
+    """The executor's worker processes (``pids``; a local pool of older code: its processes; else none)."""
+    pool = getattr(ex, "pool", None)
+    return list(getattr(ex, "pids", None) or (pool._processes if pool is not None else []))
+
+
+def process_cpu(pids) -> float:
+    """CPU seconds (user + system) the processes ``pids`` have used so far (Linux /proc; 0 elsewhere)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _spin_task(spec: dict, template: dict, ms: float) -> dict:
+    """The stub task: ``ms`` of CPU, then the template row as this task's (module level: workers unpickle it)."""
+    import socket
+
+    from gigawatt.sweep.executors import param_columns
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    while time.process_time() - c0 < ms / 1e3:
+        pass
+    task = spec["task"]
+    row = {k: v for k, v in template.items() if "." not in k and k != "draw"}
+    row.update(task_id=task["task_id"], **param_columns(task["params"]), attempt=int(spec.get("attempt", 1)),
+               elapsed_s=time.perf_counter() - t0, cpu_s=time.process_time() - c0,
+               worker=f"{socket.gethostname()}:{os.getpid()}")
+    return row
+
+
+def stub_task(manifest, ms: float):
+    """A task function of ``ms`` ms of CPU returning a real row of this grid (its first task, solved here)."""
+    from dataclasses import asdict
+    from functools import partial
+
+    from gigawatt.sweep.executors import run_task
+
+    template = run_task({"base_yaml": manifest.base_yaml, "task": asdict(manifest.tasks[0]), "solve": manifest.solve,
+                         "attempt": 1, "resolve": False})
+    assert template["status"] == "ok", template["error"]
+    return partial(_spin_task, template=template, ms=ms)
+
+
+def whole_sweep(manifest, task_fn=None, stub_ms=None) -> None:
+    """The whole sweep, 1 worker, per task against HiGHS alone (see the module's docstring)."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from gigawatt.sweep import executors
+    from gigawatt.sweep.executors import InlineExecutor, LocalExecutor
+    from gigawatt.sweep.run import run
+
+    alone, alone_cpu = (None, None) if task_fn else np.mean([alone_for(manifest, t) for t in manifest.tasks], axis=0)
+    n = len(manifest.tasks)
+    for name in ("local", "inline"):
+        executors._FAST, executors._RESOLVER = None, None  # the inline executor's first task is its own
+        tmp = Path(tempfile.mkdtemp(prefix="gw-bench-whole-"))
+        try:
+            ex = LocalExecutor(1) if name == "local" else InlineExecutor()
+            try:
+                kw = {"task_fn": task_fn} if task_fn else {}
+                run(replace(manifest, tasks=manifest.tasks[-1:]), tmp / "warm", executor=ex, **kw)
+                pids = pids_of(ex)
+                before = process_cpu(pids)
+                res = run(manifest, tmp / "sweep", executor=ex, **kw)
+                own = (process_cpu(pids) - before + res.timings.get("tasks_cpu_s", np.nan) - res.summary["cpu_s"].sum()) / n
+            finally:
+                ex.close()
+            assert (res.summary["status"] == "ok").all(), res.failed
+            per = res.timings.get("tasks_s", res.timings["run_s"]) / n
+            cpu = float(res.summary["cpu_s"].mean())
+            what = (f"wall outside the task {(per - res.summary['elapsed_s'].mean()) * 1e3:.2f} ms per task" if task_fn
+                    else f"HiGHS alone {alone * 1e3:.1f} ms (CPU {alone_cpu * 1e3:.1f} ms); sweep / HiGHS alone = "
+                         f"{per / alone:.1f}× (CPU: {(cpu + own) / alone_cpu:.1f}×)")
+            print(f"whole sweep, {name:>6}, 1 worker, {n} tasks after a warm-up task: wall {per * 1e3:.1f} ms per task "
+                  f"(the task's CPU {cpu * 1e3:.1f} ms, its wall {res.summary['elapsed_s'].mean() * 1e3:.1f} ms; "
+                  f"CPU outside the task {own * 1e3:.2f} ms); "
+                  f"{what}; paths: {', '.join(sorted(set(res.summary.get('resolve', ['stub']))))[:100]}")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"  load average {os.getloadavg()[0]:.2f}")
+
+
+def alone_for(manifest, task) -> tuple[float, float]:
+    """HiGHS alone on one task's LP, wall and CPU seconds (its model built cold here, outside the clock)."""
+    from dataclasses import asdict
+
+    from gigawatt.optimize.build import create_model
+    from gigawatt.portfolio import Portfolio
+    from gigawatt.sweep.manifest import Task, resolve_task
+
+    _, sc = resolve_task(manifest, Task(**asdict(task)), validate=True)
+    p = Portfolio.from_scenario(sc, _)
+    allow = manifest.solve.get("allow_unmet")
+    cfg = sc.config.solve
+    ctx = create_model(p, allow_unmet=cfg.allow_unmet if allow is None else bool(allow))
+    return highs_alone(ctx, manifest.solve.get("method") or cfg.method, cpu=True)
+
+
+def highs_alone(ctx, method: str, cpu: bool = False):
     """Seconds HiGHS alone takes to solve the model's LP from scratch: a new Highs instance, passModel,
     run (the sweep's method, no output; HiGHS's dual simplex on these sizes is serial, and the threads
     option cannot differ from the process's first HiGHS instance's). The LP is read out of a linopy hand-off first."""
@@ -118,16 +249,16 @@ def highs_alone(ctx, method: str) -> float:
     from linopy.solvers import Highs
 
     lp = Highs._build_solver_model(ctx.model, set_names=False).getLp()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("solver", method)
     h.passModel(lp)
     h.run()
-    seconds = time.perf_counter() - t0
+    seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     status = h.getModelStatus()
     assert status == highspy.HighsModelStatus.kOptimal, h.modelStatusToString(status)
-    return seconds
+    return (seconds, cpu_seconds) if cpu else seconds
 
 
 def per_task(manifest, modes=("cold", "update", "fast")) -> None:

@@ -1,8 +1,10 @@
 """Where sweep tasks run: in this process, in a local process pool (default), or on Ray.
 
 Only this module imports ray. Every executor runs a task function on task specs and yields the rows as
-they finish; rows are plain dicts (see :func:`run_task`), so tasks on a remote Ray cluster need no shared
-file system: the driver writes each task's Parquet file.
+they finish; rows are plain dicts (see :func:`run_task`), sent back with the bytes of their Parquet files
+(encoded by the worker, :mod:`gigawatt.sweep.worker`), so tasks on a remote Ray cluster need no shared
+file system: the driver writes each task's Parquet file. Tasks go to workers in chunks (several per
+submission) that shrink towards the end of the sweep.
 
 Workers are reused across tasks (imports and the HiGHS set-up are paid once per worker, not per task);
 each solve uses one HiGHS thread so W workers use W cores.
@@ -17,6 +19,7 @@ import socket
 import sys
 import time
 import traceback
+from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterable, Iterator
@@ -27,6 +30,9 @@ log = logging.getLogger(__name__)
 TaskFn = Callable[[dict], dict]
 
 from gigawatt.sweep.headline import headline  # noqa: E402  (the row's figures; re-exported)
+from gigawatt.sweep.worker import run_chunk, sleep_pid, split, warm, worker_init  # noqa: E402
+
+_worker_init = worker_init  # the names sweep/pinned.py imports
 
 
 # --- the task ----------------------------------------------------------------------------------------------
@@ -155,68 +161,11 @@ def run_task(spec: dict) -> dict:
     return row
 
 
-_INITIALISED = False
-
-
-def run_batch(specs: list[dict], fn: TaskFn = run_task) -> list[dict]:
-    """Several tasks in one call, in a worker (amortises a Ray task's overhead over small solves)."""
-    global _INITIALISED
-    if not _INITIALISED:
-        _worker_init()
-    return [fn(s) for s in specs]
-
-
-def warm() -> int:
-    """Import the solver stack once in a worker, before its first task."""
-    import gigawatt.optimize  # noqa: F401
-    import gigawatt.portfolio  # noqa: F401
-    import gigawatt.risk.simulate  # noqa: F401
-
-    return os.getpid()
-
-
-def _die_with_parent() -> None:
-    """A worker whose sweep was killed (kill -9 gives the pool no chance to stop it) would wait for work
-    forever, holding memory and the sweep's output pipes. Linux: ask the kernel to kill it with its parent;
-    elsewhere: a thread that exits when the parent is gone."""
-    import threading
-
-    parent = mp.parent_process().pid if mp.parent_process() is not None else os.getppid()
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-            import signal
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            if libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) == 0:  # PR_SET_PDEATHSIG
-                if os.getppid() != parent:  # the parent died before the call took effect
-                    os._exit(1)
-                return
-        except (OSError, AttributeError):
-            pass
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="gigawatt-parent-watch", daemon=True).start()
-
-
-def _worker_init() -> None:
-    """A pool worker: dies with its parent; HiGHS writes its banner straight to file descriptor 1, so point
-    the worker's stdout at /dev/null (results come back as rows; errors are in them), then import the solver
-    stack."""
-    _die_with_parent()
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.close(devnull)
-    except OSError:
-        pass
-    global _INITIALISED
-    _INITIALISED = True
-    warm()
+def run_batch(specs: list[dict], fn: TaskFn = run_task) -> list[tuple[dict, bytes]]:
+    """Several tasks in one call, in a worker (amortises a submission's or a Ray task's overhead over small
+    solves): each task's (row, Parquet bytes of the row); a task that raises is a failed row, its
+    chunk-mates still run (:func:`gigawatt.sweep.worker.run_chunk`)."""
+    return run_chunk(specs, fn, _failed)
 
 
 def _failed(spec: dict, error: str) -> dict:
@@ -227,6 +176,8 @@ def _failed(spec: dict, error: str) -> dict:
 
 
 # --- executors ---------------------------------------------------------------------------------------------
+# ``map(specs, fn, chunked=True)`` yields (spec, row, data) as tasks finish, data being the row's Parquet
+# bytes (None: the driver encodes the row). ``chunked=False`` sends every task alone (the driver's retries).
 
 
 class InlineExecutor:
@@ -235,12 +186,10 @@ class InlineExecutor:
     name = "inline"
     workers = 1
 
-    def map(self, specs: Iterable[dict], fn: TaskFn = run_task) -> Iterator[tuple[dict, dict]]:
+    def map(self, specs: Iterable[dict], fn: TaskFn = run_task, chunked: bool = True) -> Iterator[tuple]:
         for s in specs:
-            try:
-                yield s, fn(s)
-            except Exception as exc:  # a task function that raises is a failed task, not a crashed sweep
-                yield s, _failed(s, f"{type(exc).__name__}: {exc}")
+            (row, data), = run_chunk([s], fn, _failed, init=False)
+            yield s, row, data
 
     def close(self) -> None:
         pass
@@ -248,70 +197,88 @@ class InlineExecutor:
 
 class LocalExecutor:
     """A pool of ``workers`` processes, kept for the whole sweep. Workers are forked (Linux) from a parent
-    that has already imported the solver stack, or spawned and warmed up once elsewhere."""
+    that has already imported the solver stack, or spawned and warmed up once elsewhere. Tasks go out in
+    chunks (:func:`~gigawatt.sweep.worker.chunk_sizes`, or ``chunk`` tasks each), two chunks in flight per
+    worker. After a worker's death the tasks in flight are sent again one per submission (then, if one
+    dies again, alone), so only the task that killed it fails (its row: "worker process died")."""
 
     name = "local"
 
-    def __init__(self, workers: int = 1):
+    def __init__(self, workers: int = 1, chunk: int | None = None):
         self.workers = max(1, int(workers))
+        self.chunk = chunk
+        self.restarts = 0
         warm()  # so forked workers inherit the imports
+        self._start()
+        # start every worker now (before any progress-bar thread exists in the parent)
+        self.pids = sorted(set(self.pool.map(sleep_pid, [0.05] * self.workers)))
+
+    def _start(self) -> None:
         method = "fork" if sys.platform.startswith("linux") else "spawn"
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context(method),
-                                        initializer=_worker_init)
-        # start every worker now (before any progress-bar thread exists in the parent)
-        list(self.pool.map(_sleep_pid, [0.05] * self.workers))
+                                        initializer=worker_init)
 
-    def map(self, specs: Iterable[dict], fn: TaskFn = run_task) -> Iterator[tuple[dict, dict]]:
-        specs = list(specs)
-        pending = {}
-        it = iter(specs)
+    def map(self, specs: Iterable[dict], fn: TaskFn = run_task, chunked: bool = True) -> Iterator[tuple]:
+        # a worker's death breaks every submission in flight, so which task killed it is unknown: the tasks
+        # of a broken chunk are sent again one per submission, and a broken single task alone with nothing
+        # else in flight; only a task that kills its worker there is a failed row
+        queues = {"chunks": deque(split(list(specs), self.workers, self.chunk if chunked else 1)),
+                  "single": deque(), "alone": deque()}
+        pending: dict = {}  # future -> (chunk, the pool it went to, sent alone)
 
-        def submit_next() -> bool:
-            s = next(it, None)
-            if s is None:
-                return False
-            pending[self.pool.submit(fn, s)] = s
-            return True
+        def send(chunk: list[dict], alone: bool) -> None:
+            try:
+                fut = self.pool.submit(run_batch, chunk, fn)
+            except BrokenProcessPool:  # a worker died since the last results: its futures will say so
+                self._restart()
+                fut = self.pool.submit(run_batch, chunk, fn)
+            pending[fut] = (chunk, self.pool, alone)
 
-        for _ in range(self.workers * 2):
-            if not submit_next():
-                break
+        def submit_next() -> None:
+            if queues["alone"] and not pending:
+                send([queues["alone"].popleft()], True)
+            while not queues["alone"] and len(pending) < self.workers * 2 and (queues["single"] or queues["chunks"]):
+                send([queues["single"].popleft()] if queues["single"] else queues["chunks"].popleft(), False)
+
+        submit_next()
         while pending:
             done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             for fut in done:
-                s = pending.pop(fut)
+                chunk, pool, alone = pending.pop(fut)
                 try:
-                    row = fut.result()
+                    results = fut.result()
                 except BrokenProcessPool as exc:
-                    row = _failed(s, f"worker process died: {exc}")
-                    self._restart()
-                except Exception as exc:
-                    row = _failed(s, f"{type(exc).__name__}: {exc}")
-                yield s, row
-                submit_next()
+                    if pool is self.pool:  # the first news of this death: a new pool for what is left
+                        self._restart()
+                    if not alone:
+                        queues["single" if len(chunk) > 1 else "alone"].extend(chunk)
+                        continue
+                    results = [(_failed(chunk[0], f"worker process died: {exc}"), None)]
+                except Exception as exc:  # the chunk could not be sent or its result read back
+                    results = [(_failed(s, f"{type(exc).__name__}: {exc}"), None) for s in chunk]
+                for s, (row, data) in zip(chunk, results):
+                    yield s, row, data
+            submit_next()
 
     def _restart(self) -> None:
+        self.restarts += 1
         self.pool.shutdown(wait=False, cancel_futures=True)
-        method = "fork" if sys.platform.startswith("linux") else "spawn"
-        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context(method),
-                                        initializer=_worker_init)
+        self._start()
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _sleep_pid(seconds: float) -> int:
-    time.sleep(seconds)
-    return os.getpid()
-
-
 class RayExecutor:
-    """Tasks as Ray tasks (one CPU each), in batches when tasks are many and small.
+    """Tasks as Ray tasks (one CPU each), in chunks (:func:`~gigawatt.sweep.worker.chunk_sizes`, or
+    ``batch`` tasks each) when tasks are many and small. A chunk whose worker died is sent again one task
+    per Ray task, so only the task that killed it fails.
 
     Without ``address``: a local Ray instance with ``workers`` CPUs, shut down by :meth:`close`. With an
     address: that cluster (its workers need gigawatt installed); it is left running."""
 
     name = "ray"
+    PER_WORKER = 4  # chunks of the tasks left over 4 × workers (2 measured no better under load)
 
     def __init__(self, workers: int = 1, address: str | None = None, batch: int | None = None):
         try:
@@ -334,32 +301,28 @@ class RayExecutor:
                 self.started = True
         self.remote = ray.remote(num_cpus=1, max_retries=0)(run_batch)
         # one warm-up task per worker: imports happen before the clock starts on real tasks
-        warmers = ray.remote(num_cpus=1, max_retries=0)(_sleep_pid)
-        ray.get([warmers.remote(0.2) for _ in range(self.workers)])
-        ray.get([ray.remote(num_cpus=1)(_worker_init).remote() for _ in range(self.workers)])
+        warmers = ray.remote(num_cpus=1, max_retries=0)(sleep_pid)
+        self.pids = sorted(set(ray.get([warmers.remote(0.2) for _ in range(self.workers)])))
+        ray.get([ray.remote(num_cpus=1)(worker_init).remote() for _ in range(self.workers)])
 
-    def _batch_size(self, n: int) -> int:
-        if self.batch:
-            return self.batch
-        return max(1, n // (self.workers * 8))
-
-    def map(self, specs: Iterable[dict], fn: TaskFn = run_task) -> Iterator[tuple[dict, dict]]:
+    def map(self, specs: Iterable[dict], fn: TaskFn = run_task, chunked: bool = True) -> Iterator[tuple]:
         ray = self.ray
-        specs = list(specs)
-        size = self._batch_size(len(specs))
-        batches = [specs[i: i + size] for i in range(0, len(specs), size)]
-        refs = {self.remote.remote(b, fn): b for b in batches}
+        chunks = split(list(specs), self.workers, self.batch if chunked else 1, per_worker=self.PER_WORKER)
+        refs = {self.remote.remote(c, fn): c for c in chunks}
         while refs:
             done, _ = ray.wait(list(refs), num_returns=1)
             for ref in done:
-                batch = refs.pop(ref)
+                chunk = refs.pop(ref)
                 try:
-                    rows = ray.get(ref)
-                except Exception as exc:  # a crashed worker or a task function that raised
+                    results = ray.get(ref)
+                except Exception as exc:  # a crashed worker (a task function that raises is a failed row)
+                    if len(chunk) > 1:  # each again, alone: only the task that crashed it fails
+                        refs.update({self.remote.remote([s], fn): [s] for s in chunk})
+                        continue
                     msg = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
-                    rows = [_failed(s, msg) for s in batch]
-                for s, r in zip(batch, rows):
-                    yield s, r
+                    results = [(_failed(chunk[0], msg), None)]
+                for s, (row, data) in zip(chunk, results):
+                    yield s, row, data
 
     def close(self) -> None:
         if self.started:

@@ -11,6 +11,7 @@ Layout of a sweep directory::
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ import pandas as pd
 from gigawatt.errors import Problem, ScenarioError
 from gigawatt.fmt import without_negative_zero
 from gigawatt.atomic import atomic_write as _atomic_write
+from gigawatt.atomic import atomic_write_bytes
 from gigawatt.rundir import Written
 from gigawatt.sweep.executors import TaskFn, run_task
 from gigawatt.sweep.manifest import Manifest
@@ -40,13 +42,14 @@ class SweepResult:
     written: Written | None = None  # the sweep directory's files, for the runs catalog
 
 
-def write_row(path: Path, row: dict) -> None:
-    """One task's row as a one-row Parquet file, atomically (a temporary file renamed into place)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+def write_row(path: Path, row: dict, data: bytes | None = None) -> None:
+    """One task's row as a one-row Parquet file, atomically (a temporary file renamed into place). ``data``:
+    the file's bytes when a worker has encoded them (:func:`gigawatt.sweep.worker.encode_row`)."""
+    if data is None:
+        from gigawatt.sweep.worker import encode_row
 
-    table = pa.Table.from_pylist([row])
-    _atomic_write(path, lambda p: pq.write_table(table, p))
+        data = encode_row(row)
+    atomic_write_bytes(path, data)
 
 
 def _status(path: Path) -> str | None:
@@ -56,6 +59,13 @@ def _status(path: Path) -> str | None:
         return str(pq.read_table(path, columns=["status"]).column("status")[0])
     except Exception:  # unreadable: run it again
         return None
+
+
+def _todo(tasks: list, tdir: Path) -> list:
+    """The tasks without a row whose status is ok (only the files there are read)."""
+    present = set(os.listdir(tdir))
+    return [t for t in tasks if f"{t.task_id}.parquet" not in present
+            or _status(tdir / f"{t.task_id}.parquet") != "ok"]
 
 
 SWEEP_FILES = ("manifest.json", "tasks", "summary.parquet", "summary.csv")
@@ -117,26 +127,29 @@ def run(manifest: Manifest, out_dir: Path, *, executor, task_fn: TaskFn = run_ta
     written = prepare(manifest, out_dir)
     tdir = out_dir / "tasks"
     tdir.mkdir(parents=True, exist_ok=True)
-    todo = [t for t in manifest.tasks if _status(tdir / f"{t.task_id}.parquet") != "ok"]
+    todo = _todo(manifest.tasks, tdir)
     skipped = len(manifest.tasks) - len(todo)
 
-    def spec(task, attempt: int) -> dict:
+    def spec(task, attempt: int) -> dict:  # every spec holds the same base text: pickled once per chunk
         return {"base_yaml": manifest.base_yaml, "task": asdict(task), "solve": manifest.solve,
                 "attempt": attempt}
 
     finished = 0
     retried = 0
     attempt = 1
+    t_tasks, c_tasks = time.perf_counter(), time.process_time()
     batch = [spec(t, 1) for t in todo]
     while batch:
         again = []
-        for s, row in executor.map(batch, task_fn):
+        # first attempts go out in chunks; retries one task per submission (a task that failed or killed
+        # its worker is not sent with others again)
+        for s, row, data in executor.map(batch, task_fn, chunked=attempt == 1):
             if row.get("status") != "ok" and attempt <= retries:
                 log.warning("task %s failed (attempt %d): %s; retrying", s["task"]["task_id"], attempt,
                             row.get("error"))
                 again.append({**s, "attempt": attempt + 1})
                 continue
-            write_row(tdir / f"{s['task']['task_id']}.parquet", row)
+            write_row(tdir / f"{s['task']['task_id']}.parquet", row, data)
             finished += 1
             if progress:
                 progress(finished, len(todo))
@@ -144,12 +157,15 @@ def run(manifest: Manifest, out_dir: Path, *, executor, task_fn: TaskFn = run_ta
         batch = again
         attempt += 1
     t_run = time.perf_counter() - t0
+    t_tasks, c_tasks = time.perf_counter() - t_tasks, time.process_time() - c_tasks
     summary = read_summary(out_dir)
     _atomic_write(out_dir / "summary.parquet", lambda p: summary.to_parquet(p, index=False))
     _atomic_write(out_dir / "summary.csv", lambda p: without_negative_zero(summary).to_csv(p, index=False))
     failed = summary[summary["status"] != "ok"] if "status" in summary else summary.iloc[0:0]
     return SweepResult(summary=summary, ran=len(todo), skipped=skipped, retried=retried, failed=failed,
-                       elapsed_s=time.perf_counter() - t0, timings={"run_s": t_run}, written=written)
+                       elapsed_s=time.perf_counter() - t0, written=written,
+                       # tasks_s: first submission to last row; tasks_cpu_s: this process's CPU in that time
+                       timings={"run_s": t_run, "tasks_s": t_tasks, "tasks_cpu_s": c_tasks})
 
 
 def read_summary(out_dir: Path) -> pd.DataFrame:

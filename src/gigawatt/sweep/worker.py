@@ -1,0 +1,139 @@
+"""What a sweep's worker process does around its tasks: start (die with the parent, quiet stdout, imports),
+run a chunk of tasks, and encode each row as the bytes of its one-row Parquet file, so that the driver only
+writes bytes (the encoding costs about a millisecond per row: in the driver it would compete with the
+workers for cores). Also the chunk sizes the executors hand to workers.
+
+Imports nothing of :mod:`gigawatt.sweep.executors` (which re-exports :func:`warm` and :func:`worker_init`).
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing as mp
+import os
+import sys
+import time
+from typing import Callable
+
+_INITIALISED = False
+
+
+_SCHEMAS: dict = {}  # the Arrow schema of each row shape (its names and Python types) seen by this process
+
+
+def encode_row(row: dict) -> bytes:
+    """A row as the bytes of a one-row Parquet file: columns typed from the values as
+    ``pyarrow.Table.from_pylist`` types them (the schema inferred once per row shape), and no compression,
+    dictionary or statistics (nothing to gain on one row; they cost a third of the time)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    key = tuple((k, type(v)) for k, v in row.items())
+    table = pa.Table.from_pylist([row], schema=_SCHEMAS.get(key))
+    _SCHEMAS.setdefault(key, table.schema)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="none", use_dictionary=False, write_statistics=False)
+    return sink.getvalue().to_pybytes()
+
+
+def run_chunk(specs: list[dict], fn: Callable[[dict], dict], failed: Callable[[dict, str], dict], *,
+              init: bool = True) -> list[tuple[dict, bytes]]:
+    """Each task of a chunk, in order, as (row, its Parquet bytes). A task function that raises gives that
+    task a failed row (``failed(spec, error)``); its chunk-mates still run. ``init``: start this process as
+    a worker first (:func:`worker_init`) if it is not one yet (false in the sweep's own process)."""
+    if init and not _INITIALISED:
+        worker_init()
+    out = []
+    for s in specs:
+        try:
+            row = fn(s)
+        except Exception as exc:  # a failed task, retried by the driver, not a lost chunk
+            row = failed(s, f"{type(exc).__name__}: {exc}")
+        out.append((row, encode_row(row)))
+    return out
+
+
+def chunk_sizes(n: int, workers: int, *, per_worker: int = 4, cap: int = 16) -> list[int]:
+    """Sizes of the chunks ``n`` tasks go out in: guided self-scheduling, each chunk the tasks left over
+    ``per_worker × workers`` (at most ``cap``, at least 1), so chunks shrink towards the end and no worker
+    waits long for the last one. Fewer round trips per task while many are left; ``cap`` bounds the work a
+    lost worker takes with it and the rows that wait for their chunk to end."""
+    sizes = []
+    left = n
+    while left > 0:
+        size = max(1, min(cap, math.ceil(left / (per_worker * max(1, workers)))))
+        sizes.append(size)
+        left -= size
+    return sizes
+
+
+def split(specs: list, workers: int, size: int | None = None, per_worker: int = 4) -> list[list]:
+    """``specs`` in chunks of ``size`` each, or (None) of :func:`chunk_sizes`."""
+    sizes = [size] * math.ceil(len(specs) / size) if size else chunk_sizes(len(specs), workers,
+                                                                           per_worker=per_worker)
+    out, i = [], 0
+    for n in sizes:
+        out.append(specs[i: i + n])
+        i += n
+    return [c for c in out if c]
+
+
+def warm() -> int:
+    """Import the solver stack once in a worker, before its first task."""
+    import gigawatt.optimize  # noqa: F401
+    import gigawatt.portfolio  # noqa: F401
+    import gigawatt.risk.simulate  # noqa: F401
+
+    return os.getpid()
+
+
+def die_with_parent() -> None:
+    """A worker whose sweep was killed (kill -9 gives the pool no chance to stop it) would wait for work
+    forever, holding memory and the sweep's output pipes. Linux: ask the kernel to kill it with its parent;
+    elsewhere: a thread that exits when the parent is gone."""
+    import threading
+
+    parent = mp.parent_process().pid if mp.parent_process() is not None else os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) == 0:  # PR_SET_PDEATHSIG
+                if os.getppid() != parent:  # the parent died before the call took effect
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="gigawatt-parent-watch", daemon=True).start()
+
+
+def worker_init() -> None:
+    """A pool worker: dies with its parent; HiGHS writes its banner straight to file descriptor 1, so point
+    the worker's stdout at /dev/null (results come back as rows; errors are in them), then import the solver
+    stack."""
+    die_with_parent()
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    except OSError:
+        pass
+    global _INITIALISED
+    _INITIALISED = True
+    warm()
+
+
+def sleep_pid(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+__all__ = ["encode_row", "run_chunk", "chunk_sizes", "split", "warm", "worker_init", "die_with_parent", "sleep_pid"]
