@@ -104,18 +104,22 @@ def _total(ds: xr.Dataset, name: str, zero: xr.DataArray) -> xr.DataArray:
 PLAN_FLOWS = ("lease_usd", "contract_usd", "energy_usd", "offtake_usd", "capex_chips_usd", "capex_sites_usd")
 
 
-def portfolio_flows(portfolio: Portfolio) -> dict[str, np.ndarray]:
+def portfolio_flows(portfolio: Portfolio, vendor_equity: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The flows per period no plan changes (USD, numpy, the horizon's periods): exogenous revenue, other
-    costs, take-or-pay payments, funding, vendor equity, debt interest, principal repaid and outstanding."""
+    costs, take-or-pay payments, funding, vendor equity (``vendor_equity`` if given: the sum over deals of
+    :func:`~gigawatt.optimize.cash.vendor_equity_by_deal_usd`), debt interest, principal repaid and
+    outstanding."""
     d = portfolio.data
     zeros = np.zeros(d.sizes["period"])
-    out = {"revenue_exogenous_usd": d["revenue_usd"].values, "other_costs_usd": d["other_costs_usd"].values,
-           "contract_take_or_pay_usd": (d["contract_fixed_payment_usd"].sum("supply", skipna=False).values
-                                        if d.sizes.get("supply", 0) else zeros),
-           "funding_usd": d["funding_usd"].values,
-           "vendor_equity_usd": vendor_equity_by_deal_usd(portfolio).sum("deal").values}
+    if vendor_equity is None:
+        vendor_equity = vendor_equity_by_deal_usd(portfolio).sum("deal").values
+    fixed = d.variables["contract_fixed_payment_usd"] if d.sizes.get("supply", 0) else None
+    out = {"revenue_exogenous_usd": d.variables["revenue_usd"].values,
+           "other_costs_usd": d.variables["other_costs_usd"].values,
+           "contract_take_or_pay_usd": fixed.values.sum(axis=fixed.dims.index("supply")) if fixed is not None
+           else zeros, "funding_usd": d.variables["funding_usd"].values, "vendor_equity_usd": vendor_equity}
     for k in ("debt_interest_usd", "debt_repaid_usd", "debt_outstanding_usd"):
-        out[k] = d[k].values if k in d else zeros
+        out[k] = d.variables[k].values if k in d.variables else zeros
     return {k: np.asarray(v, dtype=float) for k, v in out.items()}
 
 
