@@ -115,7 +115,7 @@ def solve_task(portfolio, solve: dict, mode="fast", *, figures: bool = False):
     if isinstance(ctx, Figures):
         return Solved(ctx, {"resolve": how, "method": result.method, "allow_unmet": int(allow),
                             "build_seconds": build_s, "solve_seconds": result.solve_seconds,
-                            "highs_run_seconds": result.highs_run_seconds, "extract_seconds": 0.0})
+                            "highs_run_seconds": result.highs_run_seconds, "extract_seconds": fp.read_seconds})
     return finish(ctx, result, how, build_seconds=build_s, allow_unmet=allow, duals=False)
 
 
