@@ -193,6 +193,9 @@ def per_task(manifest, modes=("cold", "update", "fast")) -> None:
             later = float(np.mean(times["total"][1:])) if len(times["total"]) > 1 else mean["total"]
             print(f"  after the worker's first task: total {later * 1e3:.1f} ms, / HiGHS alone = "
                   f"{later / mean['highs_alone']:.1f}×; paths: {', '.join(sorted(set(hows)))[:160]}")
+            if len(times["total"]) > 1:
+                print("  steps after the worker's first task: " + ", ".join(
+                    f"{k} {float(np.mean(times[k][1:])) * 1e3:.1f} ms" for k in steps))
             if mode == modes[0]:
                 cold_objectives = np.array(summary)
             else:
