@@ -286,8 +286,8 @@ class Reader:
             periods=self.periods, objective_usd=objective_usd(objective, k["fixed_npv"]),
             spending=spending, flows=flows, discount_factor=k["discount_factor"],
             served=delivered(x, k["effective"]).sum(axis=0), workloads=self.workloads,
-            power_mw=(chips * k["mw_per_chip"]).sum(axis=0), demand_h100e_hours=k["demand"],
-            unmet_h100e_hours=float((unmet * COMPUTE_SCALE).sum()) if unmet is not None else 0.0)
+            power_mw=np.nansum(chips * k["mw_per_chip"], axis=0), demand_h100e_hours=k["demand"],
+            unmet_h100e_hours=float(np.nansum(unmet * COMPUTE_SCALE)) if unmet is not None else 0.0)
 
 
 __all__ = ["Figures", "Memo", "Reader", "Solved", "cash_costs", "chips_in_service", "delivered", "mw_per_chip",
