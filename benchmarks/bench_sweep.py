@@ -296,7 +296,7 @@ def per_task(manifest, modes=("cold", "update", "fast")) -> None:
                 p = Portfolio.from_scenario(sc, resolved)
                 t2 = time.perf_counter()
                 if mode == "fast":
-                    plan = executors.solve_task(p, manifest.solve)
+                    plan = executors.solve_task(p, manifest.solve, figures=True)  # as run_task: a row's figures
                 else:
                     plan = optimize(p, threads=1, confirm_binding=0, method=manifest.solve.get("method"),
                                     allow_unmet=manifest.solve.get("allow_unmet"), resolver=resolver)
@@ -305,7 +305,7 @@ def per_task(manifest, modes=("cold", "update", "fast")) -> None:
                 t4 = time.perf_counter()
                 write_row(tmp / f"{task.task_id}.parquet", {"task_id": task.task_id, **row})
                 t5 = time.perf_counter()
-                a = plan.ds.attrs
+                a = plan.attrs if hasattr(plan, "attrs") else plan.ds.attrs  # fast: optimize.figures.Solved
                 other = (t3 - t2) - a["build_seconds"] - a["solve_seconds"] - a["extract_seconds"]
                 for k, v in zip(steps, (t1 - t, t2 - t1, a["build_seconds"], a["solve_seconds"],
                                         a["extract_seconds"] + other, t4 - t3, t5 - t4)):
@@ -324,6 +324,9 @@ def per_task(manifest, modes=("cold", "update", "fast")) -> None:
             later = float(np.mean(times["total"][1:])) if len(times["total"]) > 1 else mean["total"]
             print(f"  after the worker's first task: total {later * 1e3:.1f} ms, / HiGHS alone = "
                   f"{later / mean['highs_alone']:.1f}×; paths: {', '.join(sorted(set(hows)))[:160]}")
+            if len(times["total"]) > 1:
+                print("  steps after the worker's first task: " + ", ".join(
+                    f"{k} {float(np.mean(times[k][1:])) * 1e3:.1f} ms" for k in steps))
             if mode == modes[0]:
                 cold_objectives = np.array(summary)
             else:

@@ -99,6 +99,59 @@ def _total(ds: xr.Dataset, name: str, zero: xr.DataArray) -> xr.DataArray:
     return v.sum([d for d in v.dims if d != "period"], skipna=False)
 
 
+# The plan's own flows per period that the cash lines read, by their line names (USD): the sums of the
+# plan's cost_<category>_usd arrays (plan.COMPUTE_SPENDING) and the revenue per unit served
+PLAN_FLOWS = ("lease_usd", "contract_usd", "energy_usd", "offtake_usd", "capex_chips_usd", "capex_sites_usd")
+
+
+def portfolio_flows(portfolio: Portfolio, vendor_equity: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The flows per period no plan changes (USD, numpy, the horizon's periods): exogenous revenue, other
+    costs, take-or-pay payments, funding, vendor equity (``vendor_equity`` if given: the sum over deals of
+    :func:`~gigawatt.optimize.cash.vendor_equity_by_deal_usd`), debt interest, principal repaid and
+    outstanding."""
+    d = portfolio.data
+    zeros = np.zeros(d.sizes["period"])
+    if vendor_equity is None:
+        vendor_equity = vendor_equity_by_deal_usd(portfolio).sum("deal").values
+    fixed = d.variables["contract_fixed_payment_usd"] if d.sizes.get("supply", 0) else None
+    out = {"revenue_exogenous_usd": d.variables["revenue_usd"].values,
+           "other_costs_usd": d.variables["other_costs_usd"].values,
+           "contract_take_or_pay_usd": fixed.values.sum(axis=fixed.dims.index("supply")) if fixed is not None
+           else zeros, "funding_usd": d.variables["funding_usd"].values, "vendor_equity_usd": vendor_equity}
+    for k in ("debt_interest_usd", "debt_repaid_usd", "debt_outstanding_usd"):
+        out[k] = d.variables[k].values if k in d.variables else zeros
+    return {k: np.asarray(v, dtype=float) for k, v in out.items()}
+
+
+def revenue_per_unit(served: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """Σ_w rate[w] × served[w, t] (USD per period): ``served`` (workload, period) H100e-hours, ``rate``
+    (workload,) USD per H100e-hour (:func:`gigawatt.optimize.cash.revenue_usd_per_h100e_hour`)."""
+    return (served * rate[:, None]).sum(axis=0)
+
+
+def cash_lines(f: dict[str, np.ndarray], start: float) -> dict[str, np.ndarray]:
+    """The lines of :data:`LINES` that follow from the flows per period alone (numpy; docs/finance.md):
+    revenue, contract use, EBITDA, capex, financing, free cash flow, inflows, outflows, cash flow after
+    financing, cumulative free cash flow and the cash position, with the flows themselves. ``f``: the
+    plan's flows (:data:`PLAN_FLOWS`, ``revenue_per_unit_usd``) and :func:`portfolio_flows`. The one
+    definition of the cash position: :func:`compute` and a sweep's row (risk/baseline.py) both use it."""
+    o = dict(f)
+    o["revenue_usd"] = f["revenue_exogenous_usd"] + f["revenue_per_unit_usd"]
+    o["contract_use_usd"] = f["contract_usd"] - f["contract_take_or_pay_usd"]
+    o["ebitda_usd"] = (o["revenue_usd"] - f["lease_usd"] - f["contract_usd"] - f["energy_usd"] - f["offtake_usd"]
+                       - f["other_costs_usd"])
+    o["capex_usd"] = f["capex_chips_usd"] + f["capex_sites_usd"]
+    o["financing_usd"] = f["funding_usd"] + f["vendor_equity_usd"] - f["debt_interest_usd"] - f["debt_repaid_usd"]
+    o["free_cash_flow_usd"] = o["ebitda_usd"] - o["capex_usd"]
+    o["inflows_usd"] = o["revenue_usd"] + f["funding_usd"] + f["vendor_equity_usd"]
+    o["outflows_usd"] = (o["capex_usd"] + f["lease_usd"] + f["contract_usd"] + f["energy_usd"] + f["offtake_usd"]
+                         + f["other_costs_usd"] + f["debt_interest_usd"] + f["debt_repaid_usd"])
+    o["cash_flow_after_financing_usd"] = o["inflows_usd"] - o["outflows_usd"]
+    o["cumulative_free_cash_flow_usd"] = np.cumsum(o["free_cash_flow_usd"])
+    o["cash_usd"] = start + np.cumsum(o["cash_flow_after_financing_usd"])
+    return o
+
+
 def compute(plan: Plan, portfolio: Portfolio) -> xr.Dataset:
     """P&L, cash flow and cash per period of ``plan``, solved from ``portfolio``.
 
@@ -112,16 +165,18 @@ def compute(plan: Plan, portfolio: Portfolio) -> xr.Dataset:
         ``cash_floor_usd`` where the policy sets one.
     """
     ds = plan.ds
-    d = portfolio.data
     periods = ds["period"]
     out = xr.Dataset(coords={"period": periods.values, "workload": ds["workload"].values})
     zero = xr.DataArray(np.zeros(ds.sizes["period"]), coords={"period": periods.values})
     per_period = functools.partial(_per_period, periods=periods)
-    _revenue(out, ds, portfolio, per_period)
-    _operating_costs(out, ds, d, zero, per_period)
+    flows = {**portfolio_flows(portfolio), **_revenue(out, ds, portfolio, per_period)}
+    for name in PLAN_FLOWS:
+        flows[name] = _total(ds, f"cost_{name}", zero).values
+    start = float(portfolio.scenario.finance.starting_cash)
+    for name, v in cash_lines(flows, start).items():
+        out[name] = ("period", v)
     _capex_and_depreciation(out, ds, portfolio, zero, per_period)
     _compute_cost(out, ds, portfolio, per_period)
-    start = _financing_and_cash(out, d, portfolio, per_period)
 
     for name, (text, kind) in LINES.items():
         out[name].attrs.update({"units": "USD", "kind": kind, "description": text})
@@ -137,37 +192,18 @@ def _per_period(a: xr.DataArray, periods: xr.DataArray) -> xr.DataArray:
     return a.assign_coords(period=periods.values)
 
 
-def _revenue(out: xr.Dataset, ds: xr.Dataset, portfolio: Portfolio, per_period) -> None:
-    """Revenue per workload served (at the planner's rates) and outside the plan."""
-    d = portfolio.data
-    served = per_period(ds["delivered_h100e_hours"].sum("supply", skipna=False))  # (workload, period)
+def _revenue(out: xr.Dataset, ds: xr.Dataset, portfolio: Portfolio, per_period) -> dict:
+    """Revenue per workload served (at the planner's rates) into ``out``; its sum per period."""
+    served = per_period(ds["delivered_h100e_hours"].sum("supply", skipna=False)).transpose("workload", "period")
     rate = revenue_usd_per_h100e_hour(portfolio).sel(workload=ds["workload"].values)
     out["revenue_by_workload_usd"] = (served * rate).transpose("period", "workload")
-    out["revenue_exogenous_usd"] = per_period(d["revenue_usd"])
-    out["revenue_per_unit_usd"] = out["revenue_by_workload_usd"].sum("workload", skipna=False)
-    out["revenue_usd"] = out["revenue_exogenous_usd"] + out["revenue_per_unit_usd"]
-
-
-def _operating_costs(out: xr.Dataset, ds: xr.Dataset, d: xr.Dataset, zero: xr.DataArray, per_period) -> None:
-    """Operating costs of compute (leases, contracts split take-or-pay / use, energy), the rest, EBITDA."""
-    fixed = d["contract_fixed_payment_usd"].sel(supply=ds["supply"].values).sum("supply", skipna=False)
-    out["lease_usd"] = per_period(_total(ds, "cost_lease_usd", zero))
-    out["contract_usd"] = per_period(_total(ds, "cost_contract_usd", zero))
-    out["contract_take_or_pay_usd"] = per_period(fixed)
-    out["contract_use_usd"] = out["contract_usd"] - out["contract_take_or_pay_usd"]
-    out["energy_usd"] = per_period(_total(ds, "cost_energy_usd", zero))
-    out["offtake_usd"] = per_period(_total(ds, "cost_offtake_usd", zero))
-    out["other_costs_usd"] = per_period(d["other_costs_usd"])
-    out["ebitda_usd"] = (out["revenue_usd"] - out["lease_usd"] - out["contract_usd"] - out["energy_usd"]
-                         - out["offtake_usd"] - out["other_costs_usd"])
+    return {"revenue_per_unit_usd": revenue_per_unit(served.values, rate.values)}
 
 
 def _capex_and_depreciation(out: xr.Dataset, ds: xr.Dataset, portfolio: Portfolio, zero: xr.DataArray,
                             per_period) -> None:
-    """Capex of chips and sites, straight-line depreciation over their lives, operating income."""
-    out["capex_chips_usd"] = per_period(_total(ds, "cost_capex_chips_usd", zero))
-    out["capex_sites_usd"] = per_period(_total(ds, "cost_capex_sites_usd", zero))
-    out["capex_usd"] = out["capex_chips_usd"] + out["capex_sites_usd"]
+    """Partners' capex; straight-line depreciation of chips and sites over their lives, operating income,
+    income before tax and net book value."""
     out["capex_partners_usd"] = per_period(_total(ds, "cost_capex_chips_partners_usd", zero)
                                            + _total(ds, "cost_capex_sites_partners_usd", zero))
     out["capex_sites_total_usd"] = out["capex_usd"] + out["capex_partners_usd"]
@@ -188,6 +224,8 @@ def _capex_and_depreciation(out: xr.Dataset, ds: xr.Dataset, portfolio: Portfoli
         out["depreciation_sites_usd"] = per_period(dep.sum("site", skipna=False))
     out["depreciation_usd"] = out["depreciation_chips_usd"] + out["depreciation_sites_usd"]
     out["operating_income_usd"] = out["ebitda_usd"] - out["depreciation_usd"]
+    out["income_before_tax_usd"] = out["operating_income_usd"] - out["debt_interest_usd"]
+    out["net_book_value_usd"] = (out["capex_usd"] - out["depreciation_usd"]).cumsum("period", skipna=False)
 
 
 def _compute_cost(out: xr.Dataset, ds: xr.Dataset, portfolio: Portfolio, per_period) -> None:
@@ -202,30 +240,6 @@ def _compute_cost(out: xr.Dataset, ds: xr.Dataset, portfolio: Portfolio, per_per
         out[f"compute_cost_{k}_usd"] = by_w.where(kinds == k, 0.0).sum("workload", skipna=False)
     # what no workload used: idle capacity and the sites' depreciation (a site serves every workload)
     out["compute_cost_idle_usd"] = per_period(ds["cost_idle_usd"]) + out["depreciation_sites_usd"]
-
-
-def _financing_and_cash(out: xr.Dataset, d: xr.Dataset, portfolio: Portfolio, per_period) -> float:
-    """Funding and vendor equity, free cash flow, cash flow and cash; returns the starting cash."""
-    out["funding_usd"] = per_period(d["funding_usd"])
-    equity = vendor_equity_by_deal_usd(portfolio).sum("deal")
-    out["vendor_equity_usd"] = per_period(equity)
-    debt = {k: per_period(d[k]) if k in d else xr.zeros_like(out["funding_usd"])
-            for k in ("debt_interest_usd", "debt_repaid_usd", "debt_outstanding_usd")}
-    out.update(debt)
-    out["income_before_tax_usd"] = out["operating_income_usd"] - out["debt_interest_usd"]
-    out["financing_usd"] = (out["funding_usd"] + out["vendor_equity_usd"] - out["debt_interest_usd"]
-                            - out["debt_repaid_usd"])
-    out["free_cash_flow_usd"] = out["ebitda_usd"] - out["capex_usd"]
-    out["inflows_usd"] = out["revenue_usd"] + out["funding_usd"] + out["vendor_equity_usd"]
-    out["outflows_usd"] = (out["capex_usd"] + out["lease_usd"] + out["contract_usd"] + out["energy_usd"]
-                           + out["offtake_usd"] + out["other_costs_usd"] + out["debt_interest_usd"]
-                           + out["debt_repaid_usd"])
-    out["cash_flow_after_financing_usd"] = out["inflows_usd"] - out["outflows_usd"]
-    start = float(portfolio.scenario.finance.starting_cash)
-    out["cumulative_free_cash_flow_usd"] = out["free_cash_flow_usd"].cumsum("period", skipna=False)
-    out["cash_usd"] = start + out["cash_flow_after_financing_usd"].cumsum("period", skipna=False)
-    out["net_book_value_usd"] = (out["capex_usd"] - out["depreciation_usd"]).cumsum("period", skipna=False)
-    return start
 
 
 def _headline(out: xr.Dataset, portfolio: Portfolio, start: float) -> dict:
@@ -309,5 +323,6 @@ def commitments_usd_total(portfolio: Portfolio, *, include_options: bool = False
     return float(table["value_usd"].sum(skipna=False))
 
 
-__all__ = ["compute", "commitments", "commitments_usd_total", "npv", "straight_line", "fixed_cash_flow_usd",
+__all__ = ["compute", "cash_lines", "portfolio_flows", "revenue_per_unit", "PLAN_FLOWS", "commitments",
+           "commitments_usd_total", "npv", "straight_line", "fixed_cash_flow_usd",
            "vendor_equity_by_deal_usd", "LINES"]

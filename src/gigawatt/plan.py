@@ -317,7 +317,7 @@ def first_positive_year(by_year) -> int | None:
 
 
 __all__ = ["Plan", "PlanStatistics", "attach_supply_table", "year_of", "first_positive_year", "np",
-           "compute_spending_usd", "compute_spending_pv_usd"]
+           "compute_spending_usd", "compute_spending_pv_usd", "spending_pv_usd"]
 
 
 COMPUTE_SPENDING = ("capex_chips", "capex_sites", "lease", "contract", "energy", "offtake")
@@ -341,4 +341,10 @@ def compute_spending_pv_usd(ds: xr.Dataset) -> float:
     """Present value of the plan's cash spending on compute (docs/glossary.md): Σ_t δ_t × spending_t with
     the plan's mid-period discount factors. Unlike the net present cost (the LP objective) it credits no
     salvage value for assets still in service at the horizon's end and charges no unmet-demand penalty."""
-    return float((compute_spending_usd(ds).sum(axis=0) * ds["discount_factor"].values).sum())
+    return spending_pv_usd(compute_spending_usd(ds), ds["discount_factor"].values)
+
+
+def spending_pv_usd(spending: np.ndarray, discount_factor: np.ndarray) -> float:
+    """Σ_t δ_t × Σ_category spending[category, t]: :func:`compute_spending_pv_usd` of (category, period)
+    spending (a sweep's fast row computes it from the solution, optimize/figures.py)."""
+    return float((spending.sum(axis=0) * discount_factor).sum())

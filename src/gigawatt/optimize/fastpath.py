@@ -20,6 +20,7 @@ when HiGHS does not report an optimum (so that errors and their diagnosis are th
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 
@@ -30,6 +31,9 @@ from gigawatt.optimize.build import FAMILIES, new_context
 from gigawatt.optimize.context import Context
 from gigawatt.optimize.reads import Recorder as _Portfolio, same as _same, value as _value
 from gigawatt.optimize.solve import SolveResult, _absorb_highs_banner, pick_method, use_threads
+
+
+log = logging.getLogger(__name__)
 
 
 class Fallback(Exception):
@@ -104,6 +108,8 @@ class FastPath:
 
     def __init__(self):
         self.highs = None
+        self.reader = None
+        self.read_seconds = 0.0
         self.ctx: Context | None = None
         self.key: tuple | None = None
         self.stats = {"fast": 0, "load": 0, "fallback": 0}
@@ -144,6 +150,7 @@ class FastPath:
         if self.highs is not None:
             self.highs.clear()
         self.highs, self.ctx, self.portfolio, self.method = h, ctx, portfolio, chosen
+        self.reader = None  # the figures' map of this base's columns, made on first use
         self.key = _structure(portfolio, allow_unmet, method)
         self.allow_unmet = bool(allow_unmet)
         self._highs = highspy
@@ -158,9 +165,11 @@ class FastPath:
         return [name for name, _ in FAMILIES if self.reads[name] & changed]
 
     def solve(self, portfolio, *, allow_unmet: bool, method: str, time_limit: float | None = None,
-              duals: bool = False):
+              duals: bool = False, figures: bool = False):
         """Push the task's numbers into HiGHS and re-solve warm: (Context, SolveResult, build seconds, the
-        families rebuilt). The Context's model holds the solution (and the duals, if asked)."""
+        families rebuilt). The Context's model holds the solution (and the duals, if asked). With
+        ``figures``: the task's :class:`~gigawatt.optimize.figures.Figures` (a sweep's row) in the
+        Context's place, read from HiGHS's solution without linopy (a Context where they cannot be)."""
         if self.highs is None:
             raise Fallback("no base model")
         if _structure(portfolio, allow_unmet, method) != self.key:
@@ -184,11 +193,15 @@ class FastPath:
         if status != self._highs.HighsModelStatus.kOptimal:
             self.highs = None  # its state is the task's; the next task loads a new base
             raise Fallback(f"HiGHS: {h.modelStatusToString(status)} ({ran})")
-        ctx = self._assign(portfolio, duals)
+        t2 = time.perf_counter()
+        out = self.figures(portfolio) if figures else None
+        if out is None:
+            out = self._assign(portfolio, duals)
+        self.read_seconds = time.perf_counter() - t2  # the solution read out (figures, or into linopy)
         self.stats["fast"] += 1
         result = SolveResult(status="ok", termination="optimal", solve_seconds=seconds, method=self.method,
                              highs_run_seconds=run)
-        return ctx, result, build_s, families
+        return out, result, build_s, families
 
     def _rebuild(self, portfolio, families: list[str]) -> _Numbers:
         """The changed families, built again on a scratch model holding every variable."""
@@ -272,6 +285,22 @@ class FastPath:
         if new.cost is not None:
             self.current.cost = new.cost
         self.portfolio = portfolio
+
+    def figures(self, portfolio):
+        """The solved task's :class:`~gigawatt.optimize.figures.Figures`, straight from HiGHS's column
+        values (the base model's variables mapped to columns once: :class:`~gigawatt.optimize.figures.Reader`),
+        or None (and a warning) where they cannot be read so."""
+        from gigawatt.optimize.figures import Reader
+
+        h = self.highs
+        try:
+            if self.reader is None:
+                self.reader = Reader(self.ctx, self.col_of, self.allow_unmet)
+            return self.reader.figures(h.getSolution().col_value, h.getObjectiveValue(), portfolio)
+        except Exception as exc:  # a model the reader does not know: the caller extracts a Plan
+            log.warning("fast path: figures not read from the solution (%s: %s); extracting a plan",
+                        type(exc).__name__, exc)
+            return None
 
     def _assign(self, portfolio, duals: bool = False) -> Context:
         """The solution (and the duals if asked: a sweep's row reads none) into the base linopy model; a

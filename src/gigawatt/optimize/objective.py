@@ -152,12 +152,24 @@ def loss_per_future(ctx: Context, terms: list | None = None):
     return sum(per_future[1:], per_future[0])
 
 
+def fixed_payments_pv_musd(fixed_usd: np.ndarray, discount_factor: np.ndarray) -> float:
+    """Σ_t δ_t Σ_k F[k, t] / 10⁶: the present value (MUSD) of one future's take-or-pay payments F
+    (contract, period; NaN skipped, as xarray's sums skip it), as numpy (a sweep's fast row reads it too,
+    optimize/figures.py)."""
+    return float(np.nansum(np.nansum(fixed_usd, axis=0) * discount_factor) / MONEY_SCALE)
+
+
 def fixed_payments_npv_musd(ctx: Context, *, per_future: bool = False):
     """Present value of take-or-pay contract payments: owed whatever the plan, so a constant (its
     expectation over futures in a stochastic model; with ``per_future``, one value per future). In the
     futures it also holds what events change whatever the plan (``event_cost_pv_usd``: a failed supply
     deal's capex refunded, stochastic/events.py)."""
     d = ctx.data
+    if ctx.probability is None and not per_future and "event_cost_pv_usd" not in d:  # one future
+        if not len(ctx.contract):
+            return 0.0
+        fixed = d["contract_fixed_payment_usd"].sel(supply=ctx.contract).transpose("supply", "period")
+        return fixed_payments_pv_musd(fixed.values, ctx.df().values)
     pv = d["event_cost_pv_usd"] / MONEY_SCALE if "event_cost_pv_usd" in d else xr.DataArray(0.0)
     if len(ctx.contract):
         fixed = d["contract_fixed_payment_usd"].sel(supply=ctx.contract).sum("supply")
@@ -169,4 +181,5 @@ def fixed_payments_npv_musd(ctx: Context, *, per_future: bool = False):
     return float(pv)
 
 
-__all__ = ["DEAL_LOSS_PENALTY", "cost_coefficients", "cost_terms", "define_objective", "fixed_payments_npv_musd", "loss_per_future", "np"]
+__all__ = ["DEAL_LOSS_PENALTY", "cost_coefficients", "cost_terms", "define_objective", "fixed_payments_npv_musd",
+           "fixed_payments_pv_musd", "loss_per_future", "np"]

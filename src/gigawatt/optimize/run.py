@@ -16,6 +16,8 @@ from gigawatt.optimize import diagnose
 from gigawatt.optimize.build import create_model
 from gigawatt.optimize.capacity import effective_compute
 from gigawatt.optimize.context import CHIP_SCALE, COMPUTE_SCALE, MONEY_SCALE, Context
+from gigawatt.optimize.figures import (cash_costs, chips_in_service, delivered, mw_per_chip, objective_usd,
+                                       site_capex)
 from gigawatt.optimize.objective import cost_coefficients, fixed_payments_npv_musd
 from gigawatt.optimize.solve import solve
 from gigawatt.portfolio import Portfolio
@@ -251,26 +253,23 @@ def extract(ctx: Context, *, duals: bool = True) -> xr.Dataset:
                             "accelerator": d.indexes["accelerator"].to_numpy(dtype=object),
                             "target": d.indexes["target"].to_numpy(dtype=object)})
     ds["dispatch_chips"] = x * CHIP_SCALE
-    ds["delivered_h100e_hours"] = x * eff * COMPUTE_SCALE
+    ds["delivered_h100e_hours"] = delivered(x, eff)
     kind = xr.DataArray(p.supply["kind"].to_numpy(), coords={"supply": supply})
     used = x.sum("workload") * CHIP_SCALE
     zeros = xr.zeros_like(used)
     own_chips = _sol(ctx, "Own-chips")
     own_buy = _sol(ctx, "Own-buy")
-    chips = used
+    own_full = zeros
     bought = zeros
     if own_chips is not None:
-        chips = xr.where(kind == "own", (own_chips * CHIP_SCALE).reindex(supply=supply, fill_value=0.0), chips)
+        own_full = (own_chips * CHIP_SCALE).reindex(supply=supply, fill_value=0.0)
         bought = (own_buy * CHIP_SCALE).reindex(supply=supply, fill_value=0.0)
-    if len(ctx.contract):
-        firm = (d["contract_firm"] > 0) & (kind == "contract")
-        chips = xr.where(firm, d["contract_capacity_chips"], chips)
+    firm = ((d["contract_firm"] > 0) & (kind == "contract")) if len(ctx.contract) else None
+    chips = chips_in_service(used, own_full, kind == "own", firm, d["contract_capacity_chips"], xr.where)
     ds["chips"] = chips.transpose("supply", "period")
     ds["chips_bought"] = bought.transpose("supply", "period")
-    kw = p.accelerators.loc[p.supply["accelerator"], "all_in_power_kw"].to_numpy(dtype=float)
-    site_pue = p.supply["site"].map(p.sites["pue"]).fillna(1.14).to_numpy(dtype=float) if len(p.sites) else 1.14
-    mw_per_chip = xr.DataArray(np.nan_to_num(kw) * site_pue / 1.14 / 1e3, coords={"supply": p.supply.index})
-    ds["power_mw"] = ds["chips"] * mw_per_chip.reindex(supply=supply)
+    mw = xr.DataArray(mw_per_chip(p), coords={"supply": p.supply.index})
+    ds["power_mw"] = ds["chips"] * mw.reindex(supply=supply)
     if len(p.sites):
         built = _sol(ctx, "Site-power")
         ds["site_power_mw"] = built + d["site_power_existing_mw"]
@@ -288,7 +287,7 @@ def extract(ctx: Context, *, duals: bool = True) -> xr.Dataset:
         ds.attrs["cash_floor_usd"] = float(p.scenario.policy.cash_floor)
     ds["discount_factor"] = d["discount_factor"]
     ds["hours"] = d["hours"]
-    ds.attrs["objective_usd"] = (float(ctx.model.objective.value) + fixed_payments_npv_musd(ctx)) * MONEY_SCALE
+    ds.attrs["objective_usd"] = objective_usd(ctx.model.objective.value, fixed_payments_npv_musd(ctx))
     return ds
 
 
@@ -305,23 +304,23 @@ def _costs(ctx: Context, ds: xr.Dataset, x: xr.DataArray) -> None:
 
     cash = {k: zeros for k in ("capex_chips", "energy", "offtake", "lease", "contract")}
     economic = zeros  # depreciation + energy + lease + contract, per option and period (USD)
+    own = {}
     if len(ctx.own):
         b = _sol(ctx, "Own-buy")
         n = _sol(ctx, "Own-chips")
-        cash["capex_chips"] = full(b * c["own_buy"] * MONEY_SCALE)
-        cash["energy"] = full(n * c["own_energy"] * MONEY_SCALE)
-        cash["offtake"] = full(n * c["own_offtake"] * MONEY_SCALE)  # joint ventures: the partners' share
+        own = {"buy": b, "own_chips": n}
         share = ctx.own_attr("lab_share")
         ds["cost_capex_chips_partners_usd"] = full(b * CHIP_SCALE * ctx.own_attr("purchase_price_usd")
                                                    * (1.0 - share))
+    lease = {"lease_used": x.sel(supply=ctx.lease).sum("workload")} if len(ctx.lease) else {}
+    contract = {"contract_used": x.sel(supply=ctx.contract).sum("workload"),
+                "contract_fixed": d["contract_fixed_payment_usd"].sel(supply=ctx.contract)} if len(ctx.contract) else {}
+    for k, v in cash_costs(**own, **lease, **contract, c=c).items():
+        cash[k] = full(v)
+    if len(ctx.own):
         # straight line over the service life as modelled (whole periods), so it sums to the price paid
         dep = n * CHIP_SCALE * share * ctx.own_attr("purchase_price_usd") / ctx.own_life_periods()
         economic = full(dep + n * (c["own_energy"] + c["own_offtake"]) * MONEY_SCALE)
-    if len(ctx.lease):
-        cash["lease"] = full(x.sel(supply=ctx.lease).sum("workload") * c["lease"] * MONEY_SCALE)
-    if len(ctx.contract):
-        use = x.sel(supply=ctx.contract).sum("workload") * c["contract_use"] * MONEY_SCALE
-        cash["contract"] = full(use + d["contract_fixed_payment_usd"].sel(supply=ctx.contract))
     for k in ("lease", "contract"):
         economic = economic + cash[k]
     for k, v in cash.items():
@@ -332,7 +331,7 @@ def _costs(ctx: Context, ds: xr.Dataset, x: xr.DataArray) -> None:
         cost = xr.DataArray(p.sites["build_cost_usd_per_mw"].to_numpy(), coords={"site": p.sites.index})
         share = xr.DataArray(p.sites["lab_share"].to_numpy(dtype=float), coords={"site": p.sites.index})
         life = xr.DataArray(p.sites["facility_life_years"].to_numpy(), coords={"site": p.sites.index})
-        ds["cost_capex_sites_usd"] = built * cost * share  # the lab's share; the partners pay the rest
+        ds["cost_capex_sites_usd"] = site_capex(built, cost, share)  # the lab's share; the partners pay the rest
         ds["cost_capex_sites_partners_usd"] = built * cost * (1.0 - share)
         # straight line over the facility life in whole periods, from the period power is energised
         per_year = 12 / p.horizon.months_per_period()

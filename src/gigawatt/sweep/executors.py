@@ -84,9 +84,10 @@ def fastpath():
     return _FAST
 
 
-def solve_task(portfolio, solve: dict, mode="fast"):
+def solve_task(portfolio, solve: dict, mode="fast", *, figures: bool = False):
     """The task's Plan: ``fast`` (the numbers-only fast path, falling back to update-and-resolve, the
-    record saying why), ``update`` (update-and-resolve only) or ``cold``."""
+    record saying why), ``update`` (update-and-resolve only) or ``cold``. With ``figures`` the fast path
+    gives what a row reads instead (:class:`~gigawatt.optimize.figures.Solved`: no Plan dataset)."""
     from gigawatt.optimize import optimize
 
     opts = dict(allow_unmet=solve.get("allow_unmet"), method=solve.get("method"), threads=1,
@@ -104,7 +105,7 @@ def solve_task(portfolio, solve: dict, mode="fast"):
         if fp.highs is None:
             fp.load(portfolio, allow_unmet=allow, method=method)
         ctx, result, build_s, families = fp.solve(portfolio, allow_unmet=allow, method=method,
-                                                  time_limit=cfg.time_limit)
+                                                  time_limit=cfg.time_limit, figures=figures)
     except Exception as exc:  # Fallback: another structure; anything else: a fault of the fast path
         if not isinstance(exc, Fallback):
             log.warning("fast path failed, falling back: %s: %s", type(exc).__name__, exc)
@@ -115,6 +116,12 @@ def solve_task(portfolio, solve: dict, mode="fast"):
         plan.ds.attrs["resolve"] = f"{plan.ds.attrs['resolve']} (fast path: {exc})"
         return plan
     how = "fast: " + (", ".join(families) if families else "no change")
+    from gigawatt.optimize.figures import Figures, Solved
+
+    if isinstance(ctx, Figures):
+        return Solved(ctx, {"resolve": how, "method": result.method, "allow_unmet": int(allow),
+                            "build_seconds": build_s, "solve_seconds": result.solve_seconds,
+                            "highs_run_seconds": result.highs_run_seconds, "extract_seconds": fp.read_seconds})
     return finish(ctx, result, how, build_seconds=build_s, allow_unmet=allow, duals=False)
 
 
@@ -139,9 +146,9 @@ def run_task(spec: dict) -> dict:
         portfolio = Portfolio.from_scenario(sc, resolved, reuse=True)  # only the sections whose inputs changed
         solve = spec.get("solve") or {}
         t1 = time.perf_counter()
-        plan = solve_task(portfolio, solve, spec.get("resolve", True))
+        plan = solve_task(portfolio, solve, spec.get("resolve", True), figures=True)
         row["solve_s"] = time.perf_counter() - t1
-        row["resolve"] = str(plan.ds.attrs.get("resolve", "cold"))
+        row["resolve"] = str((plan.attrs if hasattr(plan, "attrs") else plan.ds.attrs).get("resolve", "cold"))
         row.update(headline(plan, portfolio))
         row["status"] = "ok"
     except Exception as exc:  # reported in the row, retried by the driver
