@@ -17,13 +17,23 @@ import pandas as pd
 import xarray as xr
 
 
+_SAME: dict = {}  # (id, id) -> (index, index, equal): indexes are immutable; both are held, so ids stay theirs
+
+
 def same_index(a: pd.Index, b: pd.Index) -> bool:
-    """Whether two indexes hold the same labels in the same order (fast for the small ones of a model)."""
+    """Whether two indexes hold the same labels in the same order (each pair compared once)."""
     if a is b:
         return True
     if len(a) != len(b):
         return False
-    return a.tolist() == b.tolist() if len(a) <= 1024 else bool(a.equals(b))
+    hit = _SAME.get((id(a), id(b)))
+    if hit is not None and hit[0] is a and hit[1] is b:
+        return hit[2]
+    equal = a.tolist() == b.tolist() if len(a) <= 1024 else bool(a.equals(b))
+    if len(_SAME) > 512:
+        _SAME.clear()
+    _SAME[(id(a), id(b))] = (a, b, equal)
+    return equal
 
 
 def _positions(index: pd.Index, labels) -> np.ndarray:

@@ -160,8 +160,10 @@ def same(a, b) -> bool:
     if isinstance(a, pd.Series) and isinstance(b, pd.Series):  # a column: its values and its rows' labels
         if a.dtype != b.dtype or len(a) != len(b) or not same_index(a.index, b.index):
             return False
-        x, y = a.to_numpy(), b.to_numpy()
-        return bool(np.array_equal(x, y, equal_nan=x.dtype.kind == "f")) or bool(a.equals(b))
+        if isinstance(a.dtype, np.dtype) and a.dtype.kind in "fiub":
+            x, y = a.to_numpy(), b.to_numpy()
+            return x.tobytes() == y.tobytes() or bool(np.array_equal(x, y, equal_nan=x.dtype.kind == "f"))
+        return bool(a.array.equals(b.array))
     if isinstance(a, (pd.DataFrame, pd.Series)) or isinstance(b, (pd.DataFrame, pd.Series)):
         return type(a) is type(b) and a.equals(b) and list(a.index) == list(b.index)
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
