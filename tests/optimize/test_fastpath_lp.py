@@ -159,3 +159,19 @@ def test_the_comparison_fails_when_a_family_is_wrong(tmp_path, monkeypatch, sabo
                         }[sabotage]
     with pytest.raises(AssertionError, match="differs"):
         _check(_portfolios(_scenario(tmp_path, SCENARIO), vary), sabotage, after_load=after_load)
+
+
+@pytest.mark.parametrize("kind", ["discount rate", "contract capacity", "demand", "power envelope"])
+def test_without_shortcuts_linopy_rebuilds_give_the_same_lp(tmp_path, kind):
+    """The shortcuts off (as when load finds they do not reproduce the base's numbers): the objective and the
+    right-hand sides' families are built again by linopy on the scratch model, with the same LP as cold."""
+    fp = FastPath()
+
+    def off():
+        fp.fast_cost = False
+        for family, fns in fp.rhs_fns.items():
+            fp.reads[family] |= fp.rhs_reads[family]
+            fns.clear()
+
+    _check(_portfolios(_scenario(tmp_path), [VARY[kind]]), kind, fp, after_load=off)
+    assert fp.scratch is not None

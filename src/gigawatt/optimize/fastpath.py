@@ -4,9 +4,12 @@ the model families whose inputs changed, and pushes only the LP numbers that dif
 :class:`FastPath` keeps, per worker, one HiGHS model (highspy, built once from a full linopy model of the
 first task: the *base*) and, for each model family of :data:`gigawatt.optimize.build.FAMILIES`, the inputs
 it read while it was built (recorded by proxies around the portfolio: a ``data`` array, a portfolio
-table, a scenario field). A later task's portfolio is compared with the loaded one on those inputs only;
-the families that read a changed input are built again, by the same functions (one source of truth), on
-a scratch linopy model holding every variable but only those families. Their numbers, mapped by linopy
+table, a scenario field). A later task's portfolio is compared with the loaded one on those inputs only.
+The families that read a changed input get their numbers from their own functions (one source of truth),
+without linopy where they can: the objective's cost vector from ``objective.cost_factors``; a right-hand
+side or a variable's mask from the function its family passes to ``Context.rhs`` / ``Context.mask``
+(when only that function's inputs changed); the rest are built again on a scratch linopy model holding
+every variable (made on first need). Their numbers, mapped by linopy
 label to the HiGHS model's columns and rows, are compared with what HiGHS holds, and only the differences
 are pushed (``changeColsBounds``, ``changeRowsBounds``, ``changeCoeff``, ``changeColsCost``); HiGHS
 re-solves from the basis it kept. The solution is written into the base linopy model, whose variables
