@@ -43,8 +43,8 @@ def main() -> None:
     fp = FastPath()
     cpu = [0.0]
     for step in ("_changed", "changed_families", "_rebuild", "_diff"):  # the build step's parts: CPU time too
-        if step == "changed_families" and hasattr(fp, "_changed"):
-            continue
+        if not hasattr(fp, step) or (step == "changed_families" and hasattr(fp, "_changed")):
+            continue  # (the fast path before 2026-12-03 had changed_families, not _changed)
         real = getattr(fp, step)
 
         def timed(*a, _real=real):

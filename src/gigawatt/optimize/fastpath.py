@@ -23,7 +23,9 @@ when HiGHS does not report an optimum (so that errors and their diagnosis are th
 
 from __future__ import annotations
 
+import gc
 import time
+
 import numpy as np
 
 from gigawatt.optimize.build import FAMILIES, new_context
@@ -67,6 +69,7 @@ class FastPath:
         from linopy.solvers import Highs
 
         _absorb_highs_banner()
+        gc.unfreeze()  # the previous base (if any) may be collected again
         self._highs = highspy
         self.reads: dict[str, set] = {}  # family -> inputs read (those of its Context.rhs functions apart)
         self.rhs_reads: dict[str, set] = {}  # family -> inputs its Context.rhs functions read
@@ -108,6 +111,10 @@ class FastPath:
         self._held = self._next = (portfolio, {})  # a portfolio and the values of the inputs read
         self.scratch = None  # a linopy model of every variable, for families rebuilt by linopy (made when needed)
         self._check_shortcuts(portfolio)
+        # The base, the imports and the libraries' state live as long as the worker: frozen, the collector's
+        # full passes (a 100-200 ms pause every few dozen tasks, scanning them) skip them.
+        gc.collect()
+        gc.freeze()
         self.stats["load"] += 1
 
     def _recording(self, family: str, portfolio):
