@@ -43,7 +43,7 @@ def _positions(index: pd.Index, labels) -> np.ndarray:
 
 class Grid:
     __slots__ = ("values", "dims", "coords")
-    __array_priority__ = 100  # numpy scalars defer to Grid's reflected operators
+    __array_ufunc__ = None  # numpy scalars and arrays defer to Grid's reflected operators
 
     def __init__(self, values, dims: tuple, coords: dict):
         self.values, self.dims, self.coords = np.asarray(values), tuple(dims), coords
