@@ -6,6 +6,7 @@ import numpy as np
 import xarray as xr
 
 from gigawatt.optimize.context import CHIP_SCALE, Context
+from gigawatt.optimize.grid import Grid
 
 
 def define_own_chips_balance(ctx: Context) -> None:
@@ -51,9 +52,14 @@ def define_lease_capacity(ctx: Context) -> None:
 def define_contract_capacity(ctx: Context) -> None:
     """Contract-capacity: Σ_w X[k,w,t] ≤ capacity[k,t] / 1000."""
     if len(ctx.contract):
-        cap = ctx.data["contract_capacity_chips"].sel(supply=ctx.contract) / CHIP_SCALE
+        cap = ctx.rhs("Contract-capacity", contract_capacity_kchips)
         x = ctx.model.variables["Supply-dispatch"]
         ctx.model.add_constraints(x.sel(supply=ctx.contract).sum("workload") <= cap, name="Contract-capacity")
+
+
+def contract_capacity_kchips(ctx: Context) -> Grid:
+    """Contract-capacity's right-hand side: capacity[k,t] / 1000 (kchips)."""
+    return ctx.grid("contract_capacity_chips").sel(supply=ctx.contract) / CHIP_SCALE
 
 
 def define_delayed_capacity(ctx: Context) -> None:

@@ -15,11 +15,21 @@ import xarray as xr
 from linopy.constants import TERM_DIM as TERM
 
 from gigawatt.catalog import PUE_REFERENCE
+from gigawatt.optimize.grid import Grid
 from gigawatt.portfolio import Portfolio
 
 CHIP_SCALE = 1e3
 MONEY_SCALE = 1e6
 COMPUTE_SCALE = 1e6
+
+
+def positions(index: pd.Index, labels) -> np.ndarray:
+    """The position in ``index`` of each of ``labels`` (KeyError naming those not in it)."""
+    lookup = {k: i for i, k in enumerate(index.tolist())}
+    pos = np.fromiter((lookup.get(k, -1) for k in np.asarray(labels).tolist()), dtype=np.int64, count=len(labels))
+    if (pos < 0).any():
+        raise KeyError(f"not in the {index.name} index: {list(np.asarray(labels)[pos < 0])}")
+    return pos
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,9 @@ class Context:
     # several stages (a scenario tree): the node of each (future, period), futures in tree order; commitments
     # then carry `future` too, tied within a node by optimize/nonanticipativity.py. None: two stages
     nodes: xr.DataArray | None = None
+    # the fast path's hook on right-hand sides (:meth:`rhs`); None: a right-hand side is computed in place
+    on_rhs: object = None
+    _rows: dict = field(default_factory=dict, repr=False)  # per portfolio object: own options' table rows
 
     @property
     def futures(self) -> pd.Index | None:
@@ -81,7 +94,7 @@ class Context:
 
     @property
     def periods(self) -> pd.Index:
-        return pd.Index(self.portfolio.horizon.labels, name="period")
+        return self._cached("periods", lambda p: pd.Index(p.horizon.labels, name="period"))
 
     def add_slack(self, constraint: str, coords: list, penalty: float, mask=None):
         """Elastic mode: a non-negative slack variable for ``constraint``, penalised in the objective."""
@@ -96,21 +109,76 @@ class Context:
     def hours(self) -> xr.DataArray:
         return self.data["hours"]
 
+    def rhs(self, constraint: str, numbers):
+        """``numbers(self)``: the right-hand side of ``constraint`` (a DataArray over its dimensions), when it
+        is computed apart from the rows' coefficients. The fast path (optimize/fastpath.py) records what it
+        reads, and recomputes it alone when only those inputs change; no constant may sit in the rows."""
+        return self._numbers("rhs", constraint, numbers)
+
+    def mask(self, variable: str, numbers):
+        """``numbers(self)``: where ``variable`` has entries (a boolean DataArray), computed apart from the rest
+        of the variable; the fast path recomputes it alone when only its inputs change, and checks it."""
+        return self._numbers("mask", variable, numbers)
+
+    def _numbers(self, kind: str, name: str, numbers):
+        if self.on_rhs is not None:
+            return self.on_rhs((kind, name), numbers, self)
+        value = numbers(self)
+        return value.to_xarray() if isinstance(value, Grid) else value
+
+    def grid(self, name: str) -> Grid:
+        """``data[name]`` as a :class:`~gigawatt.optimize.grid.Grid` (numpy arithmetic, xarray's results)."""
+        d = self.data
+        if name not in d:  # (read through ``in``: the fast path's proxies record it)
+            raise KeyError(f"{name} is not in the portfolio's data")
+        var = d.variables[name]
+        indexes = self._cached("indexes", lambda p: p.data.indexes)
+        return Grid(var.values, var.dims, {k: indexes[k] for k in var.dims})
+
+    def _cached(self, key: str, make):
+        """``make(portfolio)`` (structure only: indexes, row positions), cached per portfolio object."""
+        p = self.portfolio
+        hit = self._rows.get((key, id(p)))
+        if hit is not None and hit[0] is p:
+            return hit[1]
+        value = make(p)
+        self._rows[(key, id(p))] = (p, value)
+        return value
+
+    def _own_rows(self, table: str) -> np.ndarray:
+        """Row positions, in the portfolio table ``table`` (supply, accelerators or sites), of each own
+        option (of its accelerator or site), cached per portfolio object."""
+        def make(p):
+            if table == "supply":
+                return positions(p.supply.index, self.own)
+            of = p.supply["accelerator" if table == "accelerators" else "site"].to_numpy()[self._own_rows("supply")]
+            return positions(getattr(p, table).index, of)
+
+        return self._cached(table, make)
+
+    def own_values(self, column: str) -> np.ndarray:
+        """An accelerator or site attribute for each own supply option, as a numpy array over ``self.own``."""
+        p = self.portfolio
+        if column in ("lab_share", "offtake_usd_per_chip_hour"):  # of the option (joint-venture sites)
+            return p.supply[column].to_numpy(dtype=float)[self._own_rows("supply")]
+        if column in p.accelerators.columns:
+            return p.accelerators[column].to_numpy(dtype=float)[self._own_rows("accelerators")]
+        return p.sites[column].to_numpy(dtype=float)[self._own_rows("sites")]
+
     def own_attr(self, column: str) -> xr.DataArray:
         """An accelerator or site attribute for each own supply option."""
-        p = self.portfolio
-        sup = p.supply.loc[self.own]
-        if column in ("lab_share", "offtake_usd_per_chip_hour"):  # of the option (joint-venture sites)
-            values = sup[column].to_numpy(dtype=float)
-        elif column in p.accelerators.columns:
-            values = p.accelerators.loc[sup["accelerator"], column].to_numpy(dtype=float)
-        else:
-            values = p.sites.loc[sup["site"], column].to_numpy(dtype=float)
-        return xr.DataArray(values, coords={"supply": self.own})
+        return xr.DataArray(self.own_values(column), coords={"supply": self.own})
+
+    def own_grid(self, column: str) -> Grid:
+        return Grid.along(self.own_values(column), self.own)
+
+    def own_power_grid(self) -> Grid:
+        """MW drawn by a thousand chips of each own option: all-in kW × site PUE / reference PUE."""
+        return self.own_grid("all_in_power_kw") * self.own_grid("pue") / PUE_REFERENCE
 
     def own_power_mw_per_kchip(self) -> xr.DataArray:
         """MW drawn by a thousand chips of each own option: all-in kW × site PUE / reference PUE."""
-        return self.own_attr("all_in_power_kw") * self.own_attr("pue") / PUE_REFERENCE
+        return self.own_power_grid().to_xarray()
 
     def own_life_periods(self) -> xr.DataArray:
         per_year = 12 / self.portfolio.horizon.months_per_period()
@@ -160,9 +228,12 @@ class Context:
 
     def salvage_fraction(self, life_years: xr.DataArray) -> xr.DataArray:
         """Share of an asset's value left at the horizon's end, by period of purchase (straight line)."""
+        return self.salvage_grid(Grid.of(life_years)).to_xarray()
+
+    def salvage_grid(self, life_years: Grid) -> Grid:
         h = self.portfolio.horizon
         end_years = h.end_years
-        t = xr.DataArray(h.table["t_years"].to_numpy(), coords={"period": self.periods})
+        t = Grid.along(h.table["t_years"].to_numpy(), self.periods)
         return ((t + life_years - end_years) / life_years).clip(0, 1)
 
     def df_end(self) -> float:
@@ -170,4 +241,7 @@ class Context:
 
     def period_years(self) -> xr.DataArray:
         """Length of each period in years (calendar: a month is 1/12)."""
-        return xr.DataArray(self.portfolio.horizon.table["years"].to_numpy(), coords={"period": self.periods})
+        return self.period_years_grid().to_xarray()
+
+    def period_years_grid(self) -> Grid:
+        return Grid.along(self.portfolio.horizon.table["years"].to_numpy(), self.periods)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gigawatt.optimize.capacity import effective_compute
 from gigawatt.optimize.context import COMPUTE_SCALE, Context
+from gigawatt.optimize.grid import Grid
 
 
 def define_demand_balance(ctx: Context) -> None:
@@ -16,4 +17,9 @@ def define_demand_balance(ctx: Context) -> None:
     delivered = (m.variables["Supply-dispatch"] * effective_compute(ctx)).sum("supply")
     if ctx.allow_unmet or ctx.elastic:
         delivered = delivered + m.variables["Workload-unmet"]
-    m.add_constraints(delivered == ctx.data["demand_h100e_hours"] / COMPUTE_SCALE, name="Workload-demand")
+    m.add_constraints(delivered == ctx.rhs("Workload-demand", demand_mh100e_hours), name="Workload-demand")
+
+
+def demand_mh100e_hours(ctx: Context) -> Grid:
+    """Workload-demand's right-hand side: D[w,t] (MH100e-h)."""
+    return ctx.grid("demand_h100e_hours") / COMPUTE_SCALE

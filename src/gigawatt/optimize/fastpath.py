@@ -4,9 +4,12 @@ the model families whose inputs changed, and pushes only the LP numbers that dif
 :class:`FastPath` keeps, per worker, one HiGHS model (highspy, built once from a full linopy model of the
 first task: the *base*) and, for each model family of :data:`gigawatt.optimize.build.FAMILIES`, the inputs
 it read while it was built (recorded by proxies around the portfolio: a ``data`` array, a portfolio
-table, a scenario field). A later task's portfolio is compared with the loaded one on those inputs only;
-the families that read a changed input are built again, by the same functions (one source of truth), on
-a scratch linopy model holding every variable but only those families. Their numbers, mapped by linopy
+table, a scenario field). A later task's portfolio is compared with the loaded one on those inputs only.
+The families that read a changed input get their numbers from their own functions (one source of truth),
+without linopy where they can: the objective's cost vector from ``objective.cost_factors``; a right-hand
+side or a variable's mask from the function its family passes to ``Context.rhs`` / ``Context.mask``
+(when only that function's inputs changed); the rest are built again on a scratch linopy model holding
+every variable (made on first need). Their numbers, mapped by linopy
 label to the HiGHS model's columns and rows, are compared with what HiGHS holds, and only the differences
 are pushed (``changeColsBounds``, ``changeRowsBounds``, ``changeCoeff``, ``changeColsCost``); HiGHS
 re-solves from the basis it kept. The solution is written into the base linopy model, whose variables
@@ -20,15 +23,15 @@ when HiGHS does not report an optimum (so that errors and their diagnosis are th
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse
 
 from gigawatt.optimize.build import FAMILIES, new_context
 from gigawatt.optimize.context import Context
+from gigawatt.optimize.lpnumbers import CostLabels, Numbers, Rows, layout, numbers
 from gigawatt.optimize.reads import Recorder as _Portfolio, same as _same, value as _value
 from gigawatt.optimize.solve import SolveResult, _absorb_highs_banner, pick_method, use_threads
 
@@ -38,57 +41,6 @@ log = logging.getLogger(__name__)
 
 class Fallback(Exception):
     """This task cannot take the fast path; the message says why."""
-
-
-# --- the LP numbers of a model, by family ----------------------------------------------------------------
-
-
-@dataclass
-class _Rows:
-    """One constraint's rows in the HiGHS model: where they start, their coefficients (columns of the
-    HiGHS model), right-hand sides and senses."""
-
-    start: int
-    active: np.ndarray
-    matrix: scipy.sparse.csr_array
-    rhs: np.ndarray
-    sense: np.ndarray
-
-
-@dataclass
-class _Numbers:
-    """The LP numbers of some families of one model, indexed like the base HiGHS model."""
-
-    cols: dict = field(default_factory=dict)  # variable name -> (labels, lower, upper) of its active entries
-    rows: dict = field(default_factory=dict)  # constraint name -> _Rows (start unset: -1)
-    cost: np.ndarray | None = None  # objective coefficients over the HiGHS columns
-
-
-def _numbers(ctx: Context, names: set, col_of: np.ndarray, ncols: int, objective: bool) -> _Numbers:
-    """The numbers of the constraints ``names`` and of every variable (and the objective if asked) of
-    ``ctx.model``, with columns mapped to the base model's (``col_of``: linopy label -> HiGHS column)."""
-    m = ctx.model
-    out = _Numbers()
-    for name, var in m.variables.items():
-        labels = var.labels.values.ravel()
-        on = labels != -1
-        out.cols[name] = (labels[on], var.lower.values.ravel()[on].astype(float),
-                          var.upper.values.ravel()[on].astype(float))
-    index = m.variables.label_index
-    to_base = col_of[index.vlabels]  # scratch position -> base column
-    for name in names:
-        con = m.constraints[name]
-        csr, _, rhs, sense = con.to_matrix_with_rhs(index)
-        csr = scipy.sparse.csr_array((csr.data, to_base[csr.indices], csr.indptr), shape=(csr.shape[0], ncols))
-        csr.sum_duplicates()
-        out.rows[name] = _Rows(-1, np.asarray(con.active_row_mask()).ravel(), csr, np.asarray(rhs, dtype=float),
-                               np.broadcast_to(np.asarray(sense), (csr.shape[0],)).copy())
-    if objective:
-        labels, coeffs = m.objective.linear_terms()
-        cost = np.zeros(ncols)
-        np.add.at(cost, col_of[labels], coeffs)
-        out.cost = cost
-    return out
 
 
 def _structure(portfolio, allow_unmet: bool, method: str) -> tuple:
@@ -117,26 +69,36 @@ class FastPath:
     # the base -----------------------------------------------------------------------------------------
 
     def load(self, portfolio, *, allow_unmet: bool, method: str) -> None:
-        """Build the base model from ``portfolio`` (recording each family's inputs) and its HiGHS model."""
+        """Build the base model from ``portfolio`` (recording each family's inputs, apart those of its
+        right-hand sides) and its HiGHS model."""
         import highspy
         from linopy.solvers import Highs
 
         _absorb_highs_banner()
-        self.reads: dict[str, set] = {}
-        self.made: dict[str, tuple] = {}
+        gc.unfreeze()  # the previous base (if any) may be collected again
+        self._highs = highspy
+        self.reads: dict[str, set] = {}  # family -> inputs read (those of its Context.rhs functions apart)
+        self.rhs_reads: dict[str, set] = {}  # family -> inputs its Context.rhs functions read
+        self.rhs_fns: dict[str, dict] = {}  # family -> constraint -> its Context.rhs function
+        self.made: dict[str, tuple] = {}  # family -> the constraints it adds
+        self.made_vars: dict[str, tuple] = {}  # family -> the variables it adds
+        self.var_start: dict[str, int] = {}  # family -> the first label of its variables
         ctx = new_context(portfolio, allow_unmet=allow_unmet)
+        m = ctx.model
         for name, family in FAMILIES:
             ctx.portfolio = _Portfolio(portfolio, self.reads.setdefault(name, set()))
-            before = set(ctx.model.constraints)
+            ctx.on_rhs = self._recording(name, portfolio)
+            before, variables, self.var_start[name] = set(m.constraints), set(m.variables), int(m._xCounter)
             family(ctx)
-            self.made[name] = tuple(c for c in ctx.model.constraints if c not in before)
-        ctx.portfolio = portfolio
-        m = ctx.model
+            self.made[name] = tuple(c for c in m.constraints if c not in before)
+            self.made_vars[name] = tuple(v for v in m.variables if v not in variables)
+        ctx.portfolio, ctx.on_rhs = portfolio, None
         index = m.variables.label_index
         self.ncols = len(index.vlabels)
-        self.col_of = np.full(int(m._xCounter) + 1, -1, dtype=np.int64)
+        self.x_end = int(m._xCounter)
+        self.col_of = np.full(self.x_end + 1, -1, dtype=np.int64)
         self.col_of[index.vlabels] = np.arange(self.ncols)
-        self.current = _numbers(ctx, set(m.constraints), self.col_of, self.ncols, objective=True)
+        self.current = numbers(m, list(m.constraints), list(m.variables), self.col_of, self.ncols, objective=True)
         start = 0
         for name in m.constraints:  # rows are stacked in the order the constraints were added
             self.current.rows[name].start = start
@@ -153,16 +115,70 @@ class FastPath:
         self.reader = None  # the figures' map of this base's columns, made on first use
         self.key = _structure(portfolio, allow_unmet, method)
         self.allow_unmet = bool(allow_unmet)
-        self._highs = highspy
+        self._held = self._next = (portfolio, {})  # a portfolio and the values of the inputs read
+        self.scratch = None  # a linopy model of every variable, for families rebuilt by linopy (made when needed)
+        self._check_shortcuts(portfolio)
+        # The base, the imports and the libraries' state live as long as the worker: frozen, the collector's
+        # full passes (a 100-200 ms pause every few dozen tasks, scanning them) skip them.
+        gc.collect()
+        gc.freeze()
         self.stats["load"] += 1
+
+    def _recording(self, family: str, portfolio):
+        """A Context.rhs hook that records what a right-hand side reads apart from its family's reads."""
+        reads, fns = self.rhs_reads.setdefault(family, set()), self.rhs_fns.setdefault(family, {})
+
+        def on_rhs(constraint, numbers_of, ctx):
+            saved = ctx.portfolio
+            ctx.portfolio = _Portfolio(portfolio, reads)
+            try:
+                value = numbers_of(ctx)
+            finally:
+                ctx.portfolio = saved
+            fns[constraint] = numbers_of
+            return value.to_xarray() if hasattr(value, "to_xarray") else value
+
+        return on_rhs
+
+    def _check_shortcuts(self, portfolio) -> None:
+        """The cost vector from the objective's factors, and each right-hand side from its function, must give
+        exactly the base's numbers; where one does not, its family is rebuilt by linopy instead."""
+        self.cost_labels = CostLabels(self.ctx.model, self.col_of)
+        try:
+            ok = bool(np.array_equal(self._cost(portfolio, set()), self.current.cost))
+        except Exception:  # noqa: BLE001 - any trouble: linopy rebuilds the objective
+            ok = False
+        self.fast_cost = ok
+        for family, fns in self.rhs_fns.items():
+            try:
+                rows = self._rhs(portfolio, family, set())
+                ok = all(np.array_equal(r.rhs, self.current.rows[c].rhs) for c, r in rows.items())
+            except Fallback:
+                ok = False
+            except Exception:  # noqa: BLE001
+                ok = False
+            made = {("rhs", c) for c in self.made[family]} | {("mask", v) for v in self.made_vars[family]}
+            if not ok or set(fns) - made:
+                self.reads[family] |= self.rhs_reads[family]
+                self.rhs_fns[family] = {}
 
     # a task -------------------------------------------------------------------------------------------
 
+    def _changed(self, portfolio) -> set:
+        """The inputs read by some family whose value differs between HiGHS's numbers and ``portfolio``."""
+        keys = set().union(*self.reads.values(), *self.rhs_reads.values())
+        held = self._held
+        if held[0] is not self.portfolio:
+            held = self._held = (self.portfolio, {})
+        values = {k: _value(portfolio, k) for k in keys}
+        old = {k: held[1][k] if k in held[1] else _value(self.portfolio, k) for k in keys}
+        self._next = (portfolio, values)
+        return {k for k in keys if not _same(old[k], values[k])}
+
     def changed_families(self, portfolio) -> list[str]:
         """The families that read an input whose value differs between the loaded portfolio and this one."""
-        keys = set().union(*self.reads.values())
-        changed = {k for k in keys if not _same(_value(self.portfolio, k), _value(portfolio, k))}
-        return [name for name, _ in FAMILIES if self.reads[name] & changed]
+        changed = self._changed(portfolio)
+        return [name for name, _ in FAMILIES if (self.reads[name] | self.rhs_reads[name]) & changed]
 
     def solve(self, portfolio, *, allow_unmet: bool, method: str, time_limit: float | None = None,
               duals: bool = False, figures: bool = False):
@@ -175,8 +191,9 @@ class FastPath:
         if _structure(portfolio, allow_unmet, method) != self.key:
             raise Fallback("structure: other sets, allow_unmet or method than the loaded model")
         t0 = time.perf_counter()
-        families = self.changed_families(portfolio)
-        new = self._rebuild(portfolio, families)
+        changed = self._changed(portfolio)
+        families = [name for name, _ in FAMILIES if (self.reads[name] | self.rhs_reads[name]) & changed]
+        new = self._rebuild(portfolio, families, changed)
         pushes = self._diff(new)
         build_s = time.perf_counter() - t0
         h = self.highs
@@ -203,37 +220,105 @@ class FastPath:
                              highs_run_seconds=run)
         return out, result, build_s, families
 
-    def _rebuild(self, portfolio, families: list[str]) -> _Numbers:
-        """The changed families, built again on a scratch model holding every variable."""
-        if not families:  # nothing the model reads changed (e.g. a number only finance reads)
-            return _Numbers()
-        ctx = new_context(portfolio, allow_unmet=self.allow_unmet)
-        names = set()
-        variable_families = {n for n, _ in FAMILIES[:4]}
+    def _rebuild(self, portfolio, families: list[str], changed: set) -> Numbers:
+        """The numbers of the changed families: the cost vector from the objective's factors, right-hand sides
+        from their functions (where only their inputs changed), the rest rebuilt by linopy."""
+        new = Numbers()
         for name, family in FAMILIES:
-            if name in variable_families or name in families:
-                reads = set()
-                ctx.portfolio = _Portfolio(portfolio, reads)
-                before = set(ctx.model.constraints)
+            if name not in families:
+                continue
+            if name == "objective" and self.fast_cost:
+                new.cost = self._cost(portfolio, self.reads[name])
+            elif self.rhs_fns[name] and not self.reads[name] & changed:
+                new.rows.update(self._rhs(portfolio, name, self.rhs_reads[name]))
+            else:
+                self._linopy(portfolio, name, family, new)
+        if self.scratch is not None:
+            self.scratch.remove_constraints([c for c in self.scratch.constraints])
+        return new
+
+    def _context(self, portfolio, model, reads: set | None) -> Context:
+        ctx = Context(portfolio=portfolio if reads is None else _Portfolio(portfolio, reads), model=model,
+                      allow_unmet=self.allow_unmet, own=self.ctx.own, lease=self.ctx.lease,
+                      contract=self.ctx.contract)
+        return ctx
+
+    def _cost(self, portfolio, reads: set) -> np.ndarray:
+        """The cost vector of ``portfolio`` from :func:`objective.cost_factors` (no linopy expression)."""
+        from gigawatt.optimize.objective import cost_factors
+
+        factors = cost_factors(self._context(portfolio, self.ctx.model, reads))
+        return self.cost_labels.cost(factors, self.ncols)
+
+    def _rhs(self, portfolio, family: str, reads: set) -> dict:
+        """The rows of ``family``'s constraints with right-hand sides recomputed by their functions; its
+        variables' masks recomputed and checked (Fallback if one changed)."""
+        ctx = self._context(portfolio, self.ctx.model, reads)
+        out = {}
+        for (kind, name), numbers_of in self.rhs_fns[family].items():
+            base = (self.ctx.model.constraints if kind == "rhs" else self.ctx.model.variables)[name]
+            labels = base.labels
+            try:
+                full = layout(numbers_of(ctx), labels.dims, {d: labels.indexes[d] for d in labels.dims},
+                              labels.shape)
+            except ValueError as exc:
+                raise Fallback(f"structure: {name}: {exc}") from None
+            if kind == "mask":
+                if not np.array_equal(full, labels.values != -1):
+                    raise Fallback(f"structure: the entries of variable {name} changed (a mask)")
+                continue
+            old = self.current.rows[name]
+            out[name] = Rows(old.start, old.active, old.matrix, full.ravel()[old.active].astype(float), old.sense)
+        return out
+
+    def _scratch(self):
+        """A linopy model holding every variable of the base (the same labels), and no constraint."""
+        if self.scratch is None:
+            ctx = new_context(self.portfolio, allow_unmet=self.allow_unmet)
+            for _, family in FAMILIES:
                 family(ctx)
-                made = tuple(c for c in ctx.model.constraints if c not in before)
-                if made != self.made[name]:
-                    raise Fallback(f"structure: {name} now builds {list(made)}, not {list(self.made[name])}")
-                self.reads[name] |= reads  # an input read on another branch is watched from now on
-                names.update(made)
-        ctx.portfolio = portfolio
-        return _numbers(ctx, names, self._col_map(ctx), self.ncols, objective="objective" in families)
+            ctx.model.remove_constraints(list(ctx.model.constraints))
+            self.scratch = ctx.model
+        return self.scratch
 
-    def _col_map(self, ctx: Context) -> np.ndarray:
-        """linopy label of the scratch model -> HiGHS column, checking that every variable has the base's
-        labels (the same masks)."""
+    def _linopy(self, portfolio, name: str, family, new: Numbers) -> None:
+        """Family ``name`` built again by linopy on the scratch model (its variables replaced), its numbers
+        into ``new``; Fallback when it builds other constraints or variables with other entries."""
+        from linopy import LinearExpression
+
+        m = self._scratch()
+        for var in self.made_vars[name]:
+            m.variables.remove(var)
+        if name == "objective":
+            m.objective.expression = LinearExpression(None, m)
+        m._xCounter = self.var_start[name]
+        reads = set()
+        before, variables = set(m.constraints), set(m.variables)
+        try:
+            family(self._context(portfolio, m, reads))
+        except BaseException:
+            self.scratch = None  # it may have lost variables: made anew when next needed
+            raise
+        finally:
+            m._xCounter = self.x_end
+        made = tuple(c for c in m.constraints if c not in before)
+        if made != self.made[name]:
+            raise Fallback(f"structure: {name} now builds {list(made)}, not {list(self.made[name])}")
+        made_vars = tuple(v for v in m.variables if v not in variables)
         base = self.ctx.model.variables
-        for name, var in ctx.model.variables.items():
-            if name not in base or not np.array_equal(var.labels.values, base[name].labels.values):
-                raise Fallback(f"structure: the entries of variable {name} changed (a mask)")
-        return self.col_of
+        for var in made_vars:
+            if var not in base or not np.array_equal(m.variables[var].labels.values, base[var].labels.values):
+                raise Fallback(f"structure: the entries of variable {var} changed (a mask)")
+        if made_vars != self.made_vars[name]:
+            raise Fallback(f"structure: {name} now adds variables {list(made_vars)}")
+        self.reads[name] |= reads  # an input read on another branch is watched from now on
+        got = numbers(m, made, made_vars, self.col_of, self.ncols, objective=name == "objective")
+        new.cols.update(got.cols)
+        new.rows.update(got.rows)
+        if got.cost is not None:
+            new.cost = got.cost
 
-    def _diff(self, new: _Numbers) -> dict:
+    def _diff(self, new: Numbers) -> dict:
         """What to push: column bounds, row bounds, coefficients, costs that differ from HiGHS's."""
         cur = self.current
         out = {"cols": [], "rows": [], "coeffs": [], "cost": None}
@@ -251,6 +336,8 @@ class FastPath:
                 i = np.flatnonzero(diff)
                 b, s = rows.rhs[i], rows.sense[i]
                 out["rows"].append((old.start + i, np.where(s != "<", b, -np.inf), np.where(s != ">", b, np.inf)))
+            if rows.matrix is old.matrix:  # a right-hand side recomputed alone
+                continue
             delta = (rows.matrix - old.matrix).tocoo()
             hit = delta.data != 0
             if hit.any():
@@ -275,7 +362,7 @@ class FastPath:
             cols, values = pushes["cost"]
             h.changeColsCost(len(cols), cols.astype(np.int32), values)
 
-    def _commit(self, new: _Numbers, portfolio) -> None:
+    def _commit(self, new: Numbers, portfolio) -> None:
         """HiGHS now holds the task's numbers: remember them, and the task's portfolio."""
         for name, cols in new.cols.items():
             self.current.cols[name] = cols
@@ -285,6 +372,8 @@ class FastPath:
         if new.cost is not None:
             self.current.cost = new.cost
         self.portfolio = portfolio
+        if self._next[0] is portfolio:
+            self._held = self._next
 
     def figures(self, portfolio):
         """The solved task's :class:`~gigawatt.optimize.figures.Figures`, straight from HiGHS's column

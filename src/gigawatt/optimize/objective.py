@@ -6,6 +6,7 @@ import numpy as np
 import xarray as xr
 
 from gigawatt.optimize.context import CHIP_SCALE, COMPUTE_SCALE, MONEY_SCALE, Context
+from gigawatt.optimize.grid import Grid
 
 
 # Elastic penalties (MUSD per unit of slack), far above any real cost and ordered so each conflict reads
@@ -34,37 +35,42 @@ DEAL_LOSS_PENALTY = 1e3
 
 def cost_coefficients(ctx: Context) -> dict[str, xr.DataArray]:
     """Undiscounted cost per unit of each variable, in MUSD (used by the objective and by finance)."""
+    return {k: v.to_xarray() for k, v in cost_grids(ctx).items()}
+
+
+def cost_grids(ctx: Context) -> dict[str, Grid]:
+    """:func:`cost_coefficients` as :class:`~gigawatt.optimize.grid.Grid` (numpy: the fast path's speed)."""
     d = ctx.data
-    hours = ctx.hours()
-    out: dict[str, xr.DataArray] = {}
+    hours = ctx.grid("hours")
+    out: dict[str, Grid] = {}
     if len(ctx.own):
         # at a joint venture's site the lab pays its share s of capex and energy, and the partners' share
         # of the JV's offtake price per chip-hour in service, (1 − s) q h (docs/finance.md, "Joint ventures")
-        share = ctx.own_attr("lab_share")
-        price = ctx.own_attr("purchase_price_usd")
+        share = ctx.own_grid("lab_share")
+        price = ctx.own_grid("purchase_price_usd")
         out["own_buy"] = share * price * CHIP_SCALE / MONEY_SCALE  # per kchip
         if "purchase_price_factor" in d:  # a stochastic model: a vendor replaced in some futures (events.py)
-            out["own_buy"] = out["own_buy"] * d["purchase_price_factor"].sel(supply=ctx.own)
-        energy = ctx.own_power_mw_per_kchip() * hours * ctx.own_attr("energy_price_usd_per_mwh") / MONEY_SCALE
+            out["own_buy"] = out["own_buy"] * ctx.grid("purchase_price_factor").sel(supply=ctx.own)
+        energy = ctx.own_power_grid() * hours * ctx.own_grid("energy_price_usd_per_mwh") / MONEY_SCALE
         if "energy_price_factor" in d:  # a stochastic model: the energy price of each site in each future
             sites = ctx.portfolio.supply.loc[ctx.own, "site"].to_numpy()
-            energy = energy * d["energy_price_factor"].sel(site=sites).rename(site="supply").assign_coords(
-                supply=ctx.own)
+            energy = energy * ctx.grid("energy_price_factor").sel(site=sites).relabel("site", ctx.own)
         out["own_energy"] = share * energy  # per kchip in service per period
-        out["own_offtake"] = ((1.0 - share) * ctx.own_attr("offtake_usd_per_chip_hour") * hours
+        out["own_offtake"] = ((1.0 - share) * ctx.own_grid("offtake_usd_per_chip_hour") * hours
                               * CHIP_SCALE / MONEY_SCALE)  # per kchip in service per period
     if len(ctx.lease):
-        out["lease"] = d["lease_price_usd_per_chip_hour"].sel(supply=ctx.lease) * hours * CHIP_SCALE / MONEY_SCALE
+        out["lease"] = ctx.grid("lease_price_usd_per_chip_hour").sel(supply=ctx.lease) * hours * CHIP_SCALE / MONEY_SCALE
     if len(ctx.contract):
-        out["contract_use"] = (d["contract_use_price_usd_per_chip_hour"].sel(supply=ctx.contract) * hours
+        out["contract_use"] = (ctx.grid("contract_use_price_usd_per_chip_hour").sel(supply=ctx.contract) * hours
                                * CHIP_SCALE / MONEY_SCALE)
     if len(ctx.portfolio.sites):
         sites = ctx.portfolio.sites  # the lab's share of the facility
-        out["site_build"] = xr.DataArray((sites["build_cost_usd_per_mw"] * sites["lab_share"]).to_numpy(),
-                                         coords={"site": sites.index}) / MONEY_SCALE
+        out["site_build"] = Grid.along(sites["build_cost_usd_per_mw"].to_numpy(dtype=float)
+                                       * sites["lab_share"].to_numpy(dtype=float), sites.index) / MONEY_SCALE
     w = ctx.portfolio.workloads
-    per_h100_hour = w["unmet_penalty_usd_per_h100_hour"] / w["utilisation_h100"]
-    out["unmet"] = xr.DataArray(per_h100_hour.to_numpy(), coords={"workload": w.index}) * COMPUTE_SCALE / MONEY_SCALE
+    per_h100_hour = (w["unmet_penalty_usd_per_h100_hour"].to_numpy(dtype=float)
+                     / w["utilisation_h100"].to_numpy(dtype=float))
+    out["unmet"] = Grid.along(per_h100_hour, w.index) * COMPUTE_SCALE / MONEY_SCALE
     return out
 
 
@@ -85,36 +91,46 @@ def define_objective(ctx: Context) -> None:
     ctx.model.add_objective(total)
 
 
-def cost_terms(ctx: Context) -> list:  # long: one term per cost family, each with its discounting
-    """The objective's terms as linear expressions (MUSD, discounted), before summing or weighting."""
+def cost_factors(ctx: Context) -> list[tuple[str, dict | None, Grid]]:
+    """The objective's terms that are a variable times a coefficient, as (variable name, selection or None,
+    coefficient over the variable's dimensions: MUSD per unit, discounted): term = variable.sel(selection)
+    × coefficient. :func:`cost_terms` makes them linear expressions; the fast path (optimize/fastpath.py)
+    fills HiGHS's cost vector from them directly."""
     m = ctx.model
-    c = cost_coefficients(ctx)
-    df = ctx.df()
-    terms = []
+    c = cost_grids(ctx)
+    df = ctx.grid("discount_factor")
+    out = []
     if len(ctx.own):
-        r = ctx.salvage_fraction(ctx.own_attr("useful_life_years"))
-        net = c["own_buy"] * (df - r * ctx.df_end())
-        terms.append(m.variables["Own-buy"] * net)
-        terms.append(m.variables["Own-chips"] * (c["own_energy"] + c["own_offtake"]) * df)
+        r = ctx.salvage_grid(ctx.own_grid("useful_life_years"))
+        out.append(("Own-buy", None, c["own_buy"] * (df - r * ctx.df_end())))
+        out.append(("Own-chips", None, (c["own_energy"] + c["own_offtake"]) * df))
     if len(ctx.portfolio.sites):
-        pw = m.variables["Site-power"]
-        life = xr.DataArray(ctx.portfolio.sites["facility_life_years"].to_numpy(), coords={"site": ctx.portfolio.sites.index})
-        r = ctx.salvage_fraction(life)
+        sites = ctx.portfolio.sites
+        r = ctx.salvage_grid(Grid.along(sites["facility_life_years"].to_numpy(), sites.index))
         coeff = c["site_build"] * (df - r * ctx.df_end())
         # P_t − P_{t−1} weighted by coeff_t  ==  Σ_t P_t (coeff_t − coeff_{t+1})
-        nxt = coeff.shift(period=-1).fillna(0.0)
-        terms.append(pw * (coeff - nxt))
-    x = m.variables["Supply-dispatch"]
+        out.append(("Site-power", None, coeff - coeff.shift_back("period")))
     if len(ctx.lease):
-        terms.append(x.sel(supply=ctx.lease) * c["lease"] * df)
-    if len(ctx.contract) and bool((c["contract_use"] > 0).any()):
-        terms.append(x.sel(supply=ctx.contract) * c["contract_use"] * df)
+        out.append(("Supply-dispatch", {"supply": ctx.lease}, c["lease"] * df))
+    if len(ctx.contract) and (c["contract_use"] > 0).any():
+        out.append(("Supply-dispatch", {"supply": ctx.contract}, c["contract_use"] * df))
     if ctx.allow_unmet and not ctx.elastic:
-        terms.append(m.variables["Workload-unmet"] * c["unmet"] * df)
+        out.append(("Workload-unmet", None, c["unmet"] * df))
     if "Deal-loss-excess" in m.variables:  # phantom chips of a failed deal (capacity.define_deal_loss)
-        terms.append(m.variables["Deal-loss-excess"] * (DEAL_LOSS_PENALTY * df))
+        out.append(("Deal-loss-excess", None, DEAL_LOSS_PENALTY * df))
     if "Cash-shortfall" in m.variables:  # a soft cash floor (cash.define_soft_floor): λ y_t δ_t V[t, f]
-        terms.append(m.variables["Cash-shortfall"] * (ctx.cash_risk.floor_penalty * ctx.period_years() * df))
+        out.append(("Cash-shortfall", None, ctx.cash_risk.floor_penalty * ctx.period_years_grid() * df))
+    return out
+
+
+def cost_terms(ctx: Context) -> list:
+    """The objective's terms as linear expressions (MUSD, discounted), before summing or weighting:
+    :func:`cost_factors`, the elastic slacks' penalties and the renegotiation recourse's terms."""
+    m = ctx.model
+    terms = []
+    for name, selection, coeff in cost_factors(ctx):
+        var = m.variables[name]
+        terms.append((var.sel(selection) if selection else var) * coeff.to_xarray())
     if ctx.elastic:
         ctx.slacks["Workload-demand"] = ("Workload-unmet", ELASTIC_PENALTY["Workload-demand"])
         for name, (var, penalty) in ctx.slacks.items():
@@ -123,7 +139,7 @@ def cost_terms(ctx: Context) -> list:  # long: one term per cost family, each wi
 
     terms.extend(renegotiation_recourse.cost_terms(ctx))
     if not terms:  # nothing the plan decides costs anything (e.g. take-or-pay only): objective 0
-        terms.append(0 * x)
+        terms.append(0 * m.variables["Supply-dispatch"])
     return terms
 
 
@@ -181,5 +197,5 @@ def fixed_payments_npv_musd(ctx: Context, *, per_future: bool = False):
     return float(pv)
 
 
-__all__ = ["DEAL_LOSS_PENALTY", "cost_coefficients", "cost_terms", "define_objective", "fixed_payments_npv_musd",
-           "fixed_payments_pv_musd", "loss_per_future", "np"]
+__all__ = ["DEAL_LOSS_PENALTY", "cost_coefficients", "cost_factors", "cost_grids", "cost_terms", "define_objective",
+           "fixed_payments_npv_musd", "fixed_payments_pv_musd", "loss_per_future", "np"]

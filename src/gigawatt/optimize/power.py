@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gigawatt.optimize.context import Context
+from gigawatt.optimize.grid import Grid
 
 
 def define_site_power(ctx: Context) -> None:
@@ -14,13 +15,11 @@ def define_site_power(ctx: Context) -> None:
         return
     m = ctx.model
     pw = m.variables["Site-power"]
-    d = ctx.data
-    existing = d["site_power_existing_mw"]
     if len(ctx.own):
         draw = ctx.own_sum_by(m.variables["Own-chips"] * ctx.own_power_mw_per_kchip(), "site", p.sites.index)
-        m.add_constraints(draw - pw <= existing, name="Site-power-upper")
-    room = d["site_power_max_mw"] - existing
+        m.add_constraints(draw - pw <= ctx.rhs("Site-power-upper", existing_mw), name="Site-power-upper")
     if ctx.elastic:
+        room = room_mw(ctx).to_xarray()
         from gigawatt.optimize.objective import ELASTIC_PENALTY
         import xarray as xr
 
@@ -31,7 +30,17 @@ def define_site_power(ctx: Context) -> None:
                               ELASTIC_PENALTY["Site-power-envelope"])
         m.add_constraints(pw - slack <= room, name="Site-power-envelope")
     else:
-        m.add_constraints(pw <= room, name="Site-power-envelope")
+        m.add_constraints(pw <= ctx.rhs("Site-power-envelope", room_mw), name="Site-power-envelope")
     if p.horizon.n > 1:
         m.add_constraints(pw - pw.shift(period=1) >= 0, name="Site-power-build",
                           mask=ctx.periods.to_series().ne(ctx.periods[0]).to_xarray())
+
+
+def existing_mw(ctx: Context) -> Grid:
+    """Site-power-upper's right-hand side: the power the site has today, existing[s,t] (MW)."""
+    return ctx.grid("site_power_existing_mw")
+
+
+def room_mw(ctx: Context) -> Grid:
+    """Site-power-envelope's right-hand side: power_max[s,t] − existing[s,t] (MW)."""
+    return ctx.grid("site_power_max_mw") - ctx.grid("site_power_existing_mw")

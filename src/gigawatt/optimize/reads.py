@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from gigawatt.optimize.grid import same_index
 
 
 class _Data:
@@ -81,6 +82,12 @@ class _Loc:
     def __getitem__(self, key):
         if isinstance(key, tuple) and len(key) == 2 and isinstance(key[1], (str, list)):
             self._t._col(key[1])
+        elif not isinstance(key, tuple):  # rows only (their labels are the structure): record the columns read
+            rows = self._t._df.loc[key]
+            if isinstance(rows, pd.DataFrame):
+                return _Table(rows, self._t._name, self._t._reads)
+            self._t._reads.add(("table", self._t._name, None))
+            return rows
         else:
             self._t._reads.add(("table", self._t._name, None))
         return self._t._df.loc[key]
@@ -128,7 +135,8 @@ class Recorder:
 def value(portfolio, key: tuple):
     kind, name = key[0], key[1]
     if kind == "data":
-        return portfolio.data[name].values if name in portfolio.data else None
+        var = portfolio.data.variables.get(name)
+        return None if var is None else var.values
     if kind == "scenario":
         value = portfolio.scenario
         for part in name.split("."):
@@ -149,12 +157,21 @@ def value(portfolio, key: tuple):
 def same(a, b) -> bool:
     if a is b:
         return True
+    if isinstance(a, pd.Series) and isinstance(b, pd.Series):  # a column: its values and its rows' labels
+        if a.dtype != b.dtype or len(a) != len(b) or not same_index(a.index, b.index):
+            return False
+        if isinstance(a.dtype, np.dtype) and a.dtype.kind in "fiub":
+            x, y = a.to_numpy(), b.to_numpy()
+            return x.tobytes() == y.tobytes() or bool(np.array_equal(x, y, equal_nan=x.dtype.kind == "f"))
+        return bool(a.array.equals(b.array))
     if isinstance(a, (pd.DataFrame, pd.Series)) or isinstance(b, (pd.DataFrame, pd.Series)):
         return type(a) is type(b) and a.equals(b) and list(a.index) == list(b.index)
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         a, b = np.asarray(a), np.asarray(b)
         if a.shape != b.shape or a.dtype != b.dtype:
             return False
+        if a.dtype.kind in "fiub" and a.tobytes() == b.tobytes():  # the same bits (the usual case: fast)
+            return True
         return bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
     if hasattr(a, "table") and hasattr(b, "table"):  # the horizon: its period table says it all
         return same(a.table, b.table) and list(a.labels) == list(b.labels)

@@ -11,13 +11,13 @@ import numpy as np
 import xarray as xr
 
 from gigawatt.optimize.context import Context
+from gigawatt.optimize.grid import Grid
 
 
 def define_dispatch(ctx: Context) -> None:
     """Supply-dispatch[supply, workload, period] ≥ 0 (kchips): chips of each option serving each workload."""
     d = ctx.data
-    mask = d["eligible"] & (d["efficiency_h100e_hours_per_chip"] > 0)
-    mask = mask & _usable(ctx)
+    mask = ctx.mask("Supply-dispatch", dispatch_mask)
     coords = ctx.recourse([d.indexes["supply"], d.indexes["workload"], ctx.periods])
     if ctx.futures is not None:
         mask = mask & xr.ones_like(ctx.probability, dtype=bool)
@@ -25,14 +25,20 @@ def define_dispatch(ctx: Context) -> None:
                             mask=mask.transpose(*[c.name for c in coords]))
 
 
-def _usable(ctx: Context) -> xr.DataArray:
+def dispatch_mask(ctx: Context) -> Grid:
+    """Where Supply-dispatch has an entry: the option is eligible for the workload, delivers compute to it
+    (efficiency > 0), and can have capacity in the period (:func:`_usable`)."""
+    return ctx.grid("eligible") & (ctx.grid("efficiency_h100e_hours_per_chip") > 0) & _usable(ctx)
+
+
+def _usable(ctx: Context) -> Grid:
     """Options that can have capacity in a period: own (once buyable or later), lease (available > 0),
     contract (capacity > 0)."""
-    d = ctx.data
-    kind = xr.DataArray(ctx.portfolio.supply["kind"].to_numpy(), coords={"supply": d.indexes["supply"]})
-    ever_buy = (d["buy_allowed"] > 0).cumsum("period") > 0
-    return ((kind == "own") & ever_buy) | ((kind == "lease") & (d["lease_available_chips"] > 0)) | (
-        (kind == "contract") & (d["contract_capacity_chips"] > 0))
+    supply = ctx.data.indexes["supply"]
+    kind = Grid.along(ctx.portfolio.supply["kind"].to_numpy(), supply)
+    ever_buy = (ctx.grid("buy_allowed") > 0).cumsum("period") > 0
+    return (((kind == "own") & ever_buy) | ((kind == "lease") & (ctx.grid("lease_available_chips") > 0))
+            | ((kind == "contract") & (ctx.grid("contract_capacity_chips") > 0)))
 
 
 def define_own_chips(ctx: Context) -> None:

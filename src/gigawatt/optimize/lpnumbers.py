@@ -1,0 +1,105 @@
+"""The LP numbers of a linopy model, indexed like the HiGHS model built from it (the fast path's
+bookkeeping, optimize/fastpath.py): columns' bounds, constraints' rows, the cost vector; and the two
+ways the fast path recomputes numbers without linopy: the cost vector from
+:func:`gigawatt.optimize.objective.cost_factors`, and a right-hand side from its ``Context.rhs`` function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse
+
+from gigawatt.optimize.grid import Grid, same_index
+
+
+@dataclass
+class Rows:
+    """One constraint's rows in the HiGHS model: where they start, their coefficients (columns of the
+    HiGHS model), right-hand sides and senses."""
+
+    start: int
+    active: np.ndarray
+    matrix: scipy.sparse.csr_array
+    rhs: np.ndarray
+    sense: np.ndarray
+
+
+@dataclass
+class Numbers:
+    """The LP numbers of some families of one model, indexed like the base HiGHS model."""
+
+    cols: dict = field(default_factory=dict)  # variable name -> (labels, lower, upper) of its active entries
+    rows: dict = field(default_factory=dict)  # constraint name -> Rows (start unset: -1)
+    cost: np.ndarray | None = None  # objective coefficients over the HiGHS columns
+
+
+def numbers(model, names, variables, col_of: np.ndarray, ncols: int, objective: bool) -> Numbers:
+    """The numbers of the constraints ``names``, the variables ``variables`` (and the objective if asked)
+    of a linopy ``model``, with columns mapped to the base model's (``col_of``: linopy label -> HiGHS
+    column)."""
+    out = Numbers()
+    for name in variables:
+        var = model.variables[name]
+        labels = var.labels.values.ravel()
+        on = labels != -1
+        out.cols[name] = (labels[on], var.lower.values.ravel()[on].astype(float),
+                          var.upper.values.ravel()[on].astype(float))
+    if names:
+        index = model.variables.label_index
+        to_base = col_of[index.vlabels]  # scratch position -> base column
+    for name in names:
+        con = model.constraints[name]
+        csr, _, rhs, sense = con.to_matrix_with_rhs(index)
+        csr = scipy.sparse.csr_array((csr.data, to_base[csr.indices], csr.indptr), shape=(csr.shape[0], ncols))
+        csr.sum_duplicates()
+        out.rows[name] = Rows(-1, np.asarray(con.active_row_mask()).ravel(), csr, np.asarray(rhs, dtype=float),
+                              np.broadcast_to(np.asarray(sense), (csr.shape[0],)).copy())
+    if objective:
+        labels, coeffs = model.objective.linear_terms()
+        cost = np.zeros(ncols)
+        np.add.at(cost, col_of[labels], coeffs)
+        out.cost = cost
+    return out
+
+
+def layout(value, dims: tuple, coords: dict, shape: tuple) -> np.ndarray:
+    """``value`` (a Grid or DataArray over some of ``dims``, with their ``coords``) laid out over ``dims``
+    and broadcast to ``shape``; ValueError when a dimension or its labels differ (another structure)."""
+    g = value if isinstance(value, Grid) else Grid.of(value)
+    for d in g.dims:
+        if d not in coords or not same_index(g.coords[d], coords[d]):
+            raise ValueError(f"dimension {d} differs from the model's")
+    return np.broadcast_to(g.expand(dims), shape)
+
+
+class CostLabels:
+    """The HiGHS columns of each (variable, selection) the objective's factors use, cached."""
+
+    def __init__(self, model, col_of: np.ndarray):
+        self.model, self.col_of, self.cache = model, col_of, {}
+
+    def of(self, name: str, selection: dict | None):
+        key = (name, tuple((d, tuple(v)) for d, v in sorted((selection or {}).items())))
+        hit = self.cache.get(key)
+        if hit is None:
+            var = self.model.variables[name]
+            labels = (var.sel(selection) if selection else var).labels
+            coords = {d: labels.indexes[d] for d in labels.dims}
+            flat = labels.values
+            hit = (labels.dims, coords, flat.shape, flat != -1, self.col_of[flat[flat != -1]])
+            self.cache[key] = hit
+        return hit
+
+    def cost(self, factors, ncols: int) -> np.ndarray:
+        """The cost vector over the HiGHS columns from :func:`objective.cost_factors`'s (variable, selection,
+        coefficient) triples, in their order."""
+        cost = np.zeros(ncols)
+        for name, selection, coeff in factors:
+            dims, coords, shape, on, cols = self.of(name, selection)
+            np.add.at(cost, cols, layout(coeff, dims, coords, shape)[on])
+        return cost
+
+
+__all__ = ["CostLabels", "Numbers", "Rows", "layout", "numbers"]
