@@ -31,16 +31,12 @@ import numpy as np
 
 from gigawatt.optimize.build import FAMILIES, new_context
 from gigawatt.optimize.context import Context
-from gigawatt.optimize.lpnumbers import CostLabels, Numbers, Rows, layout, numbers
+from gigawatt.optimize.lpnumbers import CostLabels, Fallback, Numbers, Rows, differences, layout, numbers, push
 from gigawatt.optimize.reads import Recorder as _Portfolio, same as _same, value as _value
 from gigawatt.optimize.solve import SolveResult, _absorb_highs_banner, pick_method, use_threads
 
 
 log = logging.getLogger(__name__)
-
-
-class Fallback(Exception):
-    """This task cannot take the fast path; the message says why."""
 
 
 def _structure(portfolio, allow_unmet: bool, method: str) -> tuple:
@@ -320,47 +316,10 @@ class FastPath:
 
     def _diff(self, new: Numbers) -> dict:
         """What to push: column bounds, row bounds, coefficients, costs that differ from HiGHS's."""
-        cur = self.current
-        out = {"cols": [], "rows": [], "coeffs": [], "cost": None}
-        for name, (labels, lower, upper) in new.cols.items():
-            _, lo0, up0 = cur.cols[name]
-            diff = ~((lower == lo0) & (upper == up0))
-            if diff.any():
-                out["cols"].append((self.col_of[labels[diff]], lower[diff], upper[diff]))
-        for name, rows in new.rows.items():
-            old = cur.rows[name]
-            if not np.array_equal(rows.active, old.active) or not np.array_equal(rows.sense, old.sense):
-                raise Fallback(f"structure: the rows of {name} changed")
-            diff = rows.rhs != old.rhs
-            if diff.any():
-                i = np.flatnonzero(diff)
-                b, s = rows.rhs[i], rows.sense[i]
-                out["rows"].append((old.start + i, np.where(s != "<", b, -np.inf), np.where(s != ">", b, np.inf)))
-            if rows.matrix is old.matrix:  # a right-hand side recomputed alone
-                continue
-            delta = (rows.matrix - old.matrix).tocoo()
-            hit = delta.data != 0
-            if hit.any():
-                r, c = delta.row[hit], delta.col[hit]
-                out["coeffs"].append((old.start + r, c, np.asarray(rows.matrix[r, c]).ravel()))
-        if new.cost is not None:
-            diff = np.flatnonzero(new.cost != cur.cost)
-            if len(diff):
-                out["cost"] = (diff, new.cost[diff])
-        return out
+        return differences(self.current, new, self.col_of)
 
     def _push(self, pushes: dict) -> None:
-        h = self.highs
-        for cols, lower, upper in pushes["cols"]:
-            h.changeColsBounds(len(cols), cols.astype(np.int32), lower, upper)
-        for rows, lower, upper in pushes["rows"]:
-            h.changeRowsBounds(len(rows), rows.astype(np.int32), lower, upper)
-        for rows, cols, values in pushes["coeffs"]:
-            for r, c, v in zip(rows.tolist(), cols.tolist(), values.tolist()):
-                h.changeCoeff(r, c, v)
-        if pushes["cost"] is not None:
-            cols, values = pushes["cost"]
-            h.changeColsCost(len(cols), cols.astype(np.int32), values)
+        push(self.highs, pushes)
 
     def _commit(self, new: Numbers, portfolio) -> None:
         """HiGHS now holds the task's numbers: remember them, and the task's portfolio."""

@@ -14,6 +14,10 @@ import scipy.sparse
 from gigawatt.optimize.grid import Grid, same_index
 
 
+class Fallback(Exception):
+    """This task cannot take the fast path; the message says why."""
+
+
 @dataclass
 class Rows:
     """One constraint's rows in the HiGHS model: where they start, their coefficients (columns of the
@@ -102,4 +106,51 @@ class CostLabels:
         return cost
 
 
-__all__ = ["CostLabels", "Numbers", "Rows", "layout", "numbers"]
+def differences(cur: Numbers, new: Numbers, col_of: np.ndarray) -> dict:
+    """What to push into a HiGHS model holding ``cur`` to make it hold ``new``: column bounds, row bounds,
+    coefficients and costs that differ (``col_of``: linopy label -> HiGHS column). Fallback where a
+    constraint's rows or senses differ (another structure)."""
+    out = {"cols": [], "rows": [], "coeffs": [], "cost": None}
+    for name, (labels, lower, upper) in new.cols.items():
+        _, lo0, up0 = cur.cols[name]
+        diff = ~((lower == lo0) & (upper == up0))
+        if diff.any():
+            out["cols"].append((col_of[labels[diff]], lower[diff], upper[diff]))
+    for name, rows in new.rows.items():
+        old = cur.rows[name]
+        if not np.array_equal(rows.active, old.active) or not np.array_equal(rows.sense, old.sense):
+            raise Fallback(f"structure: the rows of {name} changed")
+        diff = rows.rhs != old.rhs
+        if diff.any():
+            i = np.flatnonzero(diff)
+            b, s = rows.rhs[i], rows.sense[i]
+            out["rows"].append((old.start + i, np.where(s != "<", b, -np.inf), np.where(s != ">", b, np.inf)))
+        if rows.matrix is old.matrix:  # a right-hand side recomputed alone
+            continue
+        delta = (rows.matrix - old.matrix).tocoo()
+        hit = delta.data != 0
+        if hit.any():
+            r, c = delta.row[hit], delta.col[hit]
+            out["coeffs"].append((old.start + r, c, np.asarray(rows.matrix[r, c]).ravel()))
+    if new.cost is not None:
+        diff = np.flatnonzero(new.cost != cur.cost)
+        if len(diff):
+            out["cost"] = (diff, new.cost[diff])
+    return out
+
+
+def push(h, pushes: dict) -> None:
+    """Send :func:`differences`' changes to the HiGHS model ``h``."""
+    for cols, lower, upper in pushes["cols"]:
+        h.changeColsBounds(len(cols), cols.astype(np.int32), lower, upper)
+    for rows, lower, upper in pushes["rows"]:
+        h.changeRowsBounds(len(rows), rows.astype(np.int32), lower, upper)
+    for rows, cols, values in pushes["coeffs"]:
+        for r, c, v in zip(rows.tolist(), cols.tolist(), values.tolist()):
+            h.changeCoeff(r, c, v)
+    if pushes["cost"] is not None:
+        cols, values = pushes["cost"]
+        h.changeColsCost(len(cols), cols.astype(np.int32), values)
+
+
+__all__ = ["CostLabels", "Fallback", "Numbers", "Rows", "differences", "layout", "numbers", "push"]
