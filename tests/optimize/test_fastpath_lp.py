@@ -175,3 +175,38 @@ def test_without_shortcuts_linopy_rebuilds_give_the_same_lp(tmp_path, kind):
 
     _check(_portfolios(_scenario(tmp_path), [VARY[kind]]), kind, fp, after_load=off)
     assert fp.scratch is not None
+
+
+def test_a_structural_fallback_leaves_no_trace_in_the_scratch_model(tmp_path, monkeypatch):
+    """A family rebuilt by linopy that turns out to build another structure (Fallback) must not leave its
+    rows or variables in the scratch model: the next task of the base's structure, rebuilding the same
+    family, gets exactly the cold LP (it used to find the failed task's constraints still there)."""
+    from gigawatt.optimize import fastpath
+    from gigawatt.optimize.fastpath import Fallback
+
+    ps = _portfolios(_scenario(tmp_path), [VARY["lead time"]])  # site power's bounds: linopy on the scratch
+    cfg = ps[0].scenario.config.solve
+    allow, method = bool(cfg.allow_unmet), cfg.method
+    fp = FastPath()
+    fp.load(ps[0], allow_unmet=allow, method=method)
+    real = list(fastpath.FAMILIES)
+
+    def with_an_extra_row(name, family):
+        def build(ctx):
+            family(ctx)
+            var = ctx.model.variables[list(ctx.model.variables)[0]]
+            ctx.model.add_constraints(var.sum() >= 0, name=f"extra-{name}")  # another structure
+        return build
+
+    monkeypatch.setattr(fastpath, "FAMILIES", [(n, with_an_extra_row(n, f)) for n, f in real])
+    with pytest.raises(Fallback, match="now builds"):
+        fp.solve(ps[1], allow_unmet=allow, method=method)
+    scratch = fp.scratch  # gone, or as the base: every variable with the base's entries and no row
+    base = fp.ctx.model.variables
+    assert scratch is None or (not list(scratch.constraints) and all(
+        np.array_equal(scratch.variables[v].labels.values, base[v].labels.values) for v in base))
+    monkeypatch.setattr(fastpath, "FAMILIES", real)
+    _, _, _, families = fp.solve(ps[1], allow_unmet=allow, method=method)
+    assert families, "the task must rebuild a family"
+    assert_same_lp(fp.highs.getLp(), _cold(ps[1], allow)[0], "after a fallback")
+    fp.close()

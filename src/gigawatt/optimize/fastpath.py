@@ -61,6 +61,7 @@ class FastPath:
         self.ctx: Context | None = None
         self.key: tuple | None = None
         self.stats = {"fast": 0, "load": 0, "fallback": 0}
+        self.misses = 0  # tasks in a row that fell back (the caller re-bases after a few)
 
     # the base -----------------------------------------------------------------------------------------
 
@@ -119,6 +120,7 @@ class FastPath:
         gc.collect()
         gc.freeze()
         self.stats["load"] += 1
+        self.misses = 0
 
     def _recording(self, family: str, portfolio):
         """A Context.rhs hook that records what a right-hand side reads apart from its family's reads."""
@@ -212,6 +214,7 @@ class FastPath:
             out = self._assign(portfolio, duals)
         self.read_seconds = time.perf_counter() - t2  # the solution read out (figures, or into linopy)
         self.stats["fast"] += 1
+        self.misses = 0
         result = SolveResult(status="ok", termination="optimal", solve_seconds=seconds, method=self.method,
                              highs_run_seconds=run)
         return out, result, build_s, families
@@ -220,17 +223,19 @@ class FastPath:
         """The numbers of the changed families: the cost vector from the objective's factors, right-hand sides
         from their functions (where only their inputs changed), the rest rebuilt by linopy."""
         new = Numbers()
-        for name, family in FAMILIES:
-            if name not in families:
-                continue
-            if name == "objective" and self.fast_cost:
-                new.cost = self._cost(portfolio, self.reads[name])
-            elif self.rhs_fns[name] and not self.reads[name] & changed:
-                new.rows.update(self._rhs(portfolio, name, self.rhs_reads[name]))
-            else:
-                self._linopy(portfolio, name, family, new)
-        if self.scratch is not None:
-            self.scratch.remove_constraints([c for c in self.scratch.constraints])
+        try:
+            for name, family in FAMILIES:
+                if name not in families:
+                    continue
+                if name == "objective" and self.fast_cost:
+                    new.cost = self._cost(portfolio, self.reads[name])
+                elif self.rhs_fns[name] and not self.reads[name] & changed:
+                    new.rows.update(self._rhs(portfolio, name, self.rhs_reads[name]))
+                else:
+                    self._linopy(portfolio, name, family, new)
+        finally:  # the scratch model holds no constraint between tasks, whatever happened in this one
+            if self.scratch is not None:
+                self.scratch.remove_constraints(list(self.scratch.constraints))
         return new
 
     def _context(self, portfolio, model, reads: set | None) -> Context:
@@ -292,21 +297,21 @@ class FastPath:
         before, variables = set(m.constraints), set(m.variables)
         try:
             family(self._context(portfolio, m, reads))
-        except BaseException:
-            self.scratch = None  # it may have lost variables: made anew when next needed
+            made = tuple(c for c in m.constraints if c not in before)
+            if made != self.made[name]:
+                raise Fallback(f"structure: {name} now builds {list(made)}, not {list(self.made[name])}")
+            made_vars = tuple(v for v in m.variables if v not in variables)
+            base = self.ctx.model.variables
+            for var in made_vars:
+                if var not in base or not np.array_equal(m.variables[var].labels.values, base[var].labels.values):
+                    raise Fallback(f"structure: the entries of variable {var} changed (a mask)")
+            if made_vars != self.made_vars[name]:
+                raise Fallback(f"structure: {name} now adds variables {list(made_vars)}")
+        except BaseException:  # Fallback included: the scratch may hold this task's variables or rows
+            self.scratch = None  # made anew, from the base, when next needed
             raise
         finally:
             m._xCounter = self.x_end
-        made = tuple(c for c in m.constraints if c not in before)
-        if made != self.made[name]:
-            raise Fallback(f"structure: {name} now builds {list(made)}, not {list(self.made[name])}")
-        made_vars = tuple(v for v in m.variables if v not in variables)
-        base = self.ctx.model.variables
-        for var in made_vars:
-            if var not in base or not np.array_equal(m.variables[var].labels.values, base[var].labels.values):
-                raise Fallback(f"structure: the entries of variable {var} changed (a mask)")
-        if made_vars != self.made_vars[name]:
-            raise Fallback(f"structure: {name} now adds variables {list(made_vars)}")
         self.reads[name] |= reads  # an input read on another branch is watched from now on
         got = numbers(m, made, made_vars, self.col_of, self.ncols, objective=name == "objective")
         new.cols.update(got.cols)
