@@ -184,3 +184,19 @@ def test_rows_per_monte_carlo_draw_equal_cold(tmp_path, caplog):
                           {k: v for k, v in cold.items() if k not in skip}, f"draw {task.params}")
     assert fast_paths >= len(manifest.tasks) // 2
     assert not [r for r in caplog.records if "figures not read" in r.getMessage()]  # read from HiGHS
+
+
+def test_a_worker_whose_base_is_another_structure_rebases():
+    """A worker loaded on a task of another structure (here: unmet demand allowed) falls back for the next
+    tasks, and after REBASE_AFTER of them in a row loads the current structure: later tasks are fast again
+    (before, every later task fell back to update-and-resolve for the rest of the sweep)."""
+    (_, p, solve), = _tasks("examples/minimal.yaml")[:1]
+    other = {**solve, "allow_unmet": not p.scenario.config.solve.allow_unmet}
+    assert executors.solve_task(p, other, figures=True).attrs["resolve"].startswith("fast: ")
+    hows = []
+    for _ in range(executors.REBASE_AFTER + 2):
+        got = executors.solve_task(p, solve, figures=True)
+        hows.append(got.attrs["resolve"] if isinstance(got, Solved) else got.ds.attrs["resolve"])
+    fallbacks = executors.REBASE_AFTER
+    assert all("fast path: structure" in h for h in hows[:fallbacks]), hows
+    assert all(h.startswith("fast: ") for h in hows[fallbacks:]), hows

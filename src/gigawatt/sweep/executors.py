@@ -84,6 +84,9 @@ def fastpath():
     return _FAST
 
 
+REBASE_AFTER = 2  # fallbacks in a row after which a worker's fast path loads the next task's structure
+
+
 def solve_task(portfolio, solve: dict, mode="fast", *, figures: bool = False):
     """The task's Plan: ``fast`` (the numbers-only fast path, falling back to update-and-resolve, the
     record saying why), ``update`` (update-and-resolve only) or ``cold``. With ``figures`` the fast path
@@ -112,6 +115,9 @@ def solve_task(portfolio, solve: dict, mode="fast", *, figures: bool = False):
             fp.close()  # HiGHS may hold half a task's numbers: the next task loads a new base
             exc = f"{type(exc).__name__}: {exc}"
         fp.stats["fallback"] += 1
+        fp.misses += 1
+        if fp.misses >= REBASE_AFTER:  # the loaded base is not this run of tasks' structure: load the next task's
+            fp.close()
         plan = optimize(portfolio, **opts, resolver=resolver())
         plan.ds.attrs["resolve"] = f"{plan.ds.attrs['resolve']} (fast path: {exc})"
         return plan
@@ -143,10 +149,12 @@ def run_task(spec: dict) -> dict:
 
         m = Manifest("", None, spec["base_yaml"], {}, 0, 0, [])
         resolved, sc = resolve_task(m, Task(**task), validate=True)
-        portfolio = Portfolio.from_scenario(sc, resolved, reuse=True)  # only the sections whose inputs changed
+        mode = spec.get("resolve", True)
+        # only the sections whose inputs changed; a cold task builds in full, so that it can check the others
+        portfolio = Portfolio.from_scenario(sc, resolved, reuse=mode is not False)
         solve = spec.get("solve") or {}
         t1 = time.perf_counter()
-        plan = solve_task(portfolio, solve, spec.get("resolve", True), figures=True)
+        plan = solve_task(portfolio, solve, mode, figures=True)
         row["solve_s"] = time.perf_counter() - t1
         row["resolve"] = str((plan.attrs if hasattr(plan, "attrs") else plan.ds.attrs).get("resolve", "cold"))
         row.update(headline(plan, portfolio))
