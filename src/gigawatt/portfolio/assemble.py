@@ -112,7 +112,7 @@ def arrays(ctx: BuildContext, v: dict) -> dict[str, tuple[tuple[str, ...], np.nd
         **{k: (("supply", "period"), a) for k, a in v["sup"].items()},
         **{k: (("period",), a) for k, a in v["finance"].items()},
         "hours": (("period",), ctx.hours),
-        "discount_factor": (("period",), ctx.horizon.table["discount_factor"].to_numpy()),
+        "discount_factor": (("period",), ctx.discount_factor),
         "efficiency_h100e_hours_per_chip": (("supply", "workload", "period"), v["efficiency"]),
         "eligible": (("supply", "workload"), v["eligible"]),
     }
