@@ -17,7 +17,7 @@ from gigawatt.portfolio.accelerators import REFERENCE_ACCELERATOR, build_acceler
 from gigawatt.portfolio.context import BuildContext
 from gigawatt.portfolio.contracts import build_deals, contract_rows, contracts_from_rows
 from gigawatt.portfolio.finance import build_finance
-from gigawatt.portfolio.sites import build_sites
+from gigawatt.portfolio.sites import site_owners, site_rows, sites_table
 from gigawatt.portfolio.supply import (contract_options, lease_options, options_arrays, options_table, own_options,
                                       supply_offtake, with_offtake)
 from gigawatt.portfolio.targets import build_targets
@@ -41,10 +41,6 @@ def _one(fn):
     return lambda ctx, *args: (fn(ctx, *args),)
 
 
-def _owners(ctx: BuildContext, sites: pd.DataFrame) -> tuple:
-    return (sites[["provider", "lab_share"]],)  # what the options read of a site (its costs: the offtake)
-
-
 def _used(ctx: BuildContext, accel: pd.DataFrame, rows: pd.DataFrame, purchase_max: pd.DataFrame,
           purchase_min: pd.DataFrame) -> tuple:
     """Accelerators some option uses: their ids, their table (with the reference H100) and purchase limits."""
@@ -56,14 +52,15 @@ def _used(ctx: BuildContext, accel: pd.DataFrame, rows: pd.DataFrame, purchase_m
 # In the order the scenario is checked; every problem of these is raised together, then those of AFTER.
 SECTIONS = (
     Section("accelerators", _one(build_accelerators), (), ("accel",)),
-    Section("sites", build_sites, ("accel",), ("sites", "power_max", "power_existing")),
-    Section("owners", _owners, ("sites",), ("owners",)),
+    Section("site_rows", site_rows, ("accel",), ("site_rows", "power_max", "power_existing")),
+    Section("sites", _one(sites_table), ("site_rows",), ("sites",), patch="site"),
+    Section("owners", lambda ctx, rows: (site_owners(rows),), ("site_rows",), ("owners",)),
     Section("own", own_options, ("accel", "owners"), ("own_rows", "own_arrays")),
     Section("lease", lease_options, ("accel",), ("lease_rows", "lease_arrays")),
     Section("capacity", contract_options, ("accel",), ("capacity_rows", "capacity_arrays")),
     Section("options", _one(options_table), ("own_rows", "lease_rows", "capacity_rows"), ("rows",)),
     Section("option_arrays", _one(options_arrays), ("own_arrays", "lease_arrays", "capacity_arrays"), ("sup",)),
-    Section("offtake", _one(supply_offtake), ("accel", "sites", "rows"), ("offtake",)),
+    Section("offtake", _one(supply_offtake), ("accel", "site_rows", "rows"), ("offtake",)),
     Section("workloads", build_workloads, ("accel", "rows"), ("workloads", "demand")),
     Section("deals", build_deals, ("accel",), ("deals", "purchase_min_all")),
     Section("purchase_max", _one(build_purchase_max), ("accel",), ("purchase_max_all",)),
@@ -115,7 +112,7 @@ def arrays(ctx: BuildContext, v: dict) -> dict[str, tuple[tuple[str, ...], np.nd
         **{k: (("supply", "period"), a) for k, a in v["sup"].items()},
         **{k: (("period",), a) for k, a in v["finance"].items()},
         "hours": (("period",), ctx.hours),
-        "discount_factor": (("period",), ctx.horizon.table["discount_factor"].to_numpy()),
+        "discount_factor": (("period",), ctx.discount_factor),
         "efficiency_h100e_hours_per_chip": (("supply", "workload", "period"), v["efficiency"]),
         "eligible": (("supply", "workload"), v["eligible"]),
     }

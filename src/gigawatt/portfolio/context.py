@@ -57,6 +57,11 @@ class BuildContext:
         return resolve(spec, self.horizon, path=".".join(path), location=self.where(*path), problems=self.problems)
 
     @cached_property
+    def discount_factor(self) -> np.ndarray:
+        """The horizon's discount factor per period (a rebuild gives the one kept with its horizon)."""
+        return self.horizon.table["discount_factor"].to_numpy()
+
+    @cached_property
     def period_start(self) -> np.ndarray:
         return self.horizon.table["start"].to_numpy()
 

@@ -99,7 +99,7 @@ class PortfolioCache:
         self._records: dict[str, _Record] = {}
         self._template = None  # the last full build's Dataset: its structure, never handed out
         self._coords: dict = {}
-        self._horizons: dict[tuple, Horizon] = {}
+        self._horizons: dict[tuple, tuple[Horizon, np.ndarray]] = {}  # and its discount factors
         self._periods: dict[tuple, dict] = {}  # per (start, end, step): BuildContext's period arrays
         self._top: list[str] = []  # the scenario's sections some section read (the rest cannot matter)
         self.last = ""
@@ -184,9 +184,10 @@ class PortfolioCache:
     def _context(self, sc, resolved) -> BuildContext:
         """A build context whose period arrays (start, end, hours…: the same at every discount rate) are
         the previous build's when the horizon's periods are the same."""
-        ctx = BuildContext(sc, resolved, horizon=self._horizon(sc))
+        horizon, factors = self._horizon(sc)
+        ctx = BuildContext(sc, resolved, horizon=horizon)
         h = sc.horizon
-        ctx.__dict__.update(self._periods.setdefault((h.start, h.end, h.step), {}))
+        ctx.__dict__.update(self._periods.setdefault((h.start, h.end, h.step), {}), discount_factor=factors)
         return ctx
 
     def _keep_periods(self, ctx: BuildContext) -> None:
@@ -194,14 +195,17 @@ class PortfolioCache:
         kept = self._periods[(h.start, h.end, h.step)]
         kept.update({k: ctx.__dict__[k] for k in PERIOD_ARRAYS if k in ctx.__dict__})
 
-    def _horizon(self, sc) -> Horizon:
+    def _horizon(self, sc) -> tuple[Horizon, np.ndarray]:
+        """The scenario's horizon and its discount factors (read from its table once: never handed out
+        as they are, ``_hand_out`` copies the Dataset's arrays)."""
         h = sc.horizon
         key = (h.start, h.end, h.step, h.discount_rate, type(h.discount_rate))
         if key not in self._horizons:
             if len(self._horizons) >= MAX_HORIZONS:
                 self._horizons.clear()
                 self._periods.clear()
-            self._horizons[key] = Horizon.build(h.start, h.end, h.step, h.discount_rate)
+            horizon = Horizon.build(h.start, h.end, h.step, h.discount_rate)
+            self._horizons[key] = (horizon, horizon.table["discount_factor"].to_numpy())
         return self._horizons[key]
 
     def _hand_out(self, ctx: BuildContext, v: dict) -> dict:

@@ -10,7 +10,31 @@ from gigawatt.portfolio.accelerators import need
 from gigawatt.portfolio.context import BuildContext
 
 
+SITE_COLUMNS = ["site", "provider", "lab_share", "build_cost_usd_per_mw", "lead_time_months", "pue",
+                "energy_price_usd_per_mwh", "facility_life_years", "location"]
+
+
 def build_sites(ctx: BuildContext, accel: pd.DataFrame):
+    """The sites' table and power envelopes (``site_rows``, then ``sites_table``)."""
+    rows, pmax, pex = site_rows(ctx, accel)
+    return sites_table(ctx, rows), pmax, pex
+
+
+def sites_table(ctx: BuildContext, rows: list[dict]) -> pd.DataFrame:
+    """The sites' table (indexed by ``site``) from ``site_rows``' rows. A section of its own so that a
+    rebuild whose sites differ in a figure only patches the previous table (``reuse.patch_table``)."""
+    return pd.DataFrame(rows, columns=SITE_COLUMNS).set_index("site")
+
+
+def site_owners(rows: list[dict]) -> list[tuple]:
+    """(site, provider, lab share) of each site, from ``site_rows``' rows: what the options read of a
+    site (its costs reach them through the offtake alone)."""
+    return [(r["site"], r["provider"], r["lab_share"]) for r in rows]
+
+
+def site_rows(ctx: BuildContext, accel: pd.DataFrame) -> tuple[list[dict], np.ndarray, np.ndarray]:
+    """Each site's row (its owner and figures; problems of the providers' sites lists and of the
+    envelopes are recorded) and its power envelopes, maximum and existing (site × period)."""
     owner: dict[str, str] = {}
     for pname, prov in ctx.sc.providers.items():
         if prov.sites and prov.kind not in ("owned", "joint_venture"):
@@ -63,10 +87,8 @@ def build_sites(ctx: BuildContext, accel: pd.DataFrame):
                      "location": site.location or ""})
         pmax.append(mx)
         pex.append(ex)
-    sites = pd.DataFrame(rows, columns=["site", "provider", "lab_share", "build_cost_usd_per_mw", "lead_time_months", "pue",
-                                        "energy_price_usd_per_mwh", "facility_life_years", "location"]).set_index("site")
-    shape = (len(sites), ctx.horizon.n)
-    return (sites, np.array(pmax).reshape(shape), np.array(pex).reshape(shape))
+    shape = (len(rows), ctx.horizon.n)
+    return rows, np.array(pmax).reshape(shape), np.array(pex).reshape(shape)
 
 
 def ownership_of(ctx: BuildContext, sname: str, provider: str, *, check: bool = True):
@@ -90,10 +112,13 @@ def ownership_of(ctx: BuildContext, sname: str, provider: str, *, check: bool = 
     return own
 
 
-def offtake_usd_per_chip_hour(ctx: BuildContext, accel: pd.DataFrame, site: pd.Series, own, a: str) -> float:
+def offtake_usd_per_chip_hour(ctx: BuildContext, accel, site, own, a: str) -> float:
     """Price per chip-hour of accelerator ``a`` the JV charges at ``site``: the scenario's offtake_price,
     else the JV's levelised cost at the partners' return r: p_a·A(r, L_a) + c_s·kW·A(r, L_s) per year,
-    over 8,760 h, plus energy; A(r, L) = r / (1 − (1 + r)^−L) (1/L at r = 0), kW at the site's PUE."""
+    over 8,760 h, plus energy; A(r, L) = r / (1 − (1 + r)^−L) (1/L at r = 0), kW at the site's PUE.
+    ``accel``: the accelerators' table, or anything whose ``.at[a, column]`` gives its cells
+    (``supply.offtake``'s dicts: the same values without pandas' cost per cell); ``site``: the site's
+    row (a Series or a dict of its cells)."""
     if own is None or own.lab_share >= 1.0:
         return 0.0
     if a in own.offtake_price:

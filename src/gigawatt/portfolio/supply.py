@@ -17,8 +17,8 @@ from gigawatt.portfolio.sites import offtake_usd_per_chip_hour, ownership_of
 
 def build_supply(ctx: BuildContext, accel: pd.DataFrame, sites: pd.DataFrame):
     """The supply table (with each option's offtake price) and its per-period arrays."""
-    rows, sup = supply_rows(ctx, accel, sites[["provider", "lab_share"]])
-    return with_offtake(rows, supply_offtake(ctx, accel, sites, rows)), sup
+    rows, sup = supply_rows(ctx, accel, list(zip(sites.index, sites["provider"], sites["lab_share"])))
+    return with_offtake(rows, supply_offtake(ctx, accel, sites.reset_index().to_dict("records"), rows)), sup
 
 
 def with_offtake(rows: pd.DataFrame, offtake: np.ndarray) -> pd.DataFrame:
@@ -26,21 +26,43 @@ def with_offtake(rows: pd.DataFrame, offtake: np.ndarray) -> pd.DataFrame:
     return rows.assign(offtake_usd_per_chip_hour=offtake)
 
 
-def supply_offtake(ctx: BuildContext, accel: pd.DataFrame, sites: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+def supply_offtake(ctx: BuildContext, accel: pd.DataFrame, sites: list[dict], rows: pd.DataFrame) -> np.ndarray:
     """Offtake price per chip-hour of each option (``offtake_usd_per_chip_hour``: owned at a joint venture's
     site, the partners' share is paid through it; 0 for every other option). Apart from ``supply_rows``
-    because it alone reads a site's costs (a sweep of a build cost rebuilds this, not the options)."""
+    because it alone reads a site's costs (a sweep of a build cost rebuilds this, not the options).
+    ``sites``: the sites' rows (``sites.site_rows``: the sites table's cells, without building it)."""
     out = np.zeros(len(rows))
     kinds, site_of, accel_of = (rows[c].to_numpy() for c in ("kind", "site", "accelerator"))
+    own_rows = np.flatnonzero(kinds == "own")
+    if not len(own_rows):
+        return out
+    # the cells as dicts, read once: a pandas lookup per cell cost more than the whole price
+    cells = _Cells({c: accel[c].to_dict() for c in _OFFTAKE_FIGURES})
+    site_rows = {r["site"]: r for r in sites}
     at_site: dict = {}  # each site's row and ownership, looked up once
-    for i in np.flatnonzero(kinds == "own"):
+    for i in own_rows:
         sname = site_of[i]
         if sname not in at_site:
-            s = sites.loc[sname]
+            s = site_rows[sname]
             at_site[sname] = (s, ownership_of(ctx, sname, s["provider"], check=False))
         s, own = at_site[sname]
-        out[i] = offtake_usd_per_chip_hour(ctx, accel, s, own, accel_of[i])
+        out[i] = offtake_usd_per_chip_hour(ctx, cells, s, own, accel_of[i])
     return out
+
+
+_OFFTAKE_FIGURES = ("all_in_power_kw", "purchase_price_usd", "useful_life_years")  # the accelerator's, it reads
+
+
+class _Cells:
+    """``.at[a, column]`` of the accelerators' table, from its columns as dicts (``offtake_usd_per_chip_hour``)."""
+
+    def __init__(self, columns: dict[str, dict]):
+        self.at = self
+        self._columns = columns
+
+    def __getitem__(self, key: tuple):
+        a, column = key
+        return self._columns[column][a]
 
 
 ARRAYS = ("buy_allowed", "lease_available_chips", "lease_price_usd_per_chip_hour", "contract_capacity_chips",
@@ -70,17 +92,18 @@ def _available(ctx: BuildContext, accel: pd.DataFrame, aid: str) -> np.ndarray:
     return ctx.period_end > np.datetime64(label_start(str(when)))
 
 
-def own_options(ctx: BuildContext, accel: pd.DataFrame, owners: pd.DataFrame) -> tuple[list, dict]:
-    """One option per site × accelerator it installs; ``owners``: each site's provider and lab share."""
+def own_options(ctx: BuildContext, accel: pd.DataFrame, owners: list[tuple]) -> tuple[list, dict]:
+    """One option per site × accelerator it installs; ``owners``: (site, provider, lab share) of each site
+    (``sites.site_owners``)."""
     out = _Options(ctx.horizon.n)
-    for sname, s in owners.iterrows():
+    for sname, provider, lab_share in owners:
         for a in ctx.sc.sites[sname].accelerators:
             if a not in accel.index:
                 continue
             # chips can be bought once the accelerator is available; a site's lead time limits its
             # power (Site-power), and chips need power, so it also delays what can be installed.
-            out.add({"name": f"{sname}/{a}", "kind": "own", "provider": s["provider"], "site": sname,
-                     "accelerator": a, "vendor": accel.at[a, "vendor"], "contract": "", "lab_share": s["lab_share"]},
+            out.add({"name": f"{sname}/{a}", "kind": "own", "provider": provider, "site": sname,
+                     "accelerator": a, "vendor": accel.at[a, "vendor"], "contract": "", "lab_share": lab_share},
                     buy_allowed=_available(ctx, accel, a).astype(float))
     return out.rows, out.arrays
 
@@ -149,8 +172,8 @@ def options_arrays(ctx: BuildContext, *arrays: dict) -> dict[str, np.ndarray]:
     return {k: np.array([a for part in arrays for a in part[k]]).reshape(-1, n) for k in ARRAYS}
 
 
-def supply_rows(ctx: BuildContext, accel: pd.DataFrame, owners: pd.DataFrame):
+def supply_rows(ctx: BuildContext, accel: pd.DataFrame, owners: list[tuple]):
     """The options (without their offtake price: ``supply_offtake``) and their per-period arrays; ``owners``:
-    each site's provider and lab share (the ``sites`` table's columns)."""
+    (site, provider, lab share) of each site."""
     parts = (own_options(ctx, accel, owners), lease_options(ctx, accel), contract_options(ctx, accel))
     return options_table(ctx, *(r for r, _ in parts)), options_arrays(ctx, *(a for _, a in parts))
