@@ -84,6 +84,9 @@ class Context:
     # the fast path's hook on right-hand sides (:meth:`rhs`); None: a right-hand side is computed in place
     on_rhs: object = None
     _rows: dict = field(default_factory=dict, repr=False)  # per portfolio object: own options' table rows
+    # the fast path's inputs already read from this portfolio, ("table", table, column) -> column (its check
+    # of what changed reads every column the objective reads): :meth:`column` takes them from here
+    columns: dict | None = None
 
     @property
     def futures(self) -> pd.Index | None:
@@ -162,25 +165,30 @@ class Context:
         self._rows[(key, id(p))] = (p, value)
         return value
 
+    def column(self, table: str, name: str) -> pd.Series:
+        """``portfolio.<table>[name]``, from :attr:`columns` when held there (a pandas column lookup saved)."""
+        held = self.columns.get(("table", table, name)) if self.columns else None
+        return getattr(self.portfolio, table)[name] if held is None else held
+
     def _own_rows(self, table: str) -> np.ndarray:
         """Row positions, in the portfolio table ``table`` (supply, accelerators or sites), of each own
         option (of its accelerator or site), cached per portfolio object."""
         def make(p):
             if table == "supply":
                 return positions(p.supply.index, self.own)
-            of = p.supply["accelerator" if table == "accelerators" else "site"].to_numpy()[self._own_rows("supply")]
+            of = self.column("supply", "accelerator" if table == "accelerators" else "site").to_numpy()[
+                self._own_rows("supply")]
             return positions(getattr(p, table).index, of)
 
         return self._cached(table, make)
 
     def own_values(self, column: str) -> np.ndarray:
         """An accelerator or site attribute for each own supply option, as a numpy array over ``self.own``."""
-        p = self.portfolio
         if column in ("lab_share", "offtake_usd_per_chip_hour"):  # of the option (joint-venture sites)
-            return p.supply[column].to_numpy(dtype=float)[self._own_rows("supply")]
-        if column in p.accelerators.columns:
-            return p.accelerators[column].to_numpy(dtype=float)[self._own_rows("accelerators")]
-        return p.sites[column].to_numpy(dtype=float)[self._own_rows("sites")]
+            table = "supply"
+        else:
+            table = "accelerators" if column in self.portfolio.accelerators.columns else "sites"
+        return self.column(table, column).to_numpy(dtype=float)[self._own_rows(table)]
 
     def own_attr(self, column: str) -> xr.DataArray:
         """An accelerator or site attribute for each own supply option."""
