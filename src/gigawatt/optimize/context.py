@@ -23,9 +23,25 @@ MONEY_SCALE = 1e6
 COMPUTE_SCALE = 1e6
 
 
+_LOOKUPS: dict = {}  # id(index) -> (index, {label: position}): indexes are immutable; each is held, so ids stay its
+
+
+def _lookup(index: pd.Index) -> dict:
+    """{label: position} of ``index``, built once per index object (a sweep's tasks share their tables'
+    indexes, and the objective looks own options up in three of them per task)."""
+    hit = _LOOKUPS.get(id(index))
+    if hit is not None and hit[0] is index:
+        return hit[1]
+    lookup = {k: i for i, k in enumerate(index.tolist())}
+    if len(_LOOKUPS) > 256:
+        _LOOKUPS.clear()
+    _LOOKUPS[id(index)] = (index, lookup)
+    return lookup
+
+
 def positions(index: pd.Index, labels) -> np.ndarray:
     """The position in ``index`` of each of ``labels`` (KeyError naming those not in it)."""
-    lookup = {k: i for i, k in enumerate(index.tolist())}
+    lookup = _lookup(index)
     pos = np.fromiter((lookup.get(k, -1) for k in np.asarray(labels).tolist()), dtype=np.int64, count=len(labels))
     if (pos < 0).any():
         raise KeyError(f"not in the {index.name} index: {list(np.asarray(labels)[pos < 0])}")
@@ -68,6 +84,9 @@ class Context:
     # the fast path's hook on right-hand sides (:meth:`rhs`); None: a right-hand side is computed in place
     on_rhs: object = None
     _rows: dict = field(default_factory=dict, repr=False)  # per portfolio object: own options' table rows
+    # the fast path's inputs already read from this portfolio, ("table", table, column) -> column (its check
+    # of what changed reads every column the objective reads): :meth:`column` takes them from here
+    columns: dict | None = None
 
     @property
     def futures(self) -> pd.Index | None:
@@ -136,7 +155,8 @@ class Context:
         return Grid(var.values, var.dims, {k: indexes[k] for k in var.dims})
 
     def _cached(self, key: str, make):
-        """``make(portfolio)`` (structure only: indexes, row positions), cached per portfolio object."""
+        """``make(portfolio)`` (structure: indexes, row positions; or numbers a portfolio object holds for
+        good, such as its horizon's), cached per portfolio object."""
         p = self.portfolio
         hit = self._rows.get((key, id(p)))
         if hit is not None and hit[0] is p:
@@ -145,25 +165,30 @@ class Context:
         self._rows[(key, id(p))] = (p, value)
         return value
 
+    def column(self, table: str, name: str) -> pd.Series:
+        """``portfolio.<table>[name]``, from :attr:`columns` when held there (a pandas column lookup saved)."""
+        held = self.columns.get(("table", table, name)) if self.columns else None
+        return getattr(self.portfolio, table)[name] if held is None else held
+
     def _own_rows(self, table: str) -> np.ndarray:
         """Row positions, in the portfolio table ``table`` (supply, accelerators or sites), of each own
         option (of its accelerator or site), cached per portfolio object."""
         def make(p):
             if table == "supply":
                 return positions(p.supply.index, self.own)
-            of = p.supply["accelerator" if table == "accelerators" else "site"].to_numpy()[self._own_rows("supply")]
+            of = self.column("supply", "accelerator" if table == "accelerators" else "site").to_numpy()[
+                self._own_rows("supply")]
             return positions(getattr(p, table).index, of)
 
         return self._cached(table, make)
 
     def own_values(self, column: str) -> np.ndarray:
         """An accelerator or site attribute for each own supply option, as a numpy array over ``self.own``."""
-        p = self.portfolio
         if column in ("lab_share", "offtake_usd_per_chip_hour"):  # of the option (joint-venture sites)
-            return p.supply[column].to_numpy(dtype=float)[self._own_rows("supply")]
-        if column in p.accelerators.columns:
-            return p.accelerators[column].to_numpy(dtype=float)[self._own_rows("accelerators")]
-        return p.sites[column].to_numpy(dtype=float)[self._own_rows("sites")]
+            table = "supply"
+        else:
+            table = "accelerators" if column in self.portfolio.accelerators.columns else "sites"
+        return self.column(table, column).to_numpy(dtype=float)[self._own_rows(table)]
 
     def own_attr(self, column: str) -> xr.DataArray:
         """An accelerator or site attribute for each own supply option."""
@@ -231,13 +256,21 @@ class Context:
         return self.salvage_grid(Grid.of(life_years)).to_xarray()
 
     def salvage_grid(self, life_years: Grid) -> Grid:
-        h = self.portfolio.horizon
-        end_years = h.end_years
-        t = Grid.along(h.table["t_years"].to_numpy(), self.periods)
+        t, end_years = self._horizon_years()
         return ((t + life_years - end_years) / life_years).clip(0, 1)
 
+    def _horizon_years(self) -> tuple[Grid, float]:
+        """(years from the horizon start to each period's start, to its end), read once per portfolio
+        object: the objective asks for them four times (two salvage shares, two end-of-horizon factors),
+        each a pair of pandas column lookups (a sweep task's fast path pays them per task)."""
+        def make(p):
+            h = p.horizon
+            return Grid.along(h.table["t_years"].to_numpy(), self.periods), h.end_years
+
+        return self._cached("horizon_years", make)
+
     def df_end(self) -> float:
-        return float((1.0 + self.portfolio.scenario.horizon.discount_rate) ** (-self.portfolio.horizon.end_years))
+        return float((1.0 + self.portfolio.scenario.horizon.discount_rate) ** (-self._horizon_years()[1]))
 
     def period_years(self) -> xr.DataArray:
         """Length of each period in years (calendar: a month is 1/12)."""

@@ -248,7 +248,10 @@ class FastPath:
         """The cost vector of ``portfolio`` from :func:`objective.cost_factors` (no linopy expression)."""
         from gigawatt.optimize.objective import cost_factors
 
-        factors = cost_factors(self._context(portfolio, self.ctx.model, reads))
+        ctx = self._context(portfolio, self.ctx.model, reads)
+        if self._next[0] is portfolio:  # the columns :meth:`_changed` read from it (each read once)
+            ctx.columns = self._next[1]
+        factors = cost_factors(ctx)
         return self.cost_labels.cost(factors, self.ncols)
 
     def _rhs(self, portfolio, family: str, reads: set) -> dict:

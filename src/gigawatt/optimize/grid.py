@@ -72,6 +72,10 @@ class Grid:
                 return NotImplemented
             v = op(other, self.values) if reflected else op(self.values, other)
             return Grid(v, self.dims, self.coords)
+        if other.dims == self.dims and all(other.coords[d] is self.coords[d] for d in self.dims):
+            # the same dimensions over the same index objects (the usual case: the objective's factors):
+            # what the general case below computes (no layout to change), without its bookkeeping
+            return Grid(op(self.values, other.values), self.dims, self.coords)
         coords = dict(self.coords)
         for d in other.dims:
             mine = coords.setdefault(d, other.coords[d])

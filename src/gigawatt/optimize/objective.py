@@ -65,11 +65,12 @@ def cost_grids(ctx: Context) -> dict[str, Grid]:
                                * CHIP_SCALE / MONEY_SCALE)
     if len(ctx.portfolio.sites):
         sites = ctx.portfolio.sites  # the lab's share of the facility
-        out["site_build"] = Grid.along(sites["build_cost_usd_per_mw"].to_numpy(dtype=float)
-                                       * sites["lab_share"].to_numpy(dtype=float), sites.index) / MONEY_SCALE
+        out["site_build"] = Grid.along(ctx.column("sites", "build_cost_usd_per_mw").to_numpy(dtype=float)
+                                       * ctx.column("sites", "lab_share").to_numpy(dtype=float),
+                                       sites.index) / MONEY_SCALE
     w = ctx.portfolio.workloads
-    per_h100_hour = (w["unmet_penalty_usd_per_h100_hour"].to_numpy(dtype=float)
-                     / w["utilisation_h100"].to_numpy(dtype=float))
+    per_h100_hour = (ctx.column("workloads", "unmet_penalty_usd_per_h100_hour").to_numpy(dtype=float)
+                     / ctx.column("workloads", "utilisation_h100").to_numpy(dtype=float))
     out["unmet"] = Grid.along(per_h100_hour, w.index) * COMPUTE_SCALE / MONEY_SCALE
     return out
 
@@ -106,7 +107,7 @@ def cost_factors(ctx: Context) -> list[tuple[str, dict | None, Grid]]:
         out.append(("Own-chips", None, (c["own_energy"] + c["own_offtake"]) * df))
     if len(ctx.portfolio.sites):
         sites = ctx.portfolio.sites
-        r = ctx.salvage_grid(Grid.along(sites["facility_life_years"].to_numpy(), sites.index))
+        r = ctx.salvage_grid(Grid.along(ctx.column("sites", "facility_life_years").to_numpy(), sites.index))
         coeff = c["site_build"] * (df - r * ctx.df_end())
         # P_t − P_{t−1} weighted by coeff_t  ==  Σ_t P_t (coeff_t − coeff_{t+1})
         out.append(("Site-power", None, coeff - coeff.shift_back("period")))
