@@ -99,10 +99,13 @@ class Memo:
     def __init__(self, fn):
         self.fn, self.inputs, self.result, self.shape = fn, None, None, None
 
-    def __call__(self, portfolio):
+    def __call__(self, portfolio, known: dict | None = None):
+        """``known``: inputs' values of ``portfolio`` read already this task (the fast path's, which reads the
+        same keys: optimize/reads.value), not read again."""
+        known = known or {}
         shape = _shape(portfolio)  # what the recording treats as structure: periods and the data's labels
         if (self.inputs is not None and _same_shape(shape, self.shape)
-                and all(same(v, value(portfolio, k)) for k, v in self.inputs.items())):
+                and all(same(v, known[k] if k in known else value(portfolio, k)) for k, v in self.inputs.items())):
             return self.result
         reads: set = set()
         self.result = self.fn(Recorder(portfolio, reads))
@@ -212,7 +215,7 @@ class Reader:
         return {k: _rows(v, ("supply", "period")) for k, v in c.items() if k in
                 ("own_buy", "own_energy", "own_offtake", "lease", "contract_use")}
 
-    def _plan_inputs(self, portfolio) -> dict:
+    def _plan_inputs(self, portfolio, known: dict | None = None) -> dict:
         """The portfolio's numbers the figures read besides the cost coefficients, as numpy (read every
         task: a few microseconds each)."""
         from gigawatt.optimize.capacity import effective_compute
@@ -225,7 +228,7 @@ class Reader:
         kind = portfolio.supply["kind"].to_numpy()
         df = _var(d, "discount_factor", ("period",))
         out = {"effective": _rows(effective_compute(ctx), ("supply", "workload", "period"), column=False),
-               "mw_per_chip": self.mw(portfolio)[:, None], "is_own": (kind == "own")[:, None],
+               "mw_per_chip": self.mw(portfolio, known)[:, None], "is_own": (kind == "own")[:, None],
                "demand": float(np.nansum(_var(d, "demand_h100e_hours", ("workload", "period")))),
                "discount_factor": df, "firm": None, "capacity": None, "fixed_npv": 0.0}
         if len(ctx.contract):
@@ -243,13 +246,14 @@ class Reader:
         cols = self.cols.get(name)
         return None if cols is None else np.where(cols >= 0, v[cols], 0.0)
 
-    def figures(self, col_value, objective: float, portfolio) -> Figures:
-        """The figures of the solution ``col_value`` (HiGHS's columns) of ``portfolio``'s task."""
+    def figures(self, col_value, objective: float, portfolio, known: dict | None = None) -> Figures:
+        """The figures of the solution ``col_value`` (HiGHS's columns) of ``portfolio``'s task (``known``:
+        its inputs' values read already: :class:`Memo`)."""
         from gigawatt.plan import COMPUTE_SPENDING
 
         v = np.asarray(col_value, dtype=float)
-        k = self._plan_inputs(portfolio)
-        c = self.coefficients(portfolio)
+        k = self._plan_inputs(portfolio, known)
+        c = self.coefficients(portfolio, known)
         x = self._sol(v, "Supply-dispatch")  # (supply, workload, period) kchips
         used = x.sum(axis=1) * CHIP_SCALE
         own, lease, contract = self.pos["own"], self.pos["lease"], self.pos["contract"]
