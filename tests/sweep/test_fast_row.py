@@ -112,7 +112,7 @@ def test_a_stale_input_would_be_caught(monkeypatch):
     give another row than cold on the kinds whose numbers the row reads."""
     calls = {}
 
-    def stale(self, portfolio):
+    def stale(self, portfolio, known=None):
         if id(self) not in calls:
             calls[id(self)] = self.fn(portfolio)
         return calls[id(self)]

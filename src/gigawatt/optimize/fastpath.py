@@ -352,7 +352,8 @@ class FastPath:
         try:
             if self.reader is None:
                 self.reader = Reader(self.ctx, self.col_of, self.allow_unmet)
-            return self.reader.figures(h.getSolution().col_value, h.getObjectiveValue(), portfolio)
+            known = self._held[1] if self._held[0] is portfolio else None  # read by _changed this task
+            return self.reader.figures(h.getSolution().col_value, h.getObjectiveValue(), portfolio, known)
         except Exception as exc:  # a model the reader does not know: the caller extracts a Plan
             log.warning("fast path: figures not read from the solution (%s: %s); extracting a plan",
                         type(exc).__name__, exc)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from gigawatt.optimize.context import CHIP_SCALE, COMPUTE_SCALE, MONEY_SCALE, Context
+from gigawatt.optimize.grid import same_index
 from gigawatt.optimize.reads import Recorder, same, value
 
 
@@ -92,51 +93,42 @@ def objective_usd(objective_musd: float, fixed_payments_musd: float) -> float:
 class Memo:
     """``fn(portfolio)``, recomputed only when an input it read (recorded: optimize/reads.py) changed.
 
-    The inputs are kept as they were (copies) and compared as arrays: a data array's values, a table
-    column's values and its index, a whole table by ``equals``; anything else as optimize/reads.py does."""
+    The inputs are kept as they were (copies) and compared as optimize/reads.py does: a data array's
+    values, a table column's values and its index, a whole table by ``equals``..."""
 
     def __init__(self, fn):
         self.fn, self.inputs, self.result, self.shape = fn, None, None, None
 
-    def __call__(self, portfolio):
+    def __call__(self, portfolio, known: dict | None = None):
+        """``known``: inputs' values of ``portfolio`` read already this task (the fast path's, which reads the
+        same keys: optimize/reads.value), not read again."""
+        known = known or {}
         shape = _shape(portfolio)  # what the recording treats as structure: periods and the data's labels
-        if (self.inputs is not None and shape == self.shape
-                and all(_same(v, _input(portfolio, k)) for k, v in self.inputs.items())):
+        if (self.inputs is not None and _same_shape(shape, self.shape)
+                and all(same(v, known[k] if k in known else value(portfolio, k)) for k, v in self.inputs.items())):
             return self.result
         reads: set = set()
         self.result = self.fn(Recorder(portfolio, reads))
-        self.inputs = {k: _copy(_input(portfolio, k)) for k in reads}
+        self.inputs = {k: _copy(value(portfolio, k)) for k in reads}
         self.shape = shape
         return self.result
 
 
 def _shape(portfolio) -> tuple:
+    """The periods and the data's indexes (compared by optimize/grid.same_index: a stored index is
+    compared once, one shared with the previous task's not at all)."""
     idx = portfolio.data.indexes
-    return tuple(portfolio.horizon.labels), tuple((k, tuple(idx[k])) for k in sorted(idx))
+    return tuple(portfolio.horizon.labels), {k: idx[k] for k in idx}
 
 
-def _input(portfolio, key: tuple):
-    """optimize/reads.value, with data arrays and table columns read as numpy (cheaper to compare)."""
-    kind = key[0]
-    if kind == "data":
-        v = portfolio.data.variables.get(key[1])
-        return None if v is None else v.values
-    if kind == "table" and key[1] != "horizon.table" and key[2] is not None:
-        df = getattr(portfolio, key[1])
-        return (df[key[2]].to_numpy(), df.index) if df is not None and key[2] in df else None
-    return value(portfolio, key)
-
-
-def _same(a, b) -> bool:
-    if isinstance(a, tuple) and isinstance(b, tuple):  # a column: (values, index)
-        return same(a[0], b[0]) and (a[1] is b[1] or a[1].equals(b[1]))
-    return same(a, b)
+def _same_shape(a: tuple, b: tuple | None) -> bool:
+    return (b is not None and a[0] == b[0] and a[1].keys() == b[1].keys()
+            and all(same_index(a[1][k], b[1][k]) for k in a[1]))
 
 
 def _copy(v):
-    """A recorded input as it is now (a later task's portfolio may share, not copy, its arrays)."""
-    if isinstance(v, tuple):
-        return (v[0].copy(), v[1])
+    """A recorded input as it is now (a later task's portfolio may share, not copy, its arrays; a table
+    column, optimize/reads.Column, is read as it is now already)."""
     return v.copy() if isinstance(v, (np.ndarray, pd.DataFrame, pd.Series)) else v
 
 
@@ -223,7 +215,7 @@ class Reader:
         return {k: _rows(v, ("supply", "period")) for k, v in c.items() if k in
                 ("own_buy", "own_energy", "own_offtake", "lease", "contract_use")}
 
-    def _plan_inputs(self, portfolio) -> dict:
+    def _plan_inputs(self, portfolio, known: dict | None = None) -> dict:
         """The portfolio's numbers the figures read besides the cost coefficients, as numpy (read every
         task: a few microseconds each)."""
         from gigawatt.optimize.capacity import effective_compute
@@ -236,7 +228,7 @@ class Reader:
         kind = portfolio.supply["kind"].to_numpy()
         df = _var(d, "discount_factor", ("period",))
         out = {"effective": _rows(effective_compute(ctx), ("supply", "workload", "period"), column=False),
-               "mw_per_chip": self.mw(portfolio)[:, None], "is_own": (kind == "own")[:, None],
+               "mw_per_chip": self.mw(portfolio, known)[:, None], "is_own": (kind == "own")[:, None],
                "demand": float(np.nansum(_var(d, "demand_h100e_hours", ("workload", "period")))),
                "discount_factor": df, "firm": None, "capacity": None, "fixed_npv": 0.0}
         if len(ctx.contract):
@@ -254,13 +246,14 @@ class Reader:
         cols = self.cols.get(name)
         return None if cols is None else np.where(cols >= 0, v[cols], 0.0)
 
-    def figures(self, col_value, objective: float, portfolio) -> Figures:
-        """The figures of the solution ``col_value`` (HiGHS's columns) of ``portfolio``'s task."""
+    def figures(self, col_value, objective: float, portfolio, known: dict | None = None) -> Figures:
+        """The figures of the solution ``col_value`` (HiGHS's columns) of ``portfolio``'s task (``known``:
+        its inputs' values read already: :class:`Memo`)."""
         from gigawatt.plan import COMPUTE_SPENDING
 
         v = np.asarray(col_value, dtype=float)
-        k = self._plan_inputs(portfolio)
-        c = self.coefficients(portfolio)
+        k = self._plan_inputs(portfolio, known)
+        c = self.coefficients(portfolio, known)
         x = self._sol(v, "Supply-dispatch")  # (supply, workload, period) kchips
         used = x.sum(axis=1) * CHIP_SCALE
         own, lease, contract = self.pos["own"], self.pos["lease"], self.pos["contract"]

@@ -21,8 +21,10 @@ _SAME: dict = {}  # (id, id) -> (index, index, equal): indexes are immutable; bo
 
 
 def same_index(a: pd.Index, b: pd.Index) -> bool:
-    """Whether two indexes hold the same labels in the same order (each pair compared once)."""
-    if a is b:
+    """Whether two indexes hold the same labels in the same order (each pair compared once). Two plain
+    indexes over one stored array (a table's shallow copy and the table: every task's portfolio tables)
+    hold the same labels: an index is immutable."""
+    if a is b or (type(a) is pd.Index and type(b) is pd.Index and a._data is b._data):
         return True
     if len(a) != len(b):
         return False

@@ -132,7 +132,47 @@ class Recorder:
         return value
 
 
+class Column:
+    """A table column as compared between tasks, read without building a Series (the comparison is every
+    task's: a Series and its numpy copy cost more than the comparison itself). Its dtype, its table's
+    index (immutable) and its values as they are now: a pyarrow array as is (immutable: the same array
+    object is the same values, which a table's shallow copy shares), any other array copied (a later
+    in-place write to the table would change a view)."""
+
+    __slots__ = ("dtype", "index", "values")
+
+    def __init__(self, dtype, index: pd.Index, values):
+        self.dtype, self.index, self.values = dtype, index, values
+
+    @classmethod
+    def of(cls, df: pd.DataFrame, col) -> "Column | None":
+        if col not in df.columns:
+            return None
+        loc = df.columns.get_loc(col)
+        if not isinstance(loc, int):  # a repeated column name: the frame df[col] is
+            return cls(None, df.index, df[col].copy())
+        arr = df._get_column_array(loc)  # the stored array (a view: read here only, copied unless immutable)
+        values = arr.__arrow_array__() if hasattr(arr, "__arrow_array__") else arr.copy()
+        return cls(arr.dtype, df.index, values)
+
+    def same(self, other: "Column") -> bool:
+        """Same dtype, same labels, same values (NaN equal to NaN in numpy floats, as the Series were)."""
+        x, y = self.values, other.values
+        if self.dtype != other.dtype or len(x) != len(y) or not same_index(self.index, other.index):
+            return False
+        if x is y:  # one immutable pyarrow array
+            return True
+        if self.dtype is None:
+            return type(x) is type(y) and x.equals(y)
+        if isinstance(x, np.ndarray):
+            if x.dtype.kind in "fiub":
+                return x.tobytes() == y.tobytes() or bool(np.array_equal(x, y, equal_nan=x.dtype.kind == "f"))
+            return bool(pd.arrays.NumpyExtensionArray(x).equals(pd.arrays.NumpyExtensionArray(y)))
+        return bool(x.equals(y))  # pyarrow arrays (nulls equal where both null), other extension arrays
+
+
 def value(portfolio, key: tuple):
+    """The value of a recorded input: a table column as a :class:`Column`."""
     kind, name = key[0], key[1]
     if kind == "data":
         var = portfolio.data.variables.get(name)
@@ -147,7 +187,7 @@ def value(portfolio, key: tuple):
         col = key[2]
         if col is None:
             return df
-        return df[col] if col in df else None
+        return Column.of(df, col)
     if kind == "horizon":
         value = getattr(portfolio.horizon, name)
         return value() if callable(value) else value
@@ -157,6 +197,8 @@ def value(portfolio, key: tuple):
 def same(a, b) -> bool:
     if a is b:
         return True
+    if isinstance(a, Column) and isinstance(b, Column):
+        return a.same(b)
     if isinstance(a, pd.Series) and isinstance(b, pd.Series):  # a column: its values and its rows' labels
         if a.dtype != b.dtype or len(a) != len(b) or not same_index(a.index, b.index):
             return False
@@ -181,4 +223,4 @@ def same(a, b) -> bool:
         return False
 
 
-__all__ = ["Recorder", "same", "value"]
+__all__ = ["Column", "Recorder", "same", "value"]
