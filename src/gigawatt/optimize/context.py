@@ -165,8 +165,10 @@ class Context:
         self._rows[(key, id(p))] = (p, value)
         return value
 
-    def column(self, table: str, name: str) -> pd.Series:
-        """``portfolio.<table>[name]``, from :attr:`columns` when held there (a pandas column lookup saved)."""
+    def column(self, table: str, name: str):
+        """``portfolio.<table>[name]`` (a Series), or the same column as the fast path read it this task (a
+        :class:`~gigawatt.optimize.reads.Column`, held in :attr:`columns`: a pandas lookup saved); callers
+        use only ``to_numpy``, which both have."""
         held = self.columns.get(("table", table, name)) if self.columns else None
         return getattr(self.portfolio, table)[name] if held is None else held
 

@@ -155,6 +155,16 @@ class Column:
         values = arr.__arrow_array__() if hasattr(arr, "__arrow_array__") else arr.copy()
         return cls(arr.dtype, df.index, values)
 
+    def to_numpy(self, dtype=None) -> np.ndarray:
+        """The values as ``Series.to_numpy(dtype)`` gives them (a copy: what is compared stays as read)."""
+        v = self.values
+        if self.dtype is None:  # a repeated column name: a frame
+            return v.to_numpy(dtype=dtype)
+        if isinstance(v, np.ndarray):
+            return np.array(v, dtype=dtype)
+        out = v.to_numpy(zero_copy_only=False)  # pyarrow
+        return out if dtype is None else out.astype(dtype)
+
     def same(self, other: "Column") -> bool:
         """Same dtype, same labels, same values (NaN equal to NaN in numpy floats, as the Series were)."""
         x, y = self.values, other.values
