@@ -58,6 +58,7 @@ class FastPath:
         self.highs = None
         self.reader = None
         self.read_seconds = 0.0
+        self.task_grids = (None, None)  # (portfolio, its objective.cost_grids) of the last cost vector made
         self.ctx: Context | None = None
         self.key: tuple | None = None
         self.stats = {"fast": 0, "load": 0, "fallback": 0}
@@ -246,13 +247,14 @@ class FastPath:
 
     def _cost(self, portfolio, reads: set) -> np.ndarray:
         """The cost vector of ``portfolio`` from :func:`objective.cost_factors` (no linopy expression)."""
-        from gigawatt.optimize.objective import cost_factors
+        from gigawatt.optimize.objective import cost_factors, cost_grids
 
         ctx = self._context(portfolio, self.ctx.model, reads)
         if self._next[0] is portfolio:  # the columns :meth:`_changed` read from it (each read once)
             ctx.columns = self._next[1]
-        factors = cost_factors(ctx)
-        return self.cost_labels.cost(factors, self.ncols)
+        grids = cost_grids(ctx)
+        self.task_grids = (portfolio, grids)  # the row's figures read the same coefficients (figures())
+        return self.cost_labels.cost(cost_factors(ctx, grids), self.ncols)
 
     def _rhs(self, portfolio, family: str, reads: set) -> dict:
         """The rows of ``family``'s constraints with right-hand sides recomputed by their functions; its
@@ -353,7 +355,9 @@ class FastPath:
             if self.reader is None:
                 self.reader = Reader(self.ctx, self.col_of, self.allow_unmet)
             known = self._held[1] if self._held[0] is portfolio else None  # read by _changed this task
-            return self.reader.figures(h.getSolution().col_value, h.getObjectiveValue(), portfolio, known)
+            grids = self.task_grids[1] if self.task_grids[0] is portfolio else None  # made by _cost this task
+            return self.reader.figures(h.getSolution().col_value, h.getObjectiveValue(), portfolio, known,
+                                       grids=grids)
         except Exception as exc:  # a model the reader does not know: the caller extracts a Plan
             log.warning("fast path: figures not read from the solution (%s: %s); extracting a plan",
                         type(exc).__name__, exc)

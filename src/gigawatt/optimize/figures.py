@@ -208,12 +208,19 @@ class Reader:
         return Context(portfolio=portfolio, model=None, allow_unmet=self.allow_unmet, own=b.own, lease=b.lease,
                        contract=b.contract)
 
-    def _coefficients(self, portfolio) -> dict:
-        from gigawatt.optimize.objective import cost_coefficients
+    def _coefficients(self, portfolio, grids: dict | None = None) -> dict:
+        """The cost coefficients the cash lines read (objective.cost_grids, numpy over (option, period) or
+        (option, 1)); ``grids``: cost_grids of this portfolio, if made already."""
+        from gigawatt.optimize.objective import cost_grids
 
-        c = cost_coefficients(self._ctx(portfolio))
-        return {k: _rows(v, ("supply", "period")) for k, v in c.items() if k in
-                ("own_buy", "own_energy", "own_offtake", "lease", "contract_use")}
+        c = cost_grids(self._ctx(portfolio)) if grids is None else grids
+        out = {}
+        for k in ("own_buy", "own_energy", "own_offtake", "lease", "contract_use"):
+            if k in c:
+                if set(c[k].dims) - {"supply", "period"}:
+                    raise ValueError(f"{k} has dimensions {c[k].dims}")
+                out[k] = c[k].expand(("supply", "period"))
+        return out
 
     def _plan_inputs(self, portfolio, known: dict | None = None) -> dict:
         """The portfolio's numbers the figures read besides the cost coefficients, as numpy (read every
@@ -246,14 +253,15 @@ class Reader:
         cols = self.cols.get(name)
         return None if cols is None else np.where(cols >= 0, v[cols], 0.0)
 
-    def figures(self, col_value, objective: float, portfolio, known: dict | None = None) -> Figures:
+    def figures(self, col_value, objective: float, portfolio, known: dict | None = None,
+                grids: dict | None = None) -> Figures:
         """The figures of the solution ``col_value`` (HiGHS's columns) of ``portfolio``'s task (``known``:
-        its inputs' values read already: :class:`Memo`)."""
+        its inputs' values read already: :class:`Memo`; ``grids``: its objective.cost_grids, if made)."""
         from gigawatt.plan import COMPUTE_SPENDING
 
         v = np.asarray(col_value, dtype=float)
         k = self._plan_inputs(portfolio, known)
-        c = self.coefficients(portfolio, known)
+        c = self._coefficients(portfolio, grids) if grids is not None else self.coefficients(portfolio, known)
         x = self._sol(v, "Supply-dispatch")  # (supply, workload, period) kchips
         used = x.sum(axis=1) * CHIP_SCALE
         own, lease, contract = self.pos["own"], self.pos["lease"], self.pos["contract"]

@@ -92,13 +92,14 @@ def define_objective(ctx: Context) -> None:
     ctx.model.add_objective(total)
 
 
-def cost_factors(ctx: Context) -> list[tuple[str, dict | None, Grid]]:
+def cost_factors(ctx: Context, grids: dict[str, Grid] | None = None) -> list[tuple[str, dict | None, Grid]]:
     """The objective's terms that are a variable times a coefficient, as (variable name, selection or None,
     coefficient over the variable's dimensions: MUSD per unit, discounted): term = variable.sel(selection)
     × coefficient. :func:`cost_terms` makes them linear expressions; the fast path (optimize/fastpath.py)
-    fills HiGHS's cost vector from them directly."""
+    fills HiGHS's cost vector from them directly. ``grids``: :func:`cost_grids` of ``ctx``, if computed
+    already."""
     m = ctx.model
-    c = cost_grids(ctx)
+    c = cost_grids(ctx) if grids is None else grids
     df = ctx.grid("discount_factor")
     out = []
     if len(ctx.own):
