@@ -55,17 +55,19 @@ ROOT = HERE.parent
 
 def grid(n: int, scenario: Path) -> list[str]:
     """--vary strings giving about n runs: of the minimal example, or (any other scenario) its discount
-    rate × its first site's build cost (numbers that change objective coefficients and nothing else)."""
+    rate × its first site's build cost (numbers that change objective coefficients and nothing else).
+    Past 32 runs the second key takes evenly spaced values (a sweep of many fast tasks, where each
+    worker's first task, which loads its base model, no longer dominates)."""
+    a = 4 if n >= 16 else 2
+    b = max(1, n // a)
     if scenario.name != "minimal.yaml":
-        rates = [f"{r}%" for r in (10, 8, 12, 6, 14, 9, 11, 7)]
+        rates = [f"{r}%" for r in (10, 8, 12, 6, 14, 9, 11, 7)] if b <= 8 else \
+            [f"{5 + 10 * i / (b - 1):.3f}%" for i in range(b)]
         costs = [f"{c} million USD/MW" for c in (10.3, 9, 12, 14)]
-        a = 4 if n >= 16 else 2
-        b = max(1, n // a)
         return [f"sites.milam.build_cost={','.join(costs[:a])}", f"horizon.discount_rate={','.join(rates[:b])}"]
     costs = [f"{c} million USD/MW" for c in (9, 10.5, 11.7, 13, 14.5, 16, 18, 20)]
-    chips = [20000, 35000, 50000, 65000, 80000, 100000, 120000, 150000]
-    a = 8 if n >= 128 else 4 if n >= 16 else 2
-    b = max(1, n // a)
+    chips = [20000, 35000, 50000, 65000, 80000, 100000, 120000, 150000] if b <= 8 else \
+        [20000 + round(130000 * i / (b - 1)) for i in range(b)]
     return [f"sites.texas.build_cost={','.join(costs[:a])}",
             f"contracts.cloudco_reserved.chips={','.join(map(str, chips[:b]))}"]
 
