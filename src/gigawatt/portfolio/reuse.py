@@ -153,6 +153,8 @@ class PortfolioCache:
             if not all(same(c[k], self._coords[k]) for k in c):
                 return self._full(sc, resolved, "other coordinates")
         self._records, self._sc = records, sc
+        if rerun:  # a section run again may have read another scenario section (another branch of its code)
+            self._top = _top(records)
         self.last = "reuse: " + (", ".join(rerun) if rerun else "nothing changed")
         return self._hand_out(ctx, v)
 
@@ -161,7 +163,7 @@ class PortfolioCache:
         records: dict[str, _Record] = {}
         v = assemble.run(ctx, lambda section, args: PortfolioCache._record(ctx, section, args, records))
         self._records, self._sc = records, sc
-        self._top = sorted({p[0] for r in records.values() for p in r.reads} | {"horizon"})
+        self._top = _top(records)
         self._template = assemble.dataset(ctx, v)
         self._coords = assemble.coords(ctx, v)
         self.last = f"full: {why}"
@@ -216,6 +218,11 @@ class PortfolioCache:
         horizon = dataclasses.replace(ctx.horizon, table=ctx.horizon.table.copy(deep=False))
         return {"scenario": ctx.sc, "resolved": ctx.resolved, "horizon": horizon, "data": data,
                 "warnings": list(ctx.warnings), **{k: v[k].copy(deep=False) for k in assemble.TABLES}}
+
+
+def _top(records: dict) -> list[str]:
+    """The scenario's top-level sections that some section's build read (only those are compared)."""
+    return sorted({p[0] for r in records.values() for p in r.reads} | {"horizon"})
 
 
 class _Problems(Exception):
