@@ -125,9 +125,6 @@ class Context:
     def df(self) -> xr.DataArray:
         return self.data["discount_factor"]
 
-    def hours(self) -> xr.DataArray:
-        return self.data["hours"]
-
     def rhs(self, constraint: str, numbers):
         """``numbers(self)``: the right-hand side of ``constraint`` (a DataArray over its dimensions), when it
         is computed apart from the rows' coefficients. The fast path (optimize/fastpath.py) records what it
@@ -252,10 +249,6 @@ class Context:
             coords={"period": data.indexes["period"], **{d: data.indexes[d] for d in extra},
                     column: pd.Index(groups, name=column)})
         return linopy.LinearExpression(out, self.model)
-
-    def salvage_fraction(self, life_years: xr.DataArray) -> xr.DataArray:
-        """Share of an asset's value left at the horizon's end, by period of purchase (straight line)."""
-        return self.salvage_grid(Grid.of(life_years)).to_xarray()
 
     def salvage_grid(self, life_years: Grid) -> Grid:
         t, end_years = self._horizon_years()

@@ -176,7 +176,9 @@ class FastPath:
 
     def changed_families(self, portfolio) -> list[str]:
         """The families that read an input whose value differs between the loaded portfolio and this one."""
-        changed = self._changed(portfolio)
+        return self._families(self._changed(portfolio))
+
+    def _families(self, changed: set) -> list[str]:
         return [name for name, _ in FAMILIES if (self.reads[name] | self.rhs_reads[name]) & changed]
 
     def solve(self, portfolio, *, allow_unmet: bool, method: str, time_limit: float | None = None,
@@ -191,7 +193,7 @@ class FastPath:
             raise Fallback("structure: other sets, allow_unmet or method than the loaded model")
         t0 = time.perf_counter()
         changed = self._changed(portfolio)
-        families = [name for name, _ in FAMILIES if (self.reads[name] | self.rhs_reads[name]) & changed]
+        families = self._families(changed)
         new = self._rebuild(portfolio, families, changed)
         pushes = self._diff(new)
         build_s = time.perf_counter() - t0
