@@ -166,8 +166,14 @@ class Context:
         """``portfolio.<table>[name]`` (a Series), or the same column as the fast path read it this task (a
         :class:`~gigawatt.optimize.reads.Column`, held in :attr:`columns`: a pandas lookup saved); callers
         use only ``to_numpy``, which both have."""
-        held = self.columns.get(("table", table, name)) if self.columns else None
-        return getattr(self.portfolio, table)[name] if held is None else held
+        key = ("table", table, name)
+        held = self.columns.get(key) if self.columns else None
+        if held is None:
+            return getattr(self.portfolio, table)[name]
+        record = getattr(type(self.portfolio), "record", None)  # a recording portfolio (optimize/reads.py)
+        if record is not None:  # the read is recorded all the same: a family watches what it reads
+            record(self.portfolio, key)
+        return held
 
     def _own_rows(self, table: str) -> np.ndarray:
         """Row positions, in the portfolio table ``table`` (supply, accelerators or sites), of each own

@@ -192,6 +192,7 @@ class FastPath:
         if _structure(portfolio, allow_unmet, method) != self.key:
             raise Fallback("structure: other sets, allow_unmet or method than the loaded model")
         t0 = time.perf_counter()
+        self.task_grids = (None, None)  # this task's, if _cost makes them
         changed = self._changed(portfolio)
         families = self._families(changed)
         new = self._rebuild(portfolio, families, changed)

@@ -118,6 +118,10 @@ class Recorder:
     def __init__(self, portfolio, reads: set):
         self._p, self._reads = portfolio, reads
 
+    def record(self, key: tuple) -> None:
+        """Record a read made without going through this proxy (a column held from an earlier read)."""
+        self._reads.add(key)
+
     def __getattr__(self, name):
         value = getattr(self._p, name)
         if name == "data":
@@ -162,8 +166,10 @@ class Column:
             return v.to_numpy(dtype=dtype)
         if isinstance(v, np.ndarray):
             return np.array(v, dtype=dtype)
-        out = v.to_numpy(zero_copy_only=False)  # pyarrow
-        return out if dtype is None else out.astype(dtype)
+        if hasattr(v, "to_pylist"):  # a pyarrow array (or chunked array)
+            out = v.to_numpy(zero_copy_only=False)
+            return out if dtype is None else out.astype(dtype)
+        return np.asarray(v.to_numpy(dtype=dtype))  # another pandas extension array
 
     def same(self, other: "Column") -> bool:
         """Same dtype, same labels, same values (NaN equal to NaN in numpy floats, as the Series were)."""
