@@ -15,7 +15,7 @@ import xarray as xr
 from linopy.constants import TERM_DIM as TERM
 
 from gigawatt.catalog import PUE_REFERENCE
-from gigawatt.optimize.grid import Grid
+from gigawatt.optimize.grid import Grid, positions
 from gigawatt.portfolio import Portfolio
 
 CHIP_SCALE = 1e3
@@ -23,29 +23,6 @@ MONEY_SCALE = 1e6
 COMPUTE_SCALE = 1e6
 
 
-_LOOKUPS: dict = {}  # id(index) -> (index, {label: position}): indexes are immutable; each is held, so ids stay its
-
-
-def _lookup(index: pd.Index) -> dict:
-    """{label: position} of ``index``, built once per index object (a sweep's tasks share their tables'
-    indexes, and the objective looks own options up in three of them per task)."""
-    hit = _LOOKUPS.get(id(index))
-    if hit is not None and hit[0] is index:
-        return hit[1]
-    lookup = {k: i for i, k in enumerate(index.tolist())}
-    if len(_LOOKUPS) > 256:
-        _LOOKUPS.clear()
-    _LOOKUPS[id(index)] = (index, lookup)
-    return lookup
-
-
-def positions(index: pd.Index, labels) -> np.ndarray:
-    """The position in ``index`` of each of ``labels`` (KeyError naming those not in it)."""
-    lookup = _lookup(index)
-    pos = np.fromiter((lookup.get(k, -1) for k in np.asarray(labels).tolist()), dtype=np.int64, count=len(labels))
-    if (pos < 0).any():
-        raise KeyError(f"not in the {index.name} index: {list(np.asarray(labels)[pos < 0])}")
-    return pos
 
 
 @dataclass(frozen=True)

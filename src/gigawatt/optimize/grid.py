@@ -38,9 +38,34 @@ def same_index(a: pd.Index, b: pd.Index) -> bool:
     return equal
 
 
-def _positions(index: pd.Index, labels) -> np.ndarray:
+_LOOKUPS: dict = {}  # id(index) -> (index, {label: position}): indexes are immutable; each is held, so ids stay its
+
+
+def _lookup(index: pd.Index) -> dict:
+    """{label: position} of ``index``, built once per index object (a sweep's tasks share their tables'
+    indexes, and the objective looks own options up in three of them per task)."""
+    hit = _LOOKUPS.get(id(index))
+    if hit is not None and hit[0] is index:
+        return hit[1]
     lookup = {k: i for i, k in enumerate(index.tolist())}
+    if len(_LOOKUPS) > 256:
+        _LOOKUPS.clear()
+    _LOOKUPS[id(index)] = (index, lookup)
+    return lookup
+
+
+def _positions(index: pd.Index, labels) -> np.ndarray:
+    """The position in ``index`` of each of ``labels``, −1 where absent."""
+    lookup = _lookup(index)
     return np.fromiter((lookup.get(k, -1) for k in np.asarray(labels).tolist()), dtype=np.int64, count=len(labels))
+
+
+def positions(index: pd.Index, labels) -> np.ndarray:
+    """The position in ``index`` of each of ``labels`` (KeyError naming those not in it)."""
+    pos = _positions(index, labels)
+    if (pos < 0).any():
+        raise KeyError(f"not in the {index.name} index: {list(np.asarray(labels)[pos < 0])}")
+    return pos
 
 
 class Grid:
@@ -137,4 +162,4 @@ class Grid:
         return Grid(np.clip(self.values, lower, upper), self.dims, self.coords)
 
 
-__all__ = ["Grid", "same_index"]
+__all__ = ["Grid", "positions", "same_index"]
