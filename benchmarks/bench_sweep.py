@@ -235,6 +235,9 @@ def one_run(manifest, engine: str, w: int, task_fn, base: Path) -> dict:
             res = run(manifest, out, executor=ex, **({"task_fn": task_fn} if task_fn else {}))
             machine1, ours1 = machine_ticks(), tree_cpu()
             workers_cpu = process_cpu(pids_of(ex)) - before
+            rows_pids = {int(x.rsplit(":", 1)[1]) for x in set(res.summary["worker"]) if ":" in x}
+            if rows_pids - set(pids_of(ex)):  # Ray ran tasks in processes other than its warmed ones
+                workers_cpu = sum(ours1.get(pid, 0.0) - ours0.get(pid, 0.0) for pid in rows_pids)
         finally:
             ex.close()
     finally:
@@ -245,6 +248,11 @@ def one_run(manifest, engine: str, w: int, task_fn, base: Path) -> dict:
     driver = res.timings.get("tasks_cpu_s", np.nan) / n  # from the first submission to the last row
     tasks_cpu = res.summary["cpu_s"].sum()  # the tasks' own CPU, inside the workers
     firsts, after = split_first(res.summary, [t.task_id for t in manifest.tasks], solve_s)
+    if task_fn is None:  # a real task: the first loads the base, so it should be the worker's slowest
+        slowest = res.summary.groupby("worker")["elapsed_s"].max()
+        if sorted(firsts) != sorted(slowest):
+            print(f"  (note: in this run a worker's first task in submission order was not its slowest: "
+                  f"first {sorted(firsts)}, slowest {sorted(slowest)})")
     busy, total = machine1[0] - machine0[0], machine1[1] - machine0[1]
     busy_s = busy / os.sysconf("SC_CLK_TCK")
     ours = sum(max(c - ours0.get(pid, 0.0), 0.0) for pid, c in ours1.items())
