@@ -1,12 +1,29 @@
 """Sweep throughput (solves per second) with 1 and 2 workers, on the local process pool and on Ray.
 
 A grid of real solves of examples/minimal.yaml (by default 4 site build costs × 4 contract sizes = 16
-runs, each a full read → validate → Portfolio → linopy/HiGHS solve with one HiGHS thread → headline
-row) runs through gigawatt.sweep.run with each executor. Start-up (forking and warming the pool, or
-ray.init and warming its workers) is timed apart from the solves; "solves/s" is the tasks divided by the
-time from the first submission to the last row written; the speed-up is 2 workers over 1. Each row also
-records the worker's CPU time per solve: when the wall time per solve grows with the workers while the
-CPU time does not, the workers are waiting for cores (another process), not for gigawatt.
+runs, each a full read → validate → Portfolio → HiGHS solve with one thread → headline row) runs through
+gigawatt.sweep.run with each executor. Each engine runs the worker counts alternately ``--repeat`` times
+(1, 2, 1, 2, …), every run on a fresh executor (a new pool, or a new local Ray instance) in a fresh folder,
+so that the machine's drift (±25% between identical runs on a shared 2-core VM) falls on both counts
+alike; a row is printed per run, then the median speed-up of the adjacent (1, 2) pairs with its min–max.
+
+Per run: start-up (forking and warming the pool, or ray.init and warming its workers) is timed apart;
+"solves/s" is the tasks over the time from the first submission to the last row written (the whole sweep:
+the issue's figure). Each worker's first task loads its fast-path base (~0.5 s), a fixed cost per worker:
+it is the first of the worker's rows in submission order (rows carry ``worker`` and ``elapsed_s``), shown as
+"1st task s", and "after-1st solves/s" is Σ over workers of (its tasks − 1) / (the whole sweep's time − its
+first task's), the throughput once the workers are loaded. Both speed-ups are printed, labelled. Each row
+also records the worker's CPU time per solve (wall per solve growing with the workers while CPU does not
+means the workers wait for cores), the driver's and the sweep's own CPU per task, the machine's busy share
+of all cores during the run (/proc/stat), the cores busy with processes other than this one and its
+children (pool workers, Ray's daemons and workers: "others cores", i.e. other users), and the load average.
+
+The sweep folders are made in a temporary folder under ``--out-dir`` (default: the current directory, not
+/tmp). The driver creates files per task, and what creating a file costs is a property of the disk and the
+folder, not of gigawatt: on the 2-core VM of 2026-12-03 (one ext4 disk for / and /tmp) it was 0.6–0.8 ms of
+CPU in /tmp against 0.03–0.15 ms in other folders at 19:00 UTC, and 0.08 ms in /tmp against 0.35–0.40 ms
+under /work at 19:20. So the CPU cost of creating a file in a fresh folder there and, for comparison, in
+/tmp (200 atomic writes of 4 KiB each, the driver's way) is printed at the start.
 
 With ``--per-task`` it also runs the same tasks one after another in this process, twice (update-and-
 resolve, as the sweep's workers do, and cold: build and solve from scratch), with the time of each step
@@ -28,14 +45,16 @@ speed-up is that of tasks as fast as X ms.
 
 Usage::
 
-    python benchmarks/bench_sweep.py                       # local and ray, 1 and 2 workers, 16 runs
-    python benchmarks/bench_sweep.py --engines local --runs 32
+    python benchmarks/bench_sweep.py                       # local and ray, 1 and 2 workers × 3, 16 runs
+    python benchmarks/bench_sweep.py --engines local --runs 2048 --repeat 5 --out-dir /work/scratch
+    python benchmarks/bench_sweep.py --engines local,ray --runs 512 --stub-ms 5     # the sweep's own cost
     python benchmarks/bench_sweep.py --per-task --engines none                       # minimal example
     python benchmarks/bench_sweep.py --per-task --engines none --scenario scenarios/openai.yaml
 
-Numbers are printed, never asserted on. The load average is printed: another process on a 2-core
-machine takes a core away from the 2-worker runs.
+Numbers are printed, never asserted on. Timings taken while other processes run are noise: read the
+"busy %" and "others cores" columns before a speed-up.
 """
+# long: one script whose modes share the grid, the executors' set-up and the /proc measurements
 
 from __future__ import annotations
 
@@ -76,8 +95,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scenario", type=Path, default=ROOT / "examples" / "minimal.yaml")
     ap.add_argument("--runs", type=int, default=16)
-    ap.add_argument("--engines", default="local,ray")
-    ap.add_argument("--workers", default="1,2")
+    ap.add_argument("--engines", default="local,ray", help="local, ray, both (comma-separated) or none")
+    ap.add_argument("--workers", default="1,2", help="worker counts, run alternately; speed-ups are over the first")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="how many times each engine runs the worker counts alternately (1,2,1,2,…), each run on a "
+                         "fresh executor and a fresh folder; the speed-up is the median of the adjacent pairs "
+                         "(one pair says little on a noisy machine: the same run moves ±25%%)")
+    ap.add_argument("--out-dir", type=Path, default=None,
+                    help="folder in which the sweep folders are made (a temporary folder inside it, removed at "
+                         "the end). Default: a temporary folder under the current directory, not /tmp: the driver "
+                         "creates files per task, and creating one cost 5-20 times the CPU in this VM's /tmp that "
+                         "it cost in other folders when measured (2026-12-03 19:00 UTC; it varies by folder and "
+                         "hour). The probe printed at the start shows what DIR and /tmp cost now")
     ap.add_argument("--per-task", action="store_true", help="the per-task split and the HiGHS-alone ratio")
     ap.add_argument("--sweep", action="store_true",
                     help="the whole sweep per task (1-worker pool and inline) against HiGHS alone")
@@ -87,55 +116,192 @@ def main() -> None:
                     help="per-task paths, in order: cold, update (update-and-resolve), fast (the numbers-only "
                          "fast path the sweep's workers take)")
     args = ap.parse_args()
+    if args.repeat < 1:
+        ap.error("--repeat must be at least 1")
 
-    from gigawatt.sweep.executors import LocalExecutor, RayExecutor
     from gigawatt.sweep.manifest import build
-    from gigawatt.sweep.run import run
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
-    t0 = time.perf_counter()
-    manifest = build(args.scenario, vary=grid(args.runs, args.scenario))
-    shape = " × ".join(f"{len(v)} {k}" for k, v in manifest.vary.items())
-    print(f"grid: {len(manifest.tasks)} solves of {args.scenario.name} ({shape}); "
-          f"manifest built and checked in {time.perf_counter() - t0:.2f} s")
-    if args.per_task:
-        per_task(manifest, args.modes.split(","))
-    task_fn = stub_task(manifest, args.stub_ms) if args.stub_ms is not None else None
-    if args.sweep:
-        whole_sweep(manifest, task_fn, args.stub_ms)
-    rates: dict[tuple[str, int], float] = {}
-    print(f"{'engine':>6} {'workers':>7} {'start-up s':>10} {'solves s':>9} {'solves/s':>9} {'wall s/solve':>12} "
-          f"{'cpu s/solve':>11} {'driver cpu ms/task':>18} {'sweep cpu ms/task':>17}")
-    for engine in [e for e in args.engines.split(",") if e in ("local", "ray")]:
-        for w in [int(x) for x in args.workers.split(",")]:
-            tmp = Path(tempfile.mkdtemp(prefix="gw-bench-sweep-"))
-            try:
-                t0 = time.perf_counter()
-                ex = LocalExecutor(w) if engine == "local" else RayExecutor(w)
-                startup = time.perf_counter() - t0
-                try:
-                    before = process_cpu(pids_of(ex))
-                    res = run(manifest, tmp, executor=ex, **({"task_fn": task_fn} if task_fn else {}))
-                    workers_cpu = process_cpu(pids_of(ex)) - before
-                finally:
-                    ex.close()
-                assert (res.summary["status"] == "ok").all(), res.failed
-                solve_s = res.timings.get("tasks_s", res.timings["run_s"])  # (run_s: code before tasks_s)
-                rates[(engine, w)] = len(manifest.tasks) / solve_s
-                per = res.summary["elapsed_s"].mean()
-                cpu = res.summary["cpu_s"].mean()
-                n = len(manifest.tasks)
-                driver = res.timings.get("tasks_cpu_s", np.nan) / n  # from the first submission to the last row
-                tasks_cpu = res.summary["cpu_s"].sum()  # the tasks' own CPU, inside the workers
-                sweep = driver + (workers_cpu - tasks_cpu) / n
-                print(f"{engine:>6} {w:>7} {startup:>10.2f} {solve_s:>9.2f} {rates[(engine, w)]:>9.2f} {per:>12.3f} "
-                      f"{cpu:>11.3f} {driver * 1e3:>18.2f} {sweep * 1e3:>17.2f}")
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
-    for engine in args.engines.split(","):
-        if (engine, 1) in rates and (engine, 2) in rates:
-            print(f"speed-up {engine}, 2 workers over 1: {rates[(engine, 2)] / rates[(engine, 1)]:.2f}×")
+    if args.out_dir is not None:
+        args.out_dir.mkdir(parents=True, exist_ok=True)
+    base = Path(tempfile.mkdtemp(prefix=".gw-bench-sweep-", dir=args.out_dir or Path.cwd()))
+    try:
+        cpu_ms, wall_ms = file_cost(base)
+        tmp_cpu, tmp_wall = file_cost(Path(tempfile.gettempdir()))
+        print(f"sweep folders under {base.parent}: creating a file in a fresh folder there (4 KiB under a "
+              f"temporary name, renamed; 200 files) costs {cpu_ms:.3f} ms of CPU ({wall_ms:.3f} ms wall) per file; "
+              f"in {tempfile.gettempdir()}: {tmp_cpu:.3f} ms of CPU ({tmp_wall:.3f} ms wall)")
+        t0 = time.perf_counter()
+        manifest = build(args.scenario, vary=grid(args.runs, args.scenario))
+        shape = " × ".join(f"{len(v)} {k}" for k, v in manifest.vary.items())
+        print(f"grid: {len(manifest.tasks)} solves of {args.scenario.name} ({shape}); "
+              f"manifest built and checked in {time.perf_counter() - t0:.2f} s")
+        if args.per_task:
+            per_task(manifest, args.modes.split(","), base)
+        task_fn = stub_task(manifest, args.stub_ms) if args.stub_ms is not None else None
+        if args.sweep:
+            whole_sweep(manifest, base, task_fn, args.stub_ms)
+        engines = [e for e in args.engines.split(",") if e in ("local", "ray")]
+        if engines:
+            engine_table(manifest, engines, [int(x) for x in args.workers.split(",")], args.repeat, task_fn, base)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
+
+
+def file_cost(base: Path, n: int = 200) -> tuple[float, float]:
+    """ms of CPU and of wall time per file the driver's way (:func:`gigawatt.atomic.atomic_write_bytes`:
+    4 KiB, about a one-row Parquet file, under a temporary name, then renamed), in a new folder under
+    ``base`` (a fresh folder, as each sweep's is)."""
+    from gigawatt.atomic import atomic_write_bytes
+
+    folder = Path(tempfile.mkdtemp(prefix="probe-", dir=base))
+    data = os.urandom(4096)
+    try:
+        t0, c0 = time.perf_counter(), time.process_time()
+        for i in range(n):
+            atomic_write_bytes(folder / f"{i:05d}.parquet", data)
+        return (time.process_time() - c0) / n * 1e3, (time.perf_counter() - t0) / n * 1e3
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+OTHERS = 0.2  # cores used by other processes during a run above which its pair is flagged as noisy
+COLUMNS = (("engine", 6), ("rep", 3), ("workers", 7), ("start-up s", 10), ("solves s", 9), ("solves/s", 9),
+           ("wall s/solve", 12), ("cpu s/solve", 11), ("driver cpu ms/task", 18), ("sweep cpu ms/task", 17),
+           ("procs", 5), ("1st task s", 10), ("after-1st solves/s", 18), ("busy %", 6), ("others cores", 12),
+           ("load", 5))
+
+
+def engine_table(manifest, engines: list[str], workers: list[int], repeat: int, task_fn, base: Path) -> None:
+    """Each engine runs the worker counts alternately, ``repeat`` times (1,2,1,2,…), each run on a fresh
+    executor and in a fresh folder; a row per run, then the median speed-up of the adjacent pairs."""
+    print("each run: start-up = executor made and warmed; solves s = first submission to last row;\n"
+          "  procs = worker processes in the rows; 1st task s = the mean of each worker's first task (its base load);\n"
+          "  after-1st solves/s = Σ over workers of (its tasks − 1) / (solves s − its first task);\n"
+          "  busy % = the machine's busy share of all cores during the run (/proc/stat); others cores = busy cores\n"
+          "  not used by this process and its children (other users); load = 1-minute load average after the run")
+    print(" ".join(f"{name:>{width}}" for name, width in COLUMNS))
+    rates: dict[tuple[str, int], list[tuple[float, float, float]]] = {}  # (engine, workers) -> per repeat
+    # (whole, after the first tasks, others' cores)
+    for engine in engines:
+        for k in range(repeat):
+            for w in workers:
+                r = one_run(manifest, engine, w, task_fn, base)
+                rates.setdefault((engine, w), []).append(
+                    (r["solves/s"], r["after-1st solves/s"], r["others cores"]))
+                print(format_row(r, k + 1), flush=True)
+    for engine in engines:
+        for w in workers[1:]:
+            pairs = list(zip(rates.get((engine, workers[0]), []), rates.get((engine, w), [])))
+            if not pairs:
+                continue
+            busy = sum(max(a[2], b[2]) > OTHERS for a, b in pairs)
+            print(f"speed-up {engine}, {w} workers over {workers[0]}, {len(pairs)} interleaved pair(s)"
+                  f"{f'; in {busy} of them other processes used over {OTHERS} cores (noise)' if busy else ''}:")
+            for i, label in ((0, "whole sweep (first submission to last row: the issue's figure)"),
+                             (1, "after each worker's first task (its base load left out)")):
+                ratios = [b[i] / a[i] for a, b in pairs]
+                print(f"  {label}: median {float(np.median(ratios)):.2f}× "
+                      f"(min–max {min(ratios):.2f}–{max(ratios):.2f}×; pairs: "
+                      f"{', '.join(f'{x:.2f}' for x in ratios)})")
+
+
+PLACES = {"wall s/solve": 3, "cpu s/solve": 3, "1st task s": 2, "busy %": 0, "others cores": 2}
+
+
+def format_row(r: dict, rep: int) -> str:
+    r = {**r, "rep": rep}
+    cells = (r[name] if isinstance(r[name], (str, int)) else f"{r[name]:.{PLACES.get(name, 2)}f}"
+             for name, _ in COLUMNS)
+    return " ".join(f"{cell:>{width}}" for cell, (_, width) in zip(cells, COLUMNS))
+
+
+def one_run(manifest, engine: str, w: int, task_fn, base: Path) -> dict:
+    """One sweep of ``manifest`` on a new executor of ``w`` workers, in a new folder under ``base``: the
+    table's figures (see :func:`engine_table`)."""
+    from gigawatt.sweep import executors
+    from gigawatt.sweep.executors import LocalExecutor, RayExecutor
+    from gigawatt.sweep.run import run
+
+    executors._FAST, executors._RESOLVER = None, None  # forked workers load their own base, as in a new sweep
+    out = Path(tempfile.mkdtemp(prefix=f"{engine}-{w}-", dir=base))
+    try:
+        t0 = time.perf_counter()
+        ex = LocalExecutor(w) if engine == "local" else RayExecutor(w)
+        startup = time.perf_counter() - t0
+        try:
+            before, ours0, machine0 = process_cpu(pids_of(ex)), tree_cpu(), machine_ticks()
+            res = run(manifest, out, executor=ex, **({"task_fn": task_fn} if task_fn else {}))
+            machine1, ours1 = machine_ticks(), tree_cpu()
+            workers_cpu = process_cpu(pids_of(ex)) - before
+            rows_pids = {int(x.rsplit(":", 1)[1]) for x in set(res.summary["worker"]) if ":" in x}
+            if rows_pids - set(pids_of(ex)):  # Ray ran tasks in processes other than its warmed ones
+                workers_cpu = sum(ours1.get(pid, 0.0) - ours0.get(pid, 0.0) for pid in rows_pids)
+        finally:
+            ex.close()
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    assert (res.summary["status"] == "ok").all(), res.failed
+    n = len(manifest.tasks)
+    solve_s = res.timings.get("tasks_s", res.timings["run_s"])  # (run_s: code before tasks_s)
+    driver = res.timings.get("tasks_cpu_s", np.nan) / n  # from the first submission to the last row
+    tasks_cpu = res.summary["cpu_s"].sum()  # the tasks' own CPU, inside the workers
+    firsts, after = split_first(res.summary, [t.task_id for t in manifest.tasks], solve_s)
+    if task_fn is None:  # a real task: the first loads the base, so it should be the worker's slowest
+        slowest = res.summary.groupby("worker")["elapsed_s"].max()
+        if sorted(firsts) != sorted(slowest):
+            print(f"  (note: in this run a worker's first task in submission order was not its slowest: "
+                  f"first {sorted(firsts)}, slowest {sorted(slowest)})")
+    busy, total = machine1[0] - machine0[0], machine1[1] - machine0[1]
+    busy_s = busy / os.sysconf("SC_CLK_TCK")
+    ours = sum(max(c - ours0.get(pid, 0.0), 0.0) for pid, c in ours1.items())
+    span = total / os.sysconf("SC_CLK_TCK") / (os.cpu_count() or 1)  # wall seconds /proc/stat covered
+    return {"engine": engine, "workers": w, "start-up s": startup, "solves s": solve_s, "solves/s": n / solve_s,
+            "wall s/solve": res.summary["elapsed_s"].mean(), "cpu s/solve": res.summary["cpu_s"].mean(),
+            "driver cpu ms/task": driver * 1e3, "sweep cpu ms/task": (driver + (workers_cpu - tasks_cpu) / n) * 1e3,
+            "procs": len(firsts), "1st task s": float(np.mean(firsts)), "after-1st solves/s": after,
+            "busy %": 100 * busy / max(total, 1), "others cores": max(busy_s - ours, 0.0) / max(span, 1e-9),
+            "load": os.getloadavg()[0]}
+
+
+def split_first(summary, order: list[str], solve_s: float) -> tuple[list[float], float]:
+    """Each worker's first task (the first of its rows in submission order: it loads the worker's base) and
+    the rate of the other tasks: Σ over workers of (its tasks − 1) / (solve_s − its first task's time)."""
+    rank = {tid: i for i, tid in enumerate(order)}
+    firsts, rate = [], 0.0
+    for _, rows in summary.assign(_rank=summary["task_id"].map(rank)).sort_values("_rank").groupby("worker"):
+        first = float(rows["elapsed_s"].iloc[0])
+        firsts.append(first)
+        if len(rows) > 1:
+            rate += (len(rows) - 1) / max(solve_s - first, 1e-9)
+    return firsts, rate
+
+
+def machine_ticks() -> tuple[int, int]:
+    """The machine's busy and total clock ticks over all cores since boot (/proc/stat's first line: busy is
+    all but idle and iowait; guest time is already inside user)."""
+    v = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return sum(v) - v[3] - v[4], sum(v)
+
+
+def tree_cpu() -> dict[int, float]:
+    """CPU seconds so far of this process and all its descendants (the pool's workers; Ray's GCS, raylet and
+    workers), by process id (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(d.name))
+    pids, todo = [], [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        todo.extend(children.get(pid, []))
+    return {pid: process_cpu([pid]) for pid in pids}
 
 
 def pids_of(ex) -> list[int]:
@@ -186,7 +352,7 @@ def stub_task(manifest, ms: float):
     return partial(_spin_task, template=template, ms=ms)
 
 
-def whole_sweep(manifest, task_fn=None, stub_ms=None) -> None:
+def whole_sweep(manifest, base: Path, task_fn=None, stub_ms=None) -> None:
     """The whole sweep, 1 worker, per task against HiGHS alone (see the module's docstring)."""
     from dataclasses import replace
 
@@ -200,7 +366,7 @@ def whole_sweep(manifest, task_fn=None, stub_ms=None) -> None:
     n = len(manifest.tasks)
     for name in ("local", "inline"):
         executors._FAST, executors._RESOLVER = None, None  # the inline executor's first task is its own
-        tmp = Path(tempfile.mkdtemp(prefix="gw-bench-whole-"))
+        tmp = Path(tempfile.mkdtemp(prefix="whole-", dir=base))
         try:
             ex = LocalExecutor(1) if name == "local" else InlineExecutor()
             try:
@@ -263,7 +429,7 @@ def highs_alone(ctx, method: str, cpu: bool = False):
     return (seconds, cpu_seconds) if cpu else seconds
 
 
-def per_task(manifest, modes=("cold", "update", "fast")) -> None:
+def per_task(manifest, modes=("cold", "update", "fast"), base: Path | None = None) -> None:
     """Each task in this process, through each path of ``modes`` (cold: build and solve from scratch;
     update: update-and-resolve; fast: the numbers-only fast path of sweep workers), step by step, against
     HiGHS alone. "build" is the linopy build (fast: the families rebuilt and the numbers compared),
@@ -284,7 +450,7 @@ def per_task(manifest, modes=("cold", "update", "fast")) -> None:
     from gigawatt.sweep.run import write_row
 
     steps = ("read+validate", "portfolio", "build", "solve", "extract", "headline", "write")
-    tmp = Path(tempfile.mkdtemp(prefix="gw-bench-task-"))
+    tmp = Path(tempfile.mkdtemp(prefix="task-", dir=base))
     try:
         for mode in modes:  # cold first, so that imports are warm in all
             resolver = Resolver() if mode == "update" else None
