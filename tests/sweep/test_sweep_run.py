@@ -150,6 +150,19 @@ def test_interrupted_sweep_resumes_from_the_tasks_written(scenario, tmp_path):
         run(other, tmp_path, executor=InlineExecutor())
 
 
+def test_specs_share_the_tasks_values_and_no_task_changes_them(scenario, tmp_path):
+    """The driver's spec holds the Task's own values (a shallow dict, no deep copy per task); the inline
+    executor hands them to run_task unpickled, so a task that changed its params, sets, overrides or
+    removals in place would change the manifest: it must not."""
+    import copy
+
+    m = build(scenario, vary=["contracts.reserved.chips=20000,40000"], draws=2, seed=3)
+    assert any(t.overrides for t in m.tasks) and any(t.sets for t in m.tasks)
+    before = copy.deepcopy(m.tasks)
+    res = run(m, tmp_path, executor=InlineExecutor())
+    assert (res.summary["status"] == "ok").all() and m.tasks == before
+
+
 def test_summary_is_read_with_duckdb_over_task_files(scenario, tmp_path):
     m = build(scenario, vary=["contracts.reserved.chips=20000,40000"])
     run(m, tmp_path, executor=InlineExecutor())
