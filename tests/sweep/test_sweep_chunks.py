@@ -312,6 +312,36 @@ def test_an_unreadable_chunk_file_is_set_aside_and_its_tasks_run_again(manifest,
     assert table(again.summary).equals(table(first.summary))
 
 
+def test_a_second_sweep_in_the_same_directory_is_refused_while_one_runs(manifest, tmp_path, calls):
+    """Two sweeps resuming one directory at once would both run the tasks left and write a row each: the
+    second is refused while another process holds the sweep's lock, and runs once it is gone."""
+    import subprocess
+    import sys
+
+    from gigawatt.errors import ScenarioError
+    from gigawatt.sweep.run import LOCK, prepare
+
+    out = tmp_path / "sweep"
+    prepare(manifest, out)  # a sweep directory, as the other sweep made it
+    (out / "tasks").mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); "
+        "fcntl.lockf(fd, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)"), str(out / "tasks" / LOCK)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(ScenarioError, match="another sweep is running"):
+            run(manifest, out, executor=InlineExecutor(), task_fn=stub)
+        assert called(calls) == [] and not list((out / "tasks").glob("*.parquet"))
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    res = run(manifest, out, executor=InlineExecutor(), task_fn=stub)
+    assert res.ran == len(CHIPS) and (res.summary["status"] == "ok").all()
+    one_row_per_task(out, manifest)
+
+
 @pytest.mark.ray
 @pytest.mark.slow
 def test_ray_chunk_whose_worker_dies_costs_only_its_task(manifest, tmp_path, calls, monkeypatch):

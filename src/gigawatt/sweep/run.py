@@ -19,13 +19,15 @@ and resume the same way.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
 import os
 import time
 import uuid
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pandas as pd
 
@@ -216,22 +218,38 @@ def run(manifest: Manifest, out_dir: Path, *, executor, task_fn: TaskFn = run_ta
     written = prepare(manifest, out_dir)
     tdir = out_dir / "tasks"
     tdir.mkdir(parents=True, exist_ok=True)
-    todo = _todo(manifest.tasks, tdir)
-    skipped = len(manifest.tasks) - len(todo)
+    with _locked(tdir):
+        todo = _todo(manifest.tasks, tdir)
+        skipped = len(manifest.tasks) - len(todo)
+        names = [f.name for f in fields(Task)]
 
-    names = [f.name for f in fields(Task)]
+        def spec(task, attempt: int) -> dict:  # every spec holds the same base text: pickled once per chunk
+            # the task's fields in a new dict, their values shared, not copied (dataclasses.asdict's deep
+            # copy costs ~0.2 ms per task): a worker gets them pickled, and run_task only reads them
+            return {"base_yaml": manifest.base_yaml, "task": {n: getattr(task, n) for n in names},
+                    "solve": manifest.solve, "attempt": attempt}
 
-    def spec(task, attempt: int) -> dict:  # every spec holds the same base text: pickled once per chunk
-        # the task's fields in a new dict, their values shared, not copied (dataclasses.asdict's deep copy
-        # costs ~0.2 ms per task): a worker gets them pickled, and run_task only reads them
-        return {"base_yaml": manifest.base_yaml, "task": {n: getattr(task, n) for n in names},
-                "solve": manifest.solve, "attempt": attempt}
+        t_tasks, c_tasks = time.perf_counter(), time.process_time()
+        retried = _execute([spec(t, 1) for t in todo], tdir, executor=executor, task_fn=task_fn,
+                           retries=retries, progress=progress)
+        t_run = time.perf_counter() - t0
+        t_tasks, c_tasks = time.perf_counter() - t_tasks, time.process_time() - c_tasks
+        summary = read_summary(out_dir)
+        _atomic_write(out_dir / "summary.parquet", lambda p: summary.to_parquet(p, index=False))
+        _atomic_write(out_dir / "summary.csv", lambda p: without_negative_zero(summary).to_csv(p, index=False))
+    failed = summary[summary["status"] != "ok"] if "status" in summary else summary.iloc[0:0]
+    return SweepResult(summary=summary, ran=len(todo), skipped=skipped, retried=retried, failed=failed,
+                       elapsed_s=time.perf_counter() - t0, written=written,
+                       # tasks_s: first submission to last row; tasks_cpu_s: this process's CPU in that time
+                       timings={"run_s": t_run, "tasks_s": t_tasks, "tasks_cpu_s": c_tasks})
 
-    finished = 0
-    retried = 0
+
+def _execute(batch: list[dict], tdir: Path, *, executor, task_fn: TaskFn, retries: int,
+             progress: Callable[[int, int], None] | None) -> int:
+    """Run the specs, write their rows to ``tdir`` one file per chunk; the number of retries."""
+    finished = retried = 0
+    total = len(batch)
     attempt = 1
-    t_tasks, c_tasks = time.perf_counter(), time.process_time()
-    batch = [spec(t, 1) for t in todo]
     while batch:
         again = []
         # first attempts go out in chunks; retries one task per submission (a task that failed or killed
@@ -253,20 +271,43 @@ def run(manifest: Manifest, out_dir: Path, *, executor, task_fn: TaskFn = run_ta
                 write_rows(tdir, final)
             finished += len(ok) + len(final)
             if progress and (ok or final):
-                progress(finished, len(todo))
+                progress(finished, total)
         retried += len(again)
         batch = again
         attempt += 1
-    t_run = time.perf_counter() - t0
-    t_tasks, c_tasks = time.perf_counter() - t_tasks, time.process_time() - c_tasks
-    summary = read_summary(out_dir)
-    _atomic_write(out_dir / "summary.parquet", lambda p: summary.to_parquet(p, index=False))
-    _atomic_write(out_dir / "summary.csv", lambda p: without_negative_zero(summary).to_csv(p, index=False))
-    failed = summary[summary["status"] != "ok"] if "status" in summary else summary.iloc[0:0]
-    return SweepResult(summary=summary, ran=len(todo), skipped=skipped, retried=retried, failed=failed,
-                       elapsed_s=time.perf_counter() - t0, written=written,
-                       # tasks_s: first submission to last row; tasks_cpu_s: this process's CPU in that time
-                       timings={"run_s": t_run, "tasks_s": t_tasks, "tasks_cpu_s": c_tasks})
+    return retried
+
+
+LOCK = ".sweep.lock"  # in DIR/tasks: locked (lockf) by the process whose sweep writes the directory
+
+
+@contextlib.contextmanager
+def _locked(tdir: Path) -> Iterator[None]:
+    """Lock ``tdir/.sweep.lock`` while this sweep reads and writes the task files: two sweeps resuming one
+    directory at once would both run the tasks left and each write their rows (chunk files have names of
+    their own), two rows per task. Another process's sweep there is refused (exit 1). A POSIX record lock
+    (``lockf``): held by this process only, so pool workers forked meanwhile do not keep it. Without
+    ``fcntl`` (Windows) or on a file system without locks, no lock."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    fd = os.open(tdir / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EAGAIN):  # a file system without locks
+                log.debug("no lock on %s: %s", tdir / LOCK, exc)
+            else:
+                raise ScenarioError(Problem("another sweep is running in this directory", path=str(tdir.parent),
+                                            expected="one sweep at a time per directory",
+                                            fix="wait for it to end (then run the command again to resume), or "
+                                                "choose another --out"), title="cannot run sweep") from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def read_summary(out_dir: Path) -> pd.DataFrame:
