@@ -95,7 +95,7 @@ def _points():
     def sweep_after_first_task():
         from gigawatt.sweep import run
 
-        after(run, "write_row")
+        after(run, "write_rows")
 
     return {
         "none": lambda: None,

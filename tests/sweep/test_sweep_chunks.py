@@ -1,6 +1,7 @@
-"""Tasks sent to workers in chunks: every row arrives and is written once, resume skips what is done, a task
-that fails is retried alone without its chunk-mates, and a worker that dies mid-chunk costs only the task
-that killed it. The task function here is a stub (no solve), so the sweep's own machinery is what runs."""
+"""Tasks sent to workers in chunks: every row arrives and is written once (one Parquet file per chunk),
+resume skips what is done, a task that fails is retried alone without its chunk-mates, and a worker that
+dies mid-chunk costs only the task that killed it. The task function here is a stub (no solve), so the
+sweep's own machinery is what runs."""
 
 from __future__ import annotations
 
@@ -60,6 +61,22 @@ def stub(spec: dict) -> dict:
             "cpu_s": 0.0, "worker": str(os.getpid())}
 
 
+def rows_in(out: Path) -> dict[str, list[tuple[str, str]]]:
+    """{file name: [(task_id, status), ...]} of every file in OUT/tasks/*.parquet."""
+    import pyarrow.parquet as pq
+
+    return {p.name: list(zip(*pq.read_table(p, columns=["task_id", "status"]).to_pydict().values()))
+            for p in sorted((out / "tasks").glob("*.parquet"))}
+
+
+def one_row_per_task(out: Path, manifest) -> dict:
+    """Assert that the task files hold exactly one row per task of the manifest; the files' rows."""
+    files = rows_in(out)
+    ids = sorted(t for rows in files.values() for t, _ in rows)
+    assert ids == sorted(t.task_id for t in manifest.tasks)
+    return files
+
+
 def table(summary):
     return summary.drop(columns=VOLATILE).sort_values("task_id").reset_index(drop=True)
 
@@ -86,8 +103,9 @@ def test_chunked_pool_writes_every_row_once_as_inline_does(manifest, tmp_path, c
         res = run(manifest, tmp_path / "pool", executor=ex, task_fn=stub)
     finally:
         ex.close()
-    files = sorted(p.stem for p in (tmp_path / "pool" / "tasks").glob("*.parquet"))
-    assert files == sorted(t.task_id for t in manifest.tasks)
+    files = one_row_per_task(tmp_path / "pool", manifest)
+    assert len(files) == len(split(manifest.tasks, 2, chunk))  # one file per chunk, not per task
+    assert len(rows_in(tmp_path / "inline")) == len(split(manifest.tasks, 1))
     assert table(res.summary).equals(table(inline.summary)) and (res.summary["status"] == "ok").all()
     assert called(calls) == sorted([(t.task_id, 1) for t in manifest.tasks] * 2)  # once per sweep, no retry
 
@@ -96,17 +114,20 @@ def test_resume_after_a_chunked_run_skips_the_tasks_done(manifest, tmp_path, cal
     ex = LocalExecutor(2, chunk=4)
     try:
         first = run(manifest, tmp_path / "sweep", executor=ex, task_fn=stub)
-        gone = [manifest.tasks[i].task_id for i in (1, 6)]
-        for t in gone:
-            os.remove(tmp_path / "sweep" / "tasks" / f"{t}.parquet")
+        files = rows_in(tmp_path / "sweep")
+        name = next(n for n, rows in files.items() if len(rows) == 4)  # as if the sweep stopped before it
+        gone = [t for t, _ in files[name]]
+        os.remove(tmp_path / "sweep" / "tasks" / name)
         for p in calls.iterdir():
             p.unlink()
         again = run(manifest, tmp_path / "sweep", executor=ex, task_fn=stub)
     finally:
         ex.close()
-    assert (again.ran, again.skipped) == (2, len(CHIPS) - 2)
+    assert (again.ran, again.skipped) == (4, len(CHIPS) - 4)
     assert called(calls) == sorted((t, 1) for t in gone)
     assert table(again.summary).equals(table(first.summary))
+    after = one_row_per_task(tmp_path / "sweep", manifest)
+    assert {n: r for n, r in after.items() if n in files} == {n: r for n, r in files.items() if n != name}
 
 
 def test_a_task_that_raises_in_a_chunk_is_retried_alone(manifest, tmp_path, calls, monkeypatch):
@@ -150,31 +171,175 @@ def test_a_worker_that_dies_mid_chunk_costs_only_its_task(manifest, tmp_path, ca
     assert (by_chips(after.summary).drop(index="30000")["status"] == "ok").all()
 
 
-def test_row_bytes_read_back_as_the_row_and_are_written_atomically(tmp_path):
-    """encode_row (in the worker) and write_row (in the driver): the file holds the row with the types
-    pyarrow gives its values (a row shape's schema is cached: a second row of the shape keeps its own
-    values); permissions as any file's; a write that fails leaves no file and no temporary one."""
+def test_chunk_bytes_read_back_as_the_rows_and_are_written_atomically(tmp_path):
+    """encode_rows (in the worker) and write_rows (in the driver): the file holds the rows with the types
+    pyarrow gives their values (a row shape's schema is cached: a second chunk of the shape keeps its own
+    values); rows of several shapes keep every column; permissions as any file's; a write that fails
+    leaves no file and no temporary one."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from gigawatt.sweep.run import write_row
-    from gigawatt.sweep.worker import encode_row
+    from gigawatt.sweep.run import write_rows
+    from gigawatt.sweep.worker import encode_rows
 
     rows = [{"task_id": f"t{i}", "status": "ok", "n": i, "x": 0.5 * i, "year": None, "flag": i % 2 == 0}
-            for i in range(3)]
-    for i, row in enumerate(rows):
-        write_row(tmp_path / "tasks" / f"t{i}.parquet", row, encode_row(row) if i else None)
-    for i, row in enumerate(rows):
-        got = pq.read_table(tmp_path / "tasks" / f"t{i}.parquet")
-        assert got.to_pylist() == [row] and got.schema.equals(pa.Table.from_pylist([row]).schema)
+            for i in range(5)]
+    paths = [write_rows(tmp_path / "tasks", rows[:3], encode_rows(rows[:3])), write_rows(tmp_path / "tasks", rows[3:])]
+    assert paths[0].name.startswith("t0+3-") and paths[1].name.startswith("t3+2-")
+    for path, chunk in zip(paths, (rows[:3], rows[3:])):
+        got = pq.read_table(path)
+        assert got.to_pylist() == chunk and got.schema.equals(pa.Table.from_pylist([chunk[0]]).schema)
+    mixed = [{"task_id": "a", "n": 1, "x": 1}, {"task_id": "b", "x": 2.5, "extra": "e"}]
+    got = pq.read_table(write_rows(tmp_path / "mixed", mixed))
+    assert got.column_names == ["task_id", "n", "x", "extra"] and got.schema.field("x").type == pa.float64()
+    assert got.to_pydict() == {"task_id": ["a", "b"], "n": [1, None], "x": [1.0, 2.5], "extra": [None, "e"]}
     umask = os.umask(0)
     os.umask(umask)
-    assert (tmp_path / "tasks" / "t0.parquet").stat().st_mode & 0o777 == 0o666 & ~umask
-    (tmp_path / "tasks" / "dir.parquet").mkdir()
+    assert paths[0].stat().st_mode & 0o777 == 0o666 & ~umask
+    (tmp_path / "tasks" / "t9.parquet").mkdir()
     with pytest.raises(OSError):
-        write_row(tmp_path / "tasks" / "dir.parquet", rows[0])
-    assert sorted(p.name for p in (tmp_path / "tasks").iterdir()) == ["dir.parquet", "t0.parquet", "t1.parquet",
-                                                                     "t2.parquet"]
+        write_rows(tmp_path / "tasks", [{**rows[0], "task_id": "t9"}])  # one row: <task_id>.parquet
+    assert sorted(p.name for p in (tmp_path / "tasks").iterdir()) == sorted([p.name for p in paths] + ["t9.parquet"])
+
+
+def test_a_column_keeps_its_type_in_every_chunk_file(manifest, tmp_path, calls, monkeypatch):
+    """Chunks of different sizes and a final failed row written by the driver: each column has one type
+    across the files (an int column stays int64, a float column double, even where its value is whole),
+    so that readers of tasks/*.parquet need not unite types; the null type only where a file has no value."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    monkeypatch.setenv("GIGAWATT_TEST_RAISE", "40000")
+    res = run(manifest, tmp_path / "sweep", executor=InlineExecutor(chunk=3), task_fn=stub, retries=0)
+    files = one_row_per_task(tmp_path / "sweep", manifest)
+    assert len(files) == 5 and len(res.failed) == 1  # chunks 3+3+3+1; the failed row's file of its own
+    types: dict = {}
+    for name in files:
+        for f in pq.read_schema(tmp_path / "sweep" / "tasks" / name):
+            if f.type != pa.null():
+                types.setdefault(f.name, set()).add(f.type)
+    assert {k: v for k, v in types.items() if len(v) > 1} == {}
+    assert types["attempt"] == {pa.int64()} and types["schema_version"] == {pa.int64()}
+    assert types["net_present_cost_usd"] == {pa.float64()} and types["elapsed_s"] == {pa.float64()}
+    whole = by_chips(res.summary).loc["20000", "net_present_cost_usd"]
+    assert whole == 30000.0  # a whole number, still a double
+
+
+def test_resume_removes_failed_rows_and_leaves_one_row_per_task(manifest, tmp_path, calls, monkeypatch):
+    """A partial run with chunk files: a chunk lost, a failed row in a file of its own and one in a chunk
+    file beside ok rows. Resume runs exactly the tasks without an ok row; their failed rows are removed
+    first (a file with no ok row left is deleted, the others rewritten with their ok rows), so the files
+    end with one row per task and the summary is a clean run's."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    clean = run(manifest, tmp_path / "clean", executor=InlineExecutor(), task_fn=stub)
+    monkeypatch.setenv("GIGAWATT_TEST_RAISE", "40000")
+    out = tmp_path / "sweep"
+    first = run(manifest, out, executor=InlineExecutor(chunk=3), task_fn=stub, retries=0)
+    files = rows_in(out)
+    failed_file = next(n for n, r in files.items() if r[0][1] == "failed")
+    ok_files = [n for n, r in files.items() if len(r) == 3]
+    lost = [t for t, _ in files[ok_files[0]]]
+    os.remove(out / "tasks" / ok_files[0])
+    # a second failed row, in a chunk file beside its ok rows (rows from before a crash, say)
+    mixed = out / "tasks" / ok_files[1]
+    t = pq.read_table(mixed)
+    bad = t["task_id"][2].as_py()
+    failed_row = pa.Table.from_pylist([{"task_id": bad, "status": "failed", "error": "x", "attempt": 1}])
+    pq.write_table(pa.concat_tables([t.slice(0, 2), failed_row], promote_options="default"), mixed)
+    monkeypatch.delenv("GIGAWATT_TEST_RAISE")
+    for p in calls.iterdir():
+        p.unlink()
+    again = run(manifest, out, executor=InlineExecutor(chunk=3), task_fn=stub)
+    rerun = sorted({*lost, bad, by_chips(first.summary).loc["40000", "task_id"]})
+    assert called(calls) == sorted((t, 1) for t in rerun) and again.ran == len(rerun)
+    after = one_row_per_task(out, manifest)
+    assert failed_file not in after and all(st == "ok" for r in after.values() for _, st in r)
+    assert after[ok_files[1]] == files[ok_files[1]][:2]  # rewritten with its ok rows only
+    assert table(again.summary).equals(table(clean.summary))
+
+
+def test_an_old_directory_of_one_file_per_task_resumes(manifest, tmp_path, calls):
+    """A sweep directory from before chunk files (tasks/<task_id>.parquet, one row each), stopped with a
+    task missing and one failed: resume runs those two only, deletes the failed row's file, leaves the
+    other files as they were, and the summary is a clean run's."""
+    import pyarrow.parquet as pq
+
+    from gigawatt.sweep.run import write_row
+
+    clean = run(manifest, tmp_path / "clean", executor=InlineExecutor(), task_fn=stub)
+    out = tmp_path / "old"
+    run(manifest, out, executor=InlineExecutor(), task_fn=stub)  # the manifest and marker
+    for f in (out / "tasks").iterdir():
+        f.unlink()
+    rows = pq.read_table(tmp_path / "clean" / "summary.parquet").to_pylist()
+    missing, failed = rows[2]["task_id"], rows[5]["task_id"]
+    rows[5].update(status="failed", error="infeasible: old")
+    for row in rows:
+        if row["task_id"] != missing:
+            write_row(out / "tasks" / f"{row['task_id']}.parquet", row)
+    kept = {f.name: f.stat().st_mtime_ns for f in (out / "tasks").iterdir() if f.stem != failed}
+    for p in calls.iterdir():
+        p.unlink()
+    again = run(manifest, out, executor=InlineExecutor(chunk=4), task_fn=stub)  # both in one new file
+    assert (again.ran, again.skipped) == (2, len(CHIPS) - 2) and not (out / "tasks" / f"{failed}.parquet").exists()
+    assert called(calls) == sorted([(missing, 1), (failed, 1)])
+    one_row_per_task(out, manifest)
+    assert all((out / "tasks" / n).stat().st_mtime_ns == m for n, m in kept.items())
+    assert table(again.summary).equals(table(clean.summary))
+
+
+def test_an_unreadable_chunk_file_is_set_aside_and_its_tasks_run_again(manifest, tmp_path, calls):
+    """A torn chunk file (its rows cannot be read, so which tasks it held is unknown): resume sets it aside
+    as <name>.unreadable, out of tasks/*.parquet, runs the tasks that have no row, and the summary reads."""
+    from gigawatt.sweep.run import read_summary
+
+    out = tmp_path / "sweep"
+    first = run(manifest, out, executor=InlineExecutor(chunk=4), task_fn=stub)
+    files = rows_in(out)
+    name = next(iter(files))
+    torn = out / "tasks" / name
+    torn.write_bytes(torn.read_bytes()[: len(torn.read_bytes()) // 2])
+    with pytest.raises(Exception):
+        read_summary(out)  # DuckDB over tasks/*.parquet trips over it, as a user's query would
+    for p in calls.iterdir():
+        p.unlink()
+    again = run(manifest, out, executor=InlineExecutor(chunk=4), task_fn=stub)
+    assert called(calls) == sorted((t, 1) for t, _ in files[name])
+    assert (out / "tasks" / f"{name}.unreadable").exists() and not torn.exists()
+    one_row_per_task(out, manifest)
+    assert table(again.summary).equals(table(first.summary))
+
+
+def test_a_second_sweep_in_the_same_directory_is_refused_while_one_runs(manifest, tmp_path, calls):
+    """Two sweeps resuming one directory at once would both run the tasks left and write a row each: the
+    second is refused while another process holds the sweep's lock, and runs once it is gone."""
+    import subprocess
+    import sys
+
+    from gigawatt.errors import ScenarioError
+    from gigawatt.sweep.run import LOCK, prepare
+
+    out = tmp_path / "sweep"
+    prepare(manifest, out)  # a sweep directory, as the other sweep made it
+    (out / "tasks").mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); "
+        "fcntl.lockf(fd, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)"), str(out / "tasks" / LOCK)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(ScenarioError, match="another sweep is running"):
+            run(manifest, out, executor=InlineExecutor(), task_fn=stub)
+        assert called(calls) == [] and not list((out / "tasks").glob("*.parquet"))
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    res = run(manifest, out, executor=InlineExecutor(), task_fn=stub)
+    assert res.ran == len(CHIPS) and (res.summary["status"] == "ok").all()
+    one_row_per_task(out, manifest)
 
 
 @pytest.mark.ray

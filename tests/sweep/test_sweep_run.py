@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from sweep_helpers import HUGE, NO_UNMET, portfolio_of, write_scenario
 from typer.testing import CliRunner
@@ -84,14 +85,15 @@ def test_draws_manifest_puts_the_simulated_draws_into_the_scenario(scenario):
 # --- running ---------------------------------------------------------------------------------------------------
 
 
-def test_local_pool_writes_one_parquet_per_task_and_a_duckdb_summary(scenario, tmp_path):
+def test_local_pool_writes_one_row_per_task_and_a_duckdb_summary(scenario, tmp_path):
     m = build(scenario, vary=VARY)
     ex = LocalExecutor(2)
     try:
         res = run(m, tmp_path, executor=ex)
     finally:
         ex.close()
-    assert sorted(p.stem for p in (tmp_path / "tasks").glob("*.parquet")) == sorted(t.task_id for t in m.tasks)
+    ids = pq.read_table(tmp_path / "tasks", columns=["task_id"]).column("task_id").to_pylist()
+    assert sorted(ids) == sorted(t.task_id for t in m.tasks)  # one row per task across the task files
     s = res.summary
     assert len(s) == 4 and (s["status"] == "ok").all() and (s["error"] == "").all()
     assert {"net_present_cost_usd", "power_gw_2030", "unmet_demand_fraction", "lease_usd"} <= set(s.columns)
@@ -146,6 +148,19 @@ def test_interrupted_sweep_resumes_from_the_tasks_written(scenario, tmp_path):
     other = build(scenario, vary=["contracts.reserved.chips=10000"])
     with pytest.raises(ScenarioError, match="holds a different sweep"):
         run(other, tmp_path, executor=InlineExecutor())
+
+
+def test_specs_share_the_tasks_values_and_no_task_changes_them(scenario, tmp_path):
+    """The driver's spec holds the Task's own values (a shallow dict, no deep copy per task); the inline
+    executor hands them to run_task unpickled, so a task that changed its params, sets, overrides or
+    removals in place would change the manifest: it must not."""
+    import copy
+
+    m = build(scenario, vary=["contracts.reserved.chips=20000,40000"], draws=2, seed=3)
+    assert any(t.overrides for t in m.tasks) and any(t.sets for t in m.tasks)
+    before = copy.deepcopy(m.tasks)
+    res = run(m, tmp_path, executor=InlineExecutor())
+    assert (res.summary["status"] == "ok").all() and m.tasks == before
 
 
 def test_summary_is_read_with_duckdb_over_task_files(scenario, tmp_path):

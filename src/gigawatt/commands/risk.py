@@ -300,9 +300,9 @@ def register(app: typer.Typer) -> None:
                                                                            "instance with --workers CPUs)."),
               allow_unmet: bool = typer.Option(False, "--allow-unmet", help="Serve what can be served in every run."),
               out_dir: Path = typer.Option(..., "--out", "-o", help="Sweep directory (resumed if it exists).")) -> None:
-        """Many solves: a grid of --vary values and/or a re-optimisation per Monte Carlo draw, each task written
-        to DIR/tasks/<id>.parquet; the summary (DuckDB) goes to DIR/summary.parquet and .csv. Exit 2 when a run
-        failed (after one retry)."""
+        """Many solves: a grid of --vary values and/or a re-optimisation per Monte Carlo draw, one row per task in
+        DIR/tasks/*.parquet (a file per chunk of tasks); the summary (DuckDB) goes to DIR/summary.parquet and
+        .csv. Exit 2 when a run failed (after one retry)."""
         if not vary and not draws:
             from gigawatt.errors import Problem, ScenarioError
 

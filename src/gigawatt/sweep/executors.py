@@ -1,10 +1,10 @@
 """Where sweep tasks run: in this process, in a local process pool (default), or on Ray.
 
 Only this module imports ray. Every executor runs a task function on task specs and yields the rows as
-they finish; rows are plain dicts (see :func:`run_task`), sent back with the bytes of their Parquet files
-(encoded by the worker, :mod:`gigawatt.sweep.worker`), so tasks on a remote Ray cluster need no shared
-file system: the driver writes each task's Parquet file. Tasks go to workers in chunks (several per
-submission) that shrink towards the end of the sweep.
+their chunks finish; rows are plain dicts (see :func:`run_task`), sent back with the bytes of one Parquet
+file holding the chunk's ok rows (encoded by the worker, :mod:`gigawatt.sweep.worker`), so tasks on a
+remote Ray cluster need no shared file system: the driver writes one Parquet file per chunk. Tasks go to
+workers in chunks (several per submission) that shrink towards the end of the sweep.
 
 Workers are reused across tasks (imports and the HiGHS set-up are paid once per worker, not per task);
 each solve uses one HiGHS thread so W workers use W cores.
@@ -176,10 +176,10 @@ def run_task(spec: dict) -> dict:
     return row
 
 
-def run_batch(specs: list[dict], fn: TaskFn = run_task) -> list[tuple[dict, bytes]]:
+def run_batch(specs: list[dict], fn: TaskFn = run_task) -> tuple[list[dict], bytes | None]:
     """Several tasks in one call, in a worker (amortises a submission's or a Ray task's overhead over small
-    solves): each task's (row, Parquet bytes of the row); a task that raises is a failed row, its
-    chunk-mates still run (:func:`gigawatt.sweep.worker.run_chunk`)."""
+    solves): (each task's row, the Parquet bytes of the chunk's ok rows or None); a task that raises is a
+    failed row, its chunk-mates still run (:func:`gigawatt.sweep.worker.run_chunk`)."""
     return run_chunk(specs, fn, _failed)
 
 
@@ -191,20 +191,25 @@ def _failed(spec: dict, error: str) -> dict:
 
 
 # --- executors ---------------------------------------------------------------------------------------------
-# ``map(specs, fn, chunked=True)`` yields (spec, row, data) as tasks finish, data being the row's Parquet
-# bytes (None: the driver encodes the row). ``chunked=False`` sends every task alone (the driver's retries).
+# ``map(specs, fn, chunked=True)`` yields (specs, rows, data) per chunk as chunks finish: the chunk's specs,
+# their rows (one per spec, in order) and the bytes of one Parquet file holding the rows whose status is
+# ok (None: no ok row, or the driver encodes them). ``chunked=False`` sends every task alone (the
+# driver's retries).
 
 
 class InlineExecutor:
-    """Tasks one after another in this process (tests, debugging)."""
+    """Tasks one after another in this process (tests, debugging), in chunks as a 1-worker pool's
+    (:func:`~gigawatt.sweep.worker.chunk_sizes`, or ``chunk`` tasks each)."""
 
     name = "inline"
     workers = 1
 
+    def __init__(self, chunk: int | None = None):
+        self.chunk = chunk
+
     def map(self, specs: Iterable[dict], fn: TaskFn = run_task, chunked: bool = True) -> Iterator[tuple]:
-        for s in specs:
-            (row, data), = run_chunk([s], fn, _failed, init=False)
-            yield s, row, data
+        for chunk in split(list(specs), 1, self.chunk if chunked else 1):
+            yield (chunk, *run_chunk(chunk, fn, _failed, init=False))
 
     def close(self) -> None:
         pass
@@ -268,11 +273,10 @@ class LocalExecutor:
                     if not alone:
                         queues["single" if len(chunk) > 1 else "alone"].extend(chunk)
                         continue
-                    results = [(_failed(chunk[0], f"worker process died: {exc}"), None)]
+                    results = ([_failed(chunk[0], f"worker process died: {exc}")], None)
                 except Exception as exc:  # the chunk could not be sent or its result read back
-                    results = [(_failed(s, f"{type(exc).__name__}: {exc}"), None) for s in chunk]
-                for s, (row, data) in zip(chunk, results):
-                    yield s, row, data
+                    results = ([_failed(s, f"{type(exc).__name__}: {exc}") for s in chunk], None)
+                yield (chunk, *results)
             submit_next()
 
     def _restart(self) -> None:
@@ -335,9 +339,8 @@ class RayExecutor:
                         refs.update({self.remote.remote([s], fn): [s] for s in chunk})
                         continue
                     msg = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
-                    results = [(_failed(chunk[0], msg), None)]
-                for s, (row, data) in zip(chunk, results):
-                    yield s, row, data
+                    results = ([_failed(chunk[0], msg)], None)
+                yield (chunk, *results)
 
     def close(self) -> None:
         if self.started:
