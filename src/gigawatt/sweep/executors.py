@@ -301,9 +301,9 @@ class RayExecutor:
     # Only for the local instance this executor starts and shuts down, never for a cluster (``address``), whose
     # dashboard someone may read: nobody reads this one's metrics or task events, and recording them takes CPU
     # from the workers' cores. Measured by benchmarks/bench_ray_overhead.py --variants bare,now (512 tasks of
-    # examples/minimal.yaml, 2 workers, 3 runs of 2-3 repeats, 2026-12-03 19:20-19:35 UTC, shared machine):
-    # Ray's daemons 0.47-0.58 → 0.38-0.40 ms of CPU per task, results identical.
-    # metrics off: the dashboard agent 0.08-0.11 → 0.03-0.04 ms per task
+    # examples/minimal.yaml, 2 workers, 4 runs of 2-3 interleaved repeats, 2026-12-03 19:20-19:56 UTC, shared
+    # machine): Ray's daemons 0.47-0.63 → 0.38-0.51 ms of CPU per task (0.05-0.2 ms less), results identical.
+    # metrics off: the dashboard agent 0.08-0.15 → 0.03-0.05 ms per task
     LOCAL_INIT: dict = {"_system_config": {"enable_metrics_collection": False}}
     LOCAL_REMOTE: dict = {"enable_task_events": False}  # gcs_server 0.07-0.09 → 0.05-0.07 ms per task
 
