@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 TaskFn = Callable[[dict], dict]
 
 from gigawatt.sweep.headline import headline  # noqa: E402  (the row's figures; re-exported)
-from gigawatt.sweep.worker import run_chunk, sleep_pid, split, warm, worker_init  # noqa: E402
+from gigawatt.sweep.worker import chunk_sizes, run_chunk, sleep_pid, split, warm, worker_init  # noqa: E402
 
 _worker_init = worker_init  # the names sweep/pinned.py imports
 
@@ -298,6 +298,18 @@ class RayExecutor:
 
     name = "ray"
     PER_WORKER = 4  # chunks of the tasks left over 4 × workers (2 measured no better under load)
+    # The largest chunk. A Ray task costs ~1.6-2.2 ms of CPU beyond its work (driver, worker, their Ray threads:
+    # benchmarks/bench_ray_overhead.py --per-ray-task), ~0.2 ms per task at 16-task chunks; 64 measured ~0.1 ms
+    # per task less (512 fast tasks) but makes slow tasks' rows wait 4× longer and a lost chunk 4× larger.
+    CAP = 16
+    # Only for the local instance this executor starts and shuts down, never for a cluster (``address``), whose
+    # dashboard someone may read: nobody reads this one's metrics or task events, and recording them takes CPU
+    # from the workers' cores. Measured by benchmarks/bench_ray_overhead.py --variants bare,now (512 tasks of
+    # examples/minimal.yaml, 2 workers, 4 runs of 2-3 interleaved repeats, 2026-12-03 19:20-19:56 UTC, shared
+    # machine): Ray's daemons 0.47-0.63 → 0.38-0.51 ms of CPU per task (0.05-0.2 ms less), results identical.
+    # metrics off: the dashboard agent 0.08-0.15 → 0.03-0.05 ms per task
+    LOCAL_INIT: dict = {"_system_config": {"enable_metrics_collection": False}}
+    LOCAL_REMOTE: dict = {"enable_task_events": False}  # gcs_server 0.07-0.09 → 0.05-0.07 ms per task
 
     def __init__(self, workers: int = 1, address: str | None = None, batch: int | None = None):
         try:
@@ -316,9 +328,10 @@ class RayExecutor:
             if address:
                 ray.init(address=address, include_dashboard=False, log_to_driver=False)
             else:
-                ray.init(num_cpus=self.workers, include_dashboard=False, log_to_driver=False)
+                ray.init(num_cpus=self.workers, include_dashboard=False, log_to_driver=False, **self.LOCAL_INIT)
                 self.started = True
-        self.remote = ray.remote(num_cpus=1, max_retries=0)(run_batch)
+        local = self.LOCAL_REMOTE if self.started else {}
+        self.remote = ray.remote(num_cpus=1, max_retries=0, **local)(run_batch)
         # one warm-up task per worker: imports happen before the clock starts on real tasks
         warmers = ray.remote(num_cpus=1, max_retries=0)(sleep_pid)
         self.pids = sorted(set(ray.get([warmers.remote(0.2) for _ in range(self.workers)])))
@@ -326,7 +339,7 @@ class RayExecutor:
 
     def map(self, specs: Iterable[dict], fn: TaskFn = run_task, chunked: bool = True) -> Iterator[tuple]:
         ray = self.ray
-        chunks = split(list(specs), self.workers, self.batch if chunked else 1, per_worker=self.PER_WORKER)
+        chunks = self._chunks(list(specs), chunked)
         refs = {self.remote.remote(c, fn): c for c in chunks}
         while refs:
             done, _ = ray.wait(list(refs), num_returns=1)
@@ -341,6 +354,17 @@ class RayExecutor:
                     msg = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
                     results = ([_failed(chunk[0], msg)], None)
                 yield (chunk, *results)
+
+    def _chunks(self, specs: list[dict], chunked: bool) -> list[list[dict]]:
+        """``specs`` in chunks: ``batch`` each, one each (not ``chunked``), or :func:`chunk_sizes` with
+        Ray's ``PER_WORKER`` and ``CAP``."""
+        if not chunked or self.batch:
+            return split(specs, self.workers, self.batch if chunked else 1)
+        out, i = [], 0
+        for n in chunk_sizes(len(specs), self.workers, per_worker=self.PER_WORKER, cap=self.CAP):
+            out.append(specs[i: i + n])
+            i += n
+        return out
 
     def close(self) -> None:
         if self.started:
