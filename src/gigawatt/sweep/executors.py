@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 TaskFn = Callable[[dict], dict]
 
 from gigawatt.sweep.headline import headline  # noqa: E402  (the row's figures; re-exported)
-from gigawatt.sweep.worker import chunk_sizes, run_chunk, sleep_pid, split, warm, worker_init  # noqa: E402
+from gigawatt.sweep.worker import run_chunk, sleep_pid, split, warm, worker_init  # noqa: E402
 
 _worker_init = worker_init  # the names sweep/pinned.py imports
 
@@ -339,7 +339,8 @@ class RayExecutor:
 
     def map(self, specs: Iterable[dict], fn: TaskFn = run_task, chunked: bool = True) -> Iterator[tuple]:
         ray = self.ray
-        chunks = self._chunks(list(specs), chunked)
+        chunks = split(list(specs), self.workers, self.batch if chunked else 1, per_worker=self.PER_WORKER,
+                       cap=self.CAP)
         refs = {self.remote.remote(c, fn): c for c in chunks}
         while refs:
             done, _ = ray.wait(list(refs), num_returns=1)
@@ -354,17 +355,6 @@ class RayExecutor:
                     msg = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
                     results = ([_failed(chunk[0], msg)], None)
                 yield (chunk, *results)
-
-    def _chunks(self, specs: list[dict], chunked: bool) -> list[list[dict]]:
-        """``specs`` in chunks: ``batch`` each, one each (not ``chunked``), or :func:`chunk_sizes` with
-        Ray's ``PER_WORKER`` and ``CAP``."""
-        if not chunked or self.batch:
-            return split(specs, self.workers, self.batch if chunked else 1)
-        out, i = [], 0
-        for n in chunk_sizes(len(specs), self.workers, per_worker=self.PER_WORKER, cap=self.CAP):
-            out.append(specs[i: i + n])
-            i += n
-        return out
 
     def close(self) -> None:
         if self.started:

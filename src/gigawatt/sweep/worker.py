@@ -105,10 +105,10 @@ def chunk_sizes(n: int, workers: int, *, per_worker: int = 4, cap: int = 16) -> 
     return sizes
 
 
-def split(specs: list, workers: int, size: int | None = None, per_worker: int = 4) -> list[list]:
+def split(specs: list, workers: int, size: int | None = None, per_worker: int = 4, cap: int = 16) -> list[list]:
     """``specs`` in chunks of ``size`` each, or (None) of :func:`chunk_sizes`."""
     sizes = [size] * math.ceil(len(specs) / size) if size else chunk_sizes(len(specs), workers,
-                                                                           per_worker=per_worker)
+                                                                           per_worker=per_worker, cap=cap)
     out, i = [], 0
     for n in sizes:
         out.append(specs[i: i + n])
