@@ -15,7 +15,7 @@ from sweep_helpers import write_scenario
 from gigawatt.sweep.executors import InlineExecutor, LocalExecutor, param_columns
 from gigawatt.sweep.manifest import build
 from gigawatt.sweep.run import run
-from gigawatt.sweep.worker import chunk_sizes, split
+from gigawatt.sweep.chunks import chunk_sizes, split
 
 CHIPS = [10000 * k for k in range(1, 11)]  # 10 tasks
 VOLATILE = ["elapsed_s", "cpu_s", "worker", "attempt"]

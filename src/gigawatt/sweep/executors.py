@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 TaskFn = Callable[[dict], dict]
 
 from gigawatt.sweep.headline import headline  # noqa: E402  (the row's figures; re-exported)
-from gigawatt.sweep.worker import run_chunk, sleep_pid, split, warm, worker_init  # noqa: E402
+from gigawatt.sweep.chunks import Chunks  # noqa: E402
+from gigawatt.sweep.worker import run_chunk, sleep_pid, warm, worker_init  # noqa: E402
 
 _worker_init = worker_init  # the names sweep/pinned.py imports
 
@@ -199,7 +200,7 @@ def _failed(spec: dict, error: str) -> dict:
 
 class InlineExecutor:
     """Tasks one after another in this process (tests, debugging), in chunks as a 1-worker pool's
-    (:func:`~gigawatt.sweep.worker.chunk_sizes`, or ``chunk`` tasks each)."""
+    (:class:`~gigawatt.sweep.chunks.Chunks`, or ``chunk`` tasks each)."""
 
     name = "inline"
     workers = 1
@@ -208,8 +209,12 @@ class InlineExecutor:
         self.chunk = chunk
 
     def map(self, specs: Iterable[dict], fn: TaskFn = run_task, chunked: bool = True) -> Iterator[tuple]:
-        for chunk in split(list(specs), 1, self.chunk if chunked else 1):
-            yield (chunk, *run_chunk(chunk, fn, _failed, init=False))
+        plan = self.plan = Chunks(specs, 1, size=self.chunk if chunked else 1)
+        while plan:
+            chunk = plan.next()
+            rows, data = run_chunk(chunk, fn, _failed, init=False)
+            plan.observe(rows)
+            yield chunk, rows, data
 
     def close(self) -> None:
         pass
@@ -218,8 +223,8 @@ class InlineExecutor:
 class LocalExecutor:
     """A pool of ``workers`` processes, kept for the whole sweep. Workers are forked (Linux) from a parent
     that has already imported the solver stack, or spawned and warmed up once elsewhere. Tasks go out in
-    chunks (:func:`~gigawatt.sweep.worker.chunk_sizes`, or ``chunk`` tasks each), two chunks in flight per
-    worker. After a worker's death the tasks in flight are sent again one per submission (then, if one
+    chunks (:class:`~gigawatt.sweep.chunks.Chunks`: larger for fast tasks, or ``chunk`` tasks each), two
+    chunks in flight per worker. After a worker's death the tasks in flight are sent again one per submission (then, if one
     dies again, alone), so only the task that killed it fails (its row: "worker process died")."""
 
     name = "local"
@@ -242,8 +247,8 @@ class LocalExecutor:
         # a worker's death breaks every submission in flight, so which task killed it is unknown: the tasks
         # of a broken chunk are sent again one per submission, and a broken single task alone with nothing
         # else in flight; only a task that kills its worker there is a failed row
-        queues = {"chunks": deque(split(list(specs), self.workers, self.chunk if chunked else 1)),
-                  "single": deque(), "alone": deque()}
+        plan = self.plan = Chunks(specs, self.workers, size=self.chunk if chunked else 1)
+        queues = {"single": deque(), "alone": deque()}
         pending: dict = {}  # future -> (chunk, the pool it went to, sent alone)
 
         def send(chunk: list[dict], alone: bool) -> None:
@@ -257,8 +262,8 @@ class LocalExecutor:
         def submit_next() -> None:
             if queues["alone"] and not pending:
                 send([queues["alone"].popleft()], True)
-            while not queues["alone"] and len(pending) < self.workers * 2 and (queues["single"] or queues["chunks"]):
-                send([queues["single"].popleft()] if queues["single"] else queues["chunks"].popleft(), False)
+            while not queues["alone"] and len(pending) < self.workers * 2 and (queues["single"] or plan):
+                send([queues["single"].popleft()] if queues["single"] else plan.next(), False)
 
         submit_next()
         while pending:
@@ -276,6 +281,7 @@ class LocalExecutor:
                     results = ([_failed(chunk[0], f"worker process died: {exc}")], None)
                 except Exception as exc:  # the chunk could not be sent or its result read back
                     results = ([_failed(s, f"{type(exc).__name__}: {exc}") for s in chunk], None)
+                plan.observe(results[0])
                 yield (chunk, *results)
             submit_next()
 
@@ -289,8 +295,8 @@ class LocalExecutor:
 
 
 class RayExecutor:
-    """Tasks as Ray tasks (one CPU each), in chunks (:func:`~gigawatt.sweep.worker.chunk_sizes`, or
-    ``batch`` tasks each) when tasks are many and small. A chunk whose worker died is sent again one task
+    """Tasks as Ray tasks (one CPU each), in chunks (:class:`~gigawatt.sweep.chunks.Chunks`: larger for fast
+    tasks, or ``batch`` tasks each), two in flight per worker. A chunk whose worker died is sent again one task
     per Ray task, so only the task that killed it fails.
 
     Without ``address``: a local Ray instance with ``workers`` CPUs, shut down by :meth:`close`. With an
@@ -298,9 +304,8 @@ class RayExecutor:
 
     name = "ray"
     PER_WORKER = 4  # chunks of the tasks left over 4 × workers (2 measured no better under load)
-    # The largest chunk. A Ray task costs ~1.6-2.2 ms of CPU beyond its work (driver, worker, their Ray threads:
-    # benchmarks/bench_ray_overhead.py --per-ray-task), ~0.2 ms per task at 16-task chunks; 64 measured ~0.1 ms
-    # per task less (512 fast tasks) but makes slow tasks' rows wait 4× longer and a lost chunk 4× larger.
+    # The largest chunk until tasks' times are known (then chunks.Chunks sizes them to ~¼ s of work). A Ray task
+    # costs ~1.6-2.2 ms of CPU beyond its work (benchmarks/bench_ray_overhead.py --per-ray-task).
     CAP = 16
     # Only for the local instance this executor starts and shuts down, never for a cluster (``address``), whose
     # dashboard someone may read: nobody reads this one's metrics or task events, and recording them takes CPU
@@ -339,9 +344,16 @@ class RayExecutor:
 
     def map(self, specs: Iterable[dict], fn: TaskFn = run_task, chunked: bool = True) -> Iterator[tuple]:
         ray = self.ray
-        chunks = split(list(specs), self.workers, self.batch if chunked else 1, per_worker=self.PER_WORKER,
-                       cap=self.CAP)
-        refs = {self.remote.remote(c, fn): c for c in chunks}
+        plan = self.plan = Chunks(specs, self.workers, size=self.batch if chunked else 1, per_worker=self.PER_WORKER,
+                                  cap=self.CAP)
+        refs: dict = {}
+
+        def top_up() -> None:  # two chunks in flight per worker, each sized when it goes out
+            while plan and len(refs) < 2 * self.workers:
+                chunk = plan.next()
+                refs[self.remote.remote(chunk, fn)] = chunk
+
+        top_up()
         while refs:
             done, _ = ray.wait(list(refs), num_returns=1)
             for ref in done:
@@ -354,7 +366,9 @@ class RayExecutor:
                         continue
                     msg = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
                     results = ([_failed(chunk[0], msg)], None)
+                plan.observe(results[0])
                 yield (chunk, *results)
+            top_up()
 
     def close(self) -> None:
         if self.started:

@@ -2,14 +2,12 @@
 run a chunk of tasks, and encode the chunk's ok rows as the bytes of ONE Parquet file, so that the driver
 only writes bytes, once per chunk (the encoding costs about a millisecond per file: in the driver it would
 compete with the workers for cores, and a file per task costs the driver the creation of a file per task).
-Also the chunk sizes the executors hand to workers.
 
 Imports nothing of :mod:`gigawatt.sweep.executors` (which re-exports :func:`warm` and :func:`worker_init`).
 """
 
 from __future__ import annotations
 
-import math
 import multiprocessing as mp
 import os
 import sys
@@ -91,31 +89,6 @@ def run_chunk(specs: list[dict], fn: Callable[[dict], dict], failed: Callable[[d
     return rows, encode_rows(ok) if ok else None
 
 
-def chunk_sizes(n: int, workers: int, *, per_worker: int = 4, cap: int = 16) -> list[int]:
-    """Sizes of the chunks ``n`` tasks go out in: guided self-scheduling, each chunk the tasks left over
-    ``per_worker × workers`` (at most ``cap``, at least 1), so chunks shrink towards the end and no worker
-    waits long for the last one. Fewer round trips per task while many are left; ``cap`` bounds the work a
-    lost worker takes with it and the rows that wait for their chunk to end."""
-    sizes = []
-    left = n
-    while left > 0:
-        size = max(1, min(cap, math.ceil(left / (per_worker * max(1, workers)))))
-        sizes.append(size)
-        left -= size
-    return sizes
-
-
-def split(specs: list, workers: int, size: int | None = None, per_worker: int = 4, cap: int = 16) -> list[list]:
-    """``specs`` in chunks of ``size`` each, or (None) of :func:`chunk_sizes`."""
-    sizes = [size] * math.ceil(len(specs) / size) if size else chunk_sizes(len(specs), workers,
-                                                                           per_worker=per_worker, cap=cap)
-    out, i = [], 0
-    for n in sizes:
-        out.append(specs[i: i + n])
-        i += n
-    return [c for c in out if c]
-
-
 def warm() -> int:
     """Import the solver stack once in a worker, before its first task."""
     import gigawatt.optimize  # noqa: F401
@@ -174,4 +147,4 @@ def sleep_pid(seconds: float) -> int:
     return os.getpid()
 
 
-__all__ = ["encode_rows", "encode_table", "rows_table", "run_chunk", "chunk_sizes", "split", "warm", "worker_init", "die_with_parent", "sleep_pid"]
+__all__ = ["encode_rows", "encode_table", "rows_table", "run_chunk", "warm", "worker_init", "die_with_parent", "sleep_pid"]
