@@ -3,9 +3,9 @@
 A grid of real solves of examples/minimal.yaml (by default 4 site build costs × 4 contract sizes = 16
 runs, each a full read → validate → Portfolio → HiGHS solve with one thread → headline row) runs through
 gigawatt.sweep.run with each executor. Each engine runs the worker counts alternately ``--repeat`` times
-(1, 2, 1, 2, …), every run on a fresh executor (a new pool, or a new local Ray instance) in a fresh folder,
+(1, 2, then 2, 1, …: every other repeat in reverse order), every run on a fresh executor (a new pool, or a new local Ray instance) in a fresh folder,
 so that the machine's drift (±25% between identical runs on a shared 2-core VM) falls on both counts
-alike; a row is printed per run, then the median speed-up of the adjacent (1, 2) pairs with its min–max.
+alike; a row is printed per run, then the median speed-up of each repeat's (1, 2) pair with its min–max.
 
 Per run: start-up (forking and warming the pool, or ray.init and warming its workers) is timed apart;
 "solves/s" is the tasks over the time from the first submission to the last row written (the whole sweep:
@@ -19,7 +19,8 @@ of all cores during the run (/proc/stat), the cores busy with processes other th
 children (pool workers, Ray's daemons and workers: "others cores", i.e. other users), and the load average.
 
 The sweep folders are made in a temporary folder under ``--out-dir`` (default: the current directory, not
-/tmp). The driver creates files per task, and what creating a file costs is a property of the disk and the
+/tmp). The driver creates a file per chunk of tasks (a file per task before chunk files), and what creating
+a file costs is a property of the disk and the
 folder, not of gigawatt: on the 2-core VM of 2026-12-03 (one ext4 disk for / and /tmp) it was 0.6–0.8 ms of
 CPU in /tmp against 0.03–0.15 ms in other folders at 19:00 UTC, and 0.08 ms in /tmp against 0.35–0.40 ms
 under /work at 19:20. So the CPU cost of creating a file in a fresh folder there and, for comparison, in
@@ -27,7 +28,8 @@ under /work at 19:20. So the CPU cost of creating a file in a fresh folder there
 
 With ``--per-task`` it also runs the same tasks one after another in this process, twice (update-and-
 resolve, as the sweep's workers do, and cold: build and solve from scratch), with the time of each step
-(read+validate, portfolio, linopy build, HiGHS hand-off and solve, extract, headline, Parquet write), and
+(read+validate, portfolio, linopy build, HiGHS hand-off and solve, extract, headline, Parquet write: here a
+file per task, where a sweep writes one per chunk, so this step overstates a sweep's), and
 beside them the yardstick of issue 16: HiGHS alone solving the same task's LP from scratch (a new
 ``highspy.Highs``, ``passModel`` of the LP, ``run``; the LP taken from the task's model beforehand, so
 the yardstick's clock holds HiGHS only). The ratio is the sweep's wall time per task (1 worker) over it.
@@ -98,13 +100,13 @@ def main() -> None:
     ap.add_argument("--engines", default="local,ray", help="local, ray, both (comma-separated) or none")
     ap.add_argument("--workers", default="1,2", help="worker counts, run alternately; speed-ups are over the first")
     ap.add_argument("--repeat", type=int, default=3,
-                    help="how many times each engine runs the worker counts alternately (1,2,1,2,…), each run on a "
+                    help="how many times each engine runs the worker counts alternately (1,2, then 2,1, …), each run on a "
                          "fresh executor and a fresh folder; the speed-up is the median of the adjacent pairs "
                          "(one pair says little on a noisy machine: the same run moves ±25%%)")
     ap.add_argument("--out-dir", type=Path, default=None,
                     help="folder in which the sweep folders are made (a temporary folder inside it, removed at "
                          "the end). Default: a temporary folder under the current directory, not /tmp: the driver "
-                         "creates files per task, and creating one cost 5-20 times the CPU in this VM's /tmp that "
+                         "creates a file per chunk of tasks, and creating one cost 5-20 times the CPU in this VM's /tmp that "
                          "it cost in other folders when measured (2026-12-03 19:00 UTC; it varies by folder and "
                          "hour). The probe printed at the start shows what DIR and /tmp cost now")
     ap.add_argument("--per-task", action="store_true", help="the per-task split and the HiGHS-alone ratio")
@@ -174,8 +176,10 @@ COLUMNS = (("engine", 6), ("rep", 3), ("workers", 7), ("start-up s", 10), ("solv
 
 
 def engine_table(manifest, engines: list[str], workers: list[int], repeat: int, task_fn, base: Path) -> None:
-    """Each engine runs the worker counts alternately, ``repeat`` times (1,2,1,2,…), each run on a fresh
-    executor and in a fresh folder; a row per run, then the median speed-up of the adjacent pairs."""
+    """Each engine runs the worker counts alternately, ``repeat`` times, every other repeat in reverse order
+    (1,2 then 2,1 …: a machine that drifts slower or faster through the runs then favours neither count),
+    each run on a fresh executor and in a fresh folder; a row per run, then the median speed-up of the
+    repeats' pairs."""
     print("each run: start-up = executor made and warmed; solves s = first submission to last row;\n"
           "  procs = worker processes in the rows; 1st task s = the mean of each worker's first task (its base load);\n"
           "  after-1st solves/s = Σ over workers of (its tasks − 1) / (solves s − its first task);\n"
@@ -186,7 +190,7 @@ def engine_table(manifest, engines: list[str], workers: list[int], repeat: int, 
     # (whole, after the first tasks, others' cores)
     for engine in engines:
         for k in range(repeat):
-            for w in workers:
+            for w in (workers if k % 2 == 0 else workers[::-1]):
                 r = one_run(manifest, engine, w, task_fn, base)
                 rates.setdefault((engine, w), []).append(
                     (r["solves/s"], r["after-1st solves/s"], r["others cores"]))
