@@ -298,8 +298,9 @@ def _locked(tdir: Path) -> Iterator[None]:
         try:
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
-            if exc.errno not in (errno.EACCES, errno.EAGAIN):  # a file system without locks
-                log.debug("no lock on %s: %s", tdir / LOCK, exc)
+            if exc.errno not in (errno.EACCES, errno.EAGAIN):  # a file system without locks (ENOLCK: NFS)
+                log.warning("sweep directory %s is not locked (%s): do not run a second sweep in it "
+                            "meanwhile", tdir.parent, exc)
             else:
                 raise ScenarioError(Problem("another sweep is running in this directory", path=str(tdir.parent),
                                             expected="one sweep at a time per directory",
@@ -311,13 +312,17 @@ def _locked(tdir: Path) -> Iterator[None]:
 
 
 def read_summary(out_dir: Path) -> pd.DataFrame:
-    """Every task's row, read with DuckDB from DIR/tasks/*.parquet (columns united by name)."""
+    """One row per task, read with DuckDB from DIR/tasks/*.parquet (columns united by name). Should a task
+    have several rows (two sweeps in a directory no lock guarded), its ok row is kept, else its row of the
+    highest attempt."""
     import duckdb
 
     pattern = _glob(Path(out_dir) / "tasks")
     con = duckdb.connect()
     try:
-        return con.execute(f"SELECT * FROM read_parquet('{pattern}', union_by_name = true) ORDER BY task_id").df()
+        return con.execute(f"SELECT * FROM read_parquet('{pattern}', union_by_name = true) QUALIFY row_number() "
+                           "OVER (PARTITION BY task_id ORDER BY (status = 'ok') DESC, attempt DESC) = 1 "
+                           "ORDER BY task_id").df()
     finally:
         con.close()
 
