@@ -43,3 +43,47 @@ def test_a_file_system_without_locks_is_warned_of(manifest, tmp_path, calls, mon
         res = run(manifest, tmp_path / "sweep", executor=InlineExecutor(), task_fn=stub)
     assert (res.summary["status"] == "ok").all()
     assert any("not locked" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+
+
+def test_a_file_that_cannot_be_read_now_is_left_and_named(manifest, tmp_path, calls, monkeypatch):  # noqa: F811
+    """A task file the system cannot read (EIO, a permission) may be whole: resume stops with a ScenarioError
+    naming it and the OS error (exit 1), and renames nothing."""
+    import pyarrow.parquet as pq
+
+    from gigawatt.errors import ScenarioError
+
+    out = tmp_path / "sweep"
+    run(manifest, out, executor=InlineExecutor(chunk=4), task_fn=stub)
+    names = sorted(rows_in(out))
+    torn = out / "tasks" / names[1]  # DuckDB trips over it, so each file is checked
+    torn.write_bytes(torn.read_bytes()[:100])
+    real = pq.read_table
+
+    def eio(path, *a, **k):
+        if str(path).endswith(names[0]):
+            raise OSError(errno.EIO, "Input/output error")
+        return real(path, *a, **k)
+
+    monkeypatch.setattr(pq, "read_table", eio)
+    with pytest.raises(ScenarioError, match="Input/output error") as err:
+        run(manifest, out, executor=InlineExecutor(chunk=4), task_fn=stub)
+    assert err.value.exit_code == 1 and names[0] in str(err.value)
+    assert (out / "tasks" / names[0]).exists() and not list((out / "tasks").glob(f"{names[0]}*.unreadable"))
+    assert called(calls) == sorted((t.task_id, 1) for t in manifest.tasks)  # the first run's calls only
+
+
+def test_a_second_unreadable_file_of_one_name_keeps_the_first(manifest, tmp_path, calls):  # noqa: F811
+    """A file set aside as <name>.unreadable, then torn again under the same name: the second is set aside
+    under a name of its own; the first is kept."""
+    out = tmp_path / "sweep"
+    run(manifest, out, executor=InlineExecutor(chunk=4), task_fn=stub)
+    name = sorted(rows_in(out))[0]
+    first = out / "tasks" / f"{name}.unreadable"
+    first.write_bytes(b"earlier")
+    (out / "tasks" / name).write_bytes(b"not parquet")
+    again = run(manifest, out, executor=InlineExecutor(chunk=4), task_fn=stub)
+    assert first.read_bytes() == b"earlier"
+    others = [p for p in (out / "tasks").glob(f"{name}.*.unreadable")]
+    assert len(others) == 1 and others[0].read_bytes() == b"not parquet"
+    one_row_per_task(out, manifest)
+    assert (again.summary["status"] == "ok").all()

@@ -116,18 +116,33 @@ def _rows_present(tdir: Path) -> list[tuple]:
 
 
 def _set_aside_unreadable(tdir: Path) -> list[str]:
-    """Rename each file of ``tdir/*.parquet`` whose task_id and status cannot be read; their names."""
+    """Rename each file of ``tdir/*.parquet`` whose task_id and status cannot be parsed (not Parquet, torn,
+    a column missing) to ``<name>.unreadable`` (``<name>.<tag>.unreadable`` if that name is taken); their
+    names. A file the system cannot read now (permissions, an I/O error) is not renamed: a ScenarioError
+    names it."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
+
+    from gigawatt.atomic import tag
 
     bad = []
     for name in sorted(os.listdir(tdir)):
         if not name.endswith(".parquet"):
             continue
+        path = Path(tdir) / name
         try:
-            pq.read_table(Path(tdir) / name, columns=["task_id", "status"])
-        except Exception:  # unreadable: its tasks run again
-            log.warning("sweep task file %s cannot be read: set aside as %s%s", name, name, UNREADABLE)
-            os.replace(Path(tdir) / name, Path(tdir) / f"{name}{UNREADABLE}")
+            pq.read_table(path, columns=["task_id", "status"])
+        except OSError as exc:  # the file may be whole: leave it
+            raise ScenarioError(Problem(f"cannot read a sweep task file ({exc})", path=str(path),
+                                        expected="a file this process can read",
+                                        fix="check its permissions and the disk, then run the sweep again "
+                                            "to resume"), title="cannot resume sweep") from None
+        except (pa.ArrowException, ValueError, KeyError):  # not a task file: its tasks run again
+            aside = Path(tdir) / f"{name}{UNREADABLE}"
+            if aside.exists():
+                aside = Path(tdir) / f"{name}.{tag()}{UNREADABLE}"
+            log.warning("sweep task file %s cannot be read: set aside as %s", name, aside.name)
+            os.replace(path, aside)
             bad.append(name)
     return bad
 
