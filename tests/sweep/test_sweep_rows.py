@@ -87,3 +87,23 @@ def test_a_second_unreadable_file_of_one_name_keeps_the_first(manifest, tmp_path
     assert len(others) == 1 and others[0].read_bytes() == b"not parquet"
     one_row_per_task(out, manifest)
     assert (again.summary["status"] == "ok").all()
+
+
+def test_a_folder_named_like_a_glob_resumes_and_reads(manifest, tmp_path, calls):  # noqa: F811
+    """--out runs/run[1]: DuckDB would read "[1]" in a glob as a pattern and find no file; the files are
+    listed instead, so the summary reads and resume runs only the tasks without an ok row."""
+    import os
+
+    out = tmp_path / "run[1]"
+    first = run(manifest, out, executor=InlineExecutor(chunk=4), task_fn=stub)
+    assert sorted(first.summary["task_id"]) == sorted(t.task_id for t in manifest.tasks)
+    assert table(read_summary(out)).equals(table(first.summary))
+    files = rows_in(out)
+    lost = sorted(files)[0]
+    os.remove(out / "tasks" / lost)
+    for p in calls.iterdir():
+        p.unlink()
+    again = run(manifest, out, executor=InlineExecutor(chunk=4), task_fn=stub)
+    assert called(calls) == sorted((t, 1) for t, _ in files[lost])
+    one_row_per_task(out, manifest)
+    assert table(again.summary).equals(table(first.summary))

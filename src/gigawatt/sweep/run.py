@@ -89,8 +89,10 @@ def write_row(path: Path, row: dict, data: bytes | None = None) -> None:
 UNREADABLE = ".unreadable"  # suffix of a task file resume could not read, set aside (out of tasks/*.parquet)
 
 
-def _glob(tdir: Path) -> str:
-    return str(Path(tdir) / "*.parquet").replace("'", "''")
+def _files(tdir: Path) -> list[str]:
+    """The paths of ``tdir/*.parquet``, listed here for DuckDB's ``read_parquet``: a glob would read ``[``,
+    ``]``, ``*`` or ``?`` in the folder's path (``--out runs/run[1]``) as a pattern and find no file."""
+    return [str(Path(tdir) / n) for n in sorted(os.listdir(tdir)) if n.endswith(".parquet")]
 
 
 def _rows_present(tdir: Path) -> list[tuple]:
@@ -99,18 +101,17 @@ def _rows_present(tdir: Path) -> list[tuple]:
     tasks have no row, so they run again, and the summary no longer trips over it."""
     import duckdb
 
-    if not any(n.endswith(".parquet") for n in os.listdir(tdir)):
-        return []
-    query = (f"SELECT task_id, status, filename FROM read_parquet('{_glob(tdir)}', union_by_name = true, "
-             "filename = true)")
+    query = "SELECT task_id, status, filename FROM read_parquet($files, union_by_name = true, filename = true)"
     con = duckdb.connect()
     try:
         try:
-            return con.execute(query).fetchall()
+            files = _files(tdir)
+            return con.execute(query, {"files": files}).fetchall() if files else []
         except duckdb.Error:
             if not _set_aside_unreadable(tdir):
                 raise
-            return con.execute(query).fetchall() if any(n.endswith(".parquet") for n in os.listdir(tdir)) else []
+            files = _files(tdir)
+            return con.execute(query, {"files": files}).fetchall() if files else []
     finally:
         con.close()
 
@@ -332,12 +333,14 @@ def read_summary(out_dir: Path) -> pd.DataFrame:
     highest attempt."""
     import duckdb
 
-    pattern = _glob(Path(out_dir) / "tasks")
+    files = _files(Path(out_dir) / "tasks")
+    if not files:
+        return pd.DataFrame()
     con = duckdb.connect()
     try:
-        return con.execute(f"SELECT * FROM read_parquet('{pattern}', union_by_name = true) QUALIFY row_number() "
+        return con.execute("SELECT * FROM read_parquet($files, union_by_name = true) QUALIFY row_number() "
                            "OVER (PARTITION BY task_id ORDER BY (status = 'ok') DESC, attempt DESC) = 1 "
-                           "ORDER BY task_id").df()
+                           "ORDER BY task_id", {"files": files}).df()
     finally:
         con.close()
 
