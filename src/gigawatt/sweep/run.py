@@ -11,10 +11,11 @@ A file holds the ok rows of one chunk of tasks (``<first task_id>+<n>-<tag>.parq
 is ``<task_id>.parquet``), or the final failed rows of one chunk. Why not one file per task: on fast tasks
 (a few milliseconds each) creating a file costs the driver 0.03-0.85 ms of kernel CPU and encoding a
 one-row Parquet file costs a worker 0.5-0.8 ms; with every core busy that CPU is taken from the tasks.
-Resume reads every row present at once (DuckDB over ``tasks/*.parquet``: task_id and status), runs the
-tasks without an ok row, and first removes their old failed rows from the files holding them, so that
-``tasks/*.parquet`` keeps one row per task. Directories of one file per task (before chunk files) read
-and resume the same way.
+Resume reads every row present at once (DuckDB over the files of ``tasks/*.parquet``, listed, not globbed:
+task_id and status), runs the tasks without an ok row, and first removes their old failed rows from the
+files holding them, so that ``tasks/*.parquet`` keeps one row per task; the summary keeps one row per task
+even if two unguarded sweeps left more. Directories of one file per task (before chunk files) read and
+resume the same way.
 """
 
 from __future__ import annotations
