@@ -94,8 +94,8 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """:func:`atomic_write` of bytes already in memory, with fewer system calls (a sweep writes one small
-    file per task): the temporary file is created with the usual permissions (no ``chmod``), its folder
-    made only when missing."""
+    file per chunk of tasks): the temporary file is created with the usual permissions (no ``chmod``), its
+    folder made only when missing."""
     path = Path(path)
     tmp = path.parent / f".{path.name}.{tag()}"
     try:

@@ -11,10 +11,11 @@ A file holds the ok rows of one chunk of tasks (``<first task_id>+<n>-<tag>.parq
 is ``<task_id>.parquet``), or the final failed rows of one chunk. Why not one file per task: on fast tasks
 (a few milliseconds each) creating a file costs the driver 0.03-0.85 ms of kernel CPU and encoding a
 one-row Parquet file costs a worker 0.5-0.8 ms; with every core busy that CPU is taken from the tasks.
-Resume reads every row present at once (DuckDB over ``tasks/*.parquet``: task_id and status), runs the
-tasks without an ok row, and first removes their old failed rows from the files holding them, so that
-``tasks/*.parquet`` keeps one row per task. Directories of one file per task (before chunk files) read
-and resume the same way.
+Resume reads every row present at once (DuckDB over the files of ``tasks/*.parquet``, listed, not globbed:
+task_id and status), runs the tasks without an ok row, and first removes their old failed rows from the
+files holding them, so that ``tasks/*.parquet`` keeps one row per task; the summary keeps one row per task
+even if two unguarded sweeps left more. Directories of one file per task (before chunk files) read and
+resume the same way.
 """
 
 from __future__ import annotations
@@ -89,8 +90,10 @@ def write_row(path: Path, row: dict, data: bytes | None = None) -> None:
 UNREADABLE = ".unreadable"  # suffix of a task file resume could not read, set aside (out of tasks/*.parquet)
 
 
-def _glob(tdir: Path) -> str:
-    return str(Path(tdir) / "*.parquet").replace("'", "''")
+def _files(tdir: Path) -> list[str]:
+    """The paths of ``tdir/*.parquet``, listed here for DuckDB's ``read_parquet``: a glob would read ``[``,
+    ``]``, ``*`` or ``?`` in the folder's path (``--out runs/run[1]``) as a pattern and find no file."""
+    return [str(Path(tdir) / n) for n in sorted(os.listdir(tdir)) if n.endswith(".parquet")]
 
 
 def _rows_present(tdir: Path) -> list[tuple]:
@@ -99,35 +102,49 @@ def _rows_present(tdir: Path) -> list[tuple]:
     tasks have no row, so they run again, and the summary no longer trips over it."""
     import duckdb
 
-    if not any(n.endswith(".parquet") for n in os.listdir(tdir)):
-        return []
-    query = (f"SELECT task_id, status, filename FROM read_parquet('{_glob(tdir)}', union_by_name = true, "
-             "filename = true)")
+    query = "SELECT task_id, status, filename FROM read_parquet($files, union_by_name = true, filename = true)"
     con = duckdb.connect()
     try:
         try:
-            return con.execute(query).fetchall()
+            files = _files(tdir)
+            return con.execute(query, {"files": files}).fetchall() if files else []
         except duckdb.Error:
             if not _set_aside_unreadable(tdir):
                 raise
-            return con.execute(query).fetchall() if any(n.endswith(".parquet") for n in os.listdir(tdir)) else []
+            files = _files(tdir)
+            return con.execute(query, {"files": files}).fetchall() if files else []
     finally:
         con.close()
 
 
 def _set_aside_unreadable(tdir: Path) -> list[str]:
-    """Rename each file of ``tdir/*.parquet`` whose task_id and status cannot be read; their names."""
+    """Rename each file of ``tdir/*.parquet`` whose task_id and status cannot be parsed (not Parquet, torn,
+    a column missing) to ``<name>.unreadable`` (``<name>.<tag>.unreadable`` if that name is taken); their
+    names. A file the system cannot read now (permissions, an I/O error) is not renamed: a ScenarioError
+    names it."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
+
+    from gigawatt.atomic import tag
 
     bad = []
     for name in sorted(os.listdir(tdir)):
         if not name.endswith(".parquet"):
             continue
+        path = Path(tdir) / name
         try:
-            pq.read_table(Path(tdir) / name, columns=["task_id", "status"])
-        except Exception:  # unreadable: its tasks run again
-            log.warning("sweep task file %s cannot be read: set aside as %s%s", name, name, UNREADABLE)
-            os.replace(Path(tdir) / name, Path(tdir) / f"{name}{UNREADABLE}")
+            pq.read_table(path, columns=["task_id", "status"])
+        except OSError as exc:  # the file may be whole: leave it
+            raise ScenarioError(Problem(f"cannot read a sweep task file ({exc})", path=str(path),
+                                        expected="a file this process can read",
+                                        fix="check its permissions and the disk, then run the sweep again "
+                                            "to resume"), title="cannot resume sweep") from None
+        except (pa.ArrowException, ValueError, KeyError):  # not a task file: its tasks run again
+            aside = Path(tdir) / f"{name}{UNREADABLE}"
+            if aside.exists():
+                aside = Path(tdir) / f"{name}.{tag()}{UNREADABLE}"
+            log.warning("sweep task file %s cannot be read: set aside as %s", name, aside.name)
+            os.replace(path, aside)
             bad.append(name)
     return bad
 
@@ -298,8 +315,9 @@ def _locked(tdir: Path) -> Iterator[None]:
         try:
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
-            if exc.errno not in (errno.EACCES, errno.EAGAIN):  # a file system without locks
-                log.debug("no lock on %s: %s", tdir / LOCK, exc)
+            if exc.errno not in (errno.EACCES, errno.EAGAIN):  # a file system without locks (ENOLCK: NFS)
+                log.warning("sweep directory %s is not locked (%s): do not run a second sweep in it "
+                            "meanwhile", tdir.parent, exc)
             else:
                 raise ScenarioError(Problem("another sweep is running in this directory", path=str(tdir.parent),
                                             expected="one sweep at a time per directory",
@@ -311,13 +329,19 @@ def _locked(tdir: Path) -> Iterator[None]:
 
 
 def read_summary(out_dir: Path) -> pd.DataFrame:
-    """Every task's row, read with DuckDB from DIR/tasks/*.parquet (columns united by name)."""
+    """One row per task, read with DuckDB from DIR/tasks/*.parquet (columns united by name). Should a task
+    have several rows (two sweeps in a directory no lock guarded), its ok row is kept, else its row of the
+    highest attempt."""
     import duckdb
 
-    pattern = _glob(Path(out_dir) / "tasks")
+    files = _files(Path(out_dir) / "tasks")
+    if not files:
+        return pd.DataFrame()
     con = duckdb.connect()
     try:
-        return con.execute(f"SELECT * FROM read_parquet('{pattern}', union_by_name = true) ORDER BY task_id").df()
+        return con.execute("SELECT * FROM read_parquet($files, union_by_name = true) QUALIFY row_number() "
+                           "OVER (PARTITION BY task_id ORDER BY (status = 'ok') DESC, attempt DESC) = 1 "
+                           "ORDER BY task_id", {"files": files}).df()
     finally:
         con.close()
 

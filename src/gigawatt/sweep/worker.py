@@ -26,8 +26,9 @@ def _shape(row: dict) -> tuple:
 
 def rows_table(rows: list[dict]):
     """Rows as an Arrow table, each column typed from its values as ``pyarrow.array`` types them: a column
-    of Python ints is int64 in every file, of floats double, of text string, of bools bool (None is a null
-    of the column's type; a column of None only is of type null, which readers unite with any type). Rows of
+    of Python ints is int64, of floats double, of text string, of bools bool (None is a null of the
+    column's type; a column of None only is of type null, which DuckDB's ``read_parquet(files,
+    union_by_name = true)`` unites with any type, pyarrow's ``read_table`` of the folder not). Rows of
     one shape (names and Python types) take the shape's schema, inferred once per process; rows of several
     shapes (a missing column, an int beside a float) get the union of their columns, in order of appearance,
     each inferred from all its values (int with float: double)."""
