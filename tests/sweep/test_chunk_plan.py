@@ -47,6 +47,11 @@ def test_slow_tasks_go_out_one_by_one_and_the_largest_chunk_is_bounded():
     instant = Chunks(range(10_000), 1)
     instant.observe(rows([0.0, 1e-7]))
     assert instant.limit() == MAX_CHUNK
+    tiny = Chunks(range(10), 1)
+    tiny.observe(rows([5e-324]))  # a denormal time: no overflow, the largest chunk
+    assert tiny.limit() == MAX_CHUNK
+    with pytest.raises(ValueError):
+        Chunks(range(10), 1, size=0)
 
 
 def test_a_workers_first_task_loading_its_base_does_not_shrink_the_chunks():

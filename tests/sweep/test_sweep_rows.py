@@ -107,3 +107,31 @@ def test_a_folder_named_like_a_glob_resumes_and_reads(manifest, tmp_path, calls)
     assert called(calls) == sorted((t, 1) for t, _ in files[lost])
     one_row_per_task(out, manifest)
     assert table(again.summary).equals(table(first.summary))
+
+
+def test_a_file_with_a_garbled_footer_is_set_aside_and_its_tasks_rerun(manifest, tmp_path, calls):  # noqa: F811
+    """A task file whose footer is zeroed: pyarrow raises an OSError without an errno (a parse error, not the
+    system's), so resume sets it aside and re-runs its tasks instead of stopping (found in review)."""
+    out = tmp_path / "sweep"
+    run(manifest, out, executor=InlineExecutor(chunk=4), task_fn=stub)
+    name = sorted(rows_in(out))[0]
+    path = out / "tasks" / name
+    data = path.read_bytes()
+    footer = int.from_bytes(data[-8:-4], "little")  # the footer's length, before the magic bytes
+    path.write_bytes(data[:-8 - footer] + bytes(footer) + data[-8:])
+    again = run(manifest, out, executor=InlineExecutor(chunk=4), task_fn=stub)
+    assert (out / "tasks" / f"{name}.unreadable").exists()
+    one_row_per_task(out, manifest)
+    assert (again.summary["status"] == "ok").all() and len(again.summary) == len(manifest.tasks)
+
+
+def test_rows_without_an_attempt_column_read_back(manifest, tmp_path, calls):  # noqa: F811
+    """A task function of one's own whose rows carry no ``attempt``: the summary still keeps one row per task."""
+    def bare(spec):
+        row = stub(spec)
+        row.pop("attempt")
+        return row
+
+    out = tmp_path / "sweep"
+    res = run(manifest, out, executor=InlineExecutor(chunk=4), task_fn=bare)
+    assert "attempt" not in res.summary and len(res.summary) == len(manifest.tasks)

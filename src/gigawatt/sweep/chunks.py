@@ -53,6 +53,8 @@ class Chunks:
 
     def __init__(self, specs, workers: int, *, size: int | None = None, per_worker: int = 4, cap: int = 16,
                  seconds: float = CHUNK_SECONDS):
+        if size is not None and size < 1:
+            raise ValueError(f"a chunk holds at least one task, not {size}")
         self.left = deque(specs)
         self.workers, self.size, self.per_worker, self.cap, self.seconds = workers, size, per_worker, cap, seconds
         self.times: deque = deque(maxlen=_RECENT)  # seconds of the latest ok tasks
@@ -67,7 +69,7 @@ class Chunks:
         if not self.times:
             return self.cap
         per_task = statistics.median(self.times)
-        return max(1, min(MAX_CHUNK, int(self.seconds / per_task) if per_task > 0 else MAX_CHUNK))
+        return max(1, int(min(MAX_CHUNK, self.seconds / per_task)) if per_task > 0 else MAX_CHUNK)
 
     def next(self) -> list:
         n = self.size or _guided(len(self.left), self.workers, self.per_worker, self.limit())
@@ -78,7 +80,8 @@ class Chunks:
     def observe(self, rows: list[dict]) -> None:
         for row in rows:
             t = row.get("elapsed_s")
-            if row.get("status") == "ok" and isinstance(t, (int, float)) and math.isfinite(t):
+            if row.get("status") == "ok" and isinstance(t, (int, float)) and not isinstance(t, bool) \
+                    and math.isfinite(t):
                 self.times.append(float(t))
 
 

@@ -125,28 +125,37 @@ def _set_aside_unreadable(tdir: Path) -> list[str]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from gigawatt.atomic import tag
-
     bad = []
-    for name in sorted(os.listdir(tdir)):
-        if not name.endswith(".parquet"):
-            continue
-        path = Path(tdir) / name
+    for file in _files(tdir):
+        path = Path(file)
+        name = path.name
         try:
             pq.read_table(path, columns=["task_id", "status"])
-        except OSError as exc:  # the file may be whole: leave it
+        except OSError as exc:
+            if exc.errno is None:  # pyarrow's parse errors of a garbled footer or page ("Couldn't deserialize
+                # thrift") are OSErrors without an errno: not a task file, as below
+                bad.append(_set_aside(tdir, name))
+                continue
+            # an error of the system (permissions, I/O): the file may be whole, leave it
             raise ScenarioError(Problem(f"cannot read a sweep task file ({exc})", path=str(path),
                                         expected="a file this process can read",
                                         fix="check its permissions and the disk, then run the sweep again "
                                             "to resume"), title="cannot resume sweep") from None
         except (pa.ArrowException, ValueError, KeyError):  # not a task file: its tasks run again
-            aside = Path(tdir) / f"{name}{UNREADABLE}"
-            if aside.exists():
-                aside = Path(tdir) / f"{name}.{tag()}{UNREADABLE}"
-            log.warning("sweep task file %s cannot be read: set aside as %s", name, aside.name)
-            os.replace(path, aside)
-            bad.append(name)
+            bad.append(_set_aside(tdir, name))
     return bad
+
+
+def _set_aside(tdir: Path, name: str) -> str:
+    """Rename the task file ``name`` to ``<name>.unreadable`` (``<name>.<tag>.unreadable`` if taken)."""
+    from gigawatt.atomic import tag
+
+    aside = Path(tdir) / f"{name}{UNREADABLE}"
+    if aside.exists():
+        aside = Path(tdir) / f"{name}.{tag()}{UNREADABLE}"
+    log.warning("sweep task file %s cannot be read: set aside as %s", name, aside.name)
+    os.replace(Path(tdir) / name, aside)
+    return name
 
 
 def _keep_ok_rows(path: Path) -> None:
@@ -339,9 +348,11 @@ def read_summary(out_dir: Path) -> pd.DataFrame:
         return pd.DataFrame()
     con = duckdb.connect()
     try:
-        return con.execute("SELECT * FROM read_parquet($files, union_by_name = true) QUALIFY row_number() "
-                           "OVER (PARTITION BY task_id ORDER BY (status = 'ok') DESC, attempt DESC) = 1 "
-                           "ORDER BY task_id", {"files": files}).df()
+        source = "read_parquet($files, union_by_name = true, filename = true)"
+        columns = {c[0] for c in con.execute(f"DESCRIBE SELECT * FROM {source}", {"files": files}).fetchall()}
+        order = "(status = 'ok') DESC" + (", attempt DESC" if "attempt" in columns else "") + ", filename"
+        return con.execute(f"SELECT * EXCLUDE (filename) FROM {source} QUALIFY row_number() OVER (PARTITION BY "
+                           f"task_id ORDER BY {order}) = 1 ORDER BY task_id", {"files": files}).df()
     finally:
         con.close()
 
