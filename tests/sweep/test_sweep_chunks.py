@@ -344,7 +344,8 @@ def test_a_second_sweep_in_the_same_directory_is_refused_while_one_runs(manifest
 
 @pytest.mark.ray
 @pytest.mark.slow
-def test_ray_chunk_whose_worker_dies_costs_only_its_task(manifest, tmp_path, calls, monkeypatch):
+@pytest.mark.parametrize("batch", [5, 2])  # 2: five chunks, four in flight, so the plan still holds one
+def test_ray_chunk_whose_worker_dies_costs_only_its_task(manifest, tmp_path, calls, monkeypatch, batch):
     ray = pytest.importorskip("ray")
     import sys
 
@@ -352,7 +353,7 @@ def test_ray_chunk_whose_worker_dies_costs_only_its_task(manifest, tmp_path, cal
 
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # Ray's workers cannot import this file
     monkeypatch.setenv("GIGAWATT_TEST_DIE", "30000")
-    rx = RayExecutor(2, batch=5)
+    rx = RayExecutor(2, batch=batch)
     try:
         res = run(manifest, tmp_path / "sweep", executor=rx, task_fn=stub)
     finally:
