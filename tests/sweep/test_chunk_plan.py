@@ -8,27 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gigawatt.sweep.chunks import CHUNK_SECONDS, MAX_CHUNK, Chunks, chunk_sizes
+from sweep_helpers import drain
+
+from gigawatt.sweep.chunks import CHUNK_SECONDS, MAX_CHUNK, Chunks
 from gigawatt.sweep.executors import InlineExecutor, LocalExecutor
 
 
 def rows(seconds: list[float], status: str = "ok") -> list[dict]:
     return [{"status": status, "elapsed_s": s} for s in seconds]
-
-
-def drain(plan: Chunks, seconds: float | None = None) -> list[list]:
-    out = []
-    while plan:
-        chunk = plan.next()
-        out.append(chunk)
-        if seconds is not None:
-            plan.observe(rows([seconds] * len(chunk)))
-    return out
-
-
-def test_before_any_time_is_known_the_chunks_are_the_guided_sizes():
-    plan = Chunks(range(1000), 2)
-    assert [len(c) for c in drain(plan)] == chunk_sizes(1000, 2)
 
 
 def test_fast_tasks_go_out_in_chunks_of_about_a_quarter_second():

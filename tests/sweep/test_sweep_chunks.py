@@ -10,12 +10,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sweep_helpers import write_scenario
+from sweep_helpers import drain, write_scenario
 
 from gigawatt.sweep.executors import InlineExecutor, LocalExecutor, param_columns
 from gigawatt.sweep.manifest import build
 from gigawatt.sweep.run import run
-from gigawatt.sweep.chunks import chunk_sizes, split
+from gigawatt.sweep.chunks import Chunks
 
 CHIPS = [10000 * k for k in range(1, 11)]  # 10 tasks
 VOLATILE = ["elapsed_s", "cpu_s", "worker", "attempt"]
@@ -85,14 +85,19 @@ def by_chips(summary):
     return summary.set_index("contracts.reserved.chips")
 
 
+def sizes_of(n: int, workers: int, size: int | None = None) -> list[int]:
+    """The chunk sizes a plan of ``n`` tasks hands out before any task's time is known."""
+    return [len(c) for c in drain(Chunks(range(n), workers, size=size))]
+
+
 def test_chunk_sizes_shrink_to_one_and_cover_every_task():
     for n in (0, 1, 7, 64, 1000):
         for w in (1, 2, 3):
-            sizes = chunk_sizes(n, w)
+            sizes = sizes_of(n, w)
             assert sum(sizes) == n and all(1 <= s <= 16 for s in sizes)
             assert sizes == sorted(sizes, reverse=True) and (not sizes or sizes[-1] == 1)
-    assert chunk_sizes(64, 2)[0] == 8  # several tasks per submission while many are left
-    assert split(list(range(7)), 2, 3) == [[0, 1, 2], [3, 4, 5], [6]]
+    assert sizes_of(64, 2)[0] == 8  # several tasks per submission while many are left
+    assert drain(Chunks(range(7), 2, size=3)) == [[0, 1, 2], [3, 4, 5], [6]]
 
 
 @pytest.mark.parametrize("chunk", [None, 3, 10])
@@ -104,8 +109,8 @@ def test_chunked_pool_writes_every_row_once_as_inline_does(manifest, tmp_path, c
     finally:
         ex.close()
     files = one_row_per_task(tmp_path / "pool", manifest)
-    assert len(files) == len(split(manifest.tasks, 2, chunk))  # one file per chunk, not per task
-    assert len(rows_in(tmp_path / "inline")) == len(split(manifest.tasks, 1))
+    assert len(files) == len(sizes_of(len(manifest.tasks), 2, chunk))  # one file per chunk, not per task
+    assert len(rows_in(tmp_path / "inline")) == len(sizes_of(len(manifest.tasks), 1))
     assert table(res.summary).equals(table(inline.summary)) and (res.summary["status"] == "ok").all()
     assert called(calls) == sorted([(t.task_id, 1) for t in manifest.tasks] * 2)  # once per sweep, no retry
 

@@ -20,31 +20,8 @@ MAX_CHUNK = 256  # and never more tasks than this in one chunk
 _RECENT = 256  # the task times the median is taken over
 
 
-def chunk_sizes(n: int, workers: int, *, per_worker: int = 4, cap: int = 16) -> list[int]:
-    """Sizes of the chunks ``n`` tasks go out in before their times are known: each the tasks left over
-    ``per_worker × workers``, at most ``cap``, at least 1."""
-    sizes = []
-    left = n
-    while left > 0:
-        size = _guided(left, workers, per_worker, cap)
-        sizes.append(size)
-        left -= size
-    return sizes
-
-
 def _guided(left: int, workers: int, per_worker: int, cap: int) -> int:
     return max(1, min(cap, math.ceil(left / (per_worker * max(1, workers)))))
-
-
-def split(specs: list, workers: int, size: int | None = None, per_worker: int = 4, cap: int = 16) -> list[list]:
-    """``specs`` in chunks of ``size`` each, or (None) of :func:`chunk_sizes`."""
-    sizes = [size] * math.ceil(len(specs) / size) if size else chunk_sizes(len(specs), workers,
-                                                                           per_worker=per_worker, cap=cap)
-    out, i = [], 0
-    for n in sizes:
-        out.append(specs[i: i + n])
-        i += n
-    return [c for c in out if c]
 
 
 class Chunks:
@@ -85,4 +62,4 @@ class Chunks:
                 self.times.append(float(t))
 
 
-__all__ = ["Chunks", "chunk_sizes", "split", "CHUNK_SECONDS", "MAX_CHUNK"]
+__all__ = ["Chunks", "CHUNK_SECONDS", "MAX_CHUNK"]

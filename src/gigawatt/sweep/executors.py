@@ -224,8 +224,9 @@ class LocalExecutor:
     """A pool of ``workers`` processes, kept for the whole sweep. Workers are forked (Linux) from a parent
     that has already imported the solver stack, or spawned and warmed up once elsewhere. Tasks go out in
     chunks (:class:`~gigawatt.sweep.chunks.Chunks`: larger for fast tasks, or ``chunk`` tasks each), two
-    chunks in flight per worker. After a worker's death the tasks in flight are sent again one per submission (then, if one
-    dies again, alone), so only the task that killed it fails (its row: "worker process died")."""
+    chunks in flight per worker. After a worker's death the tasks in flight are sent again one per
+    submission (then, if one dies again, alone), so only the task that killed it fails (its row: "worker
+    process died")."""
 
     name = "local"
 

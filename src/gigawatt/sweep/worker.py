@@ -148,4 +148,5 @@ def sleep_pid(seconds: float) -> int:
     return os.getpid()
 
 
-__all__ = ["encode_rows", "encode_table", "rows_table", "run_chunk", "warm", "worker_init", "die_with_parent", "sleep_pid"]
+__all__ = ["encode_rows", "encode_table", "rows_table", "run_chunk", "warm", "worker_init", "die_with_parent",
+           "sleep_pid"]
